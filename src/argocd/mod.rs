@@ -1,0 +1,3 @@
+//! The Argo CD side: API types, the REST client and its errors.
+
+pub mod types;

@@ -1,0 +1,357 @@
+//! Argo CD API types: the subset of `v1alpha1Application` and friends that the
+//! executor reads, plus the request bodies it sends.
+//!
+//! Field names follow `assets/swagger.json` of Argo CD 3.6. Unknown fields are
+//! ignored on input, because the real API carries far more than we read. The
+//! simulator serialises the same types, so both sides share one vocabulary.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Kubernetes metadata of an Application (`v1ObjectMeta`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_timestamp: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finalizers: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// An Argo CD Application (`v1alpha1Application`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Application {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: ApplicationSpec,
+    /// The operation requested but not yet completed. Argo CD clears it when the
+    /// operation finishes, in the same update that sets the final phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<Operation>,
+    #[serde(default)]
+    pub status: ApplicationStatus,
+}
+
+/// `v1alpha1ApplicationSpec`, only the fields the executor reports or the simulator shows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationSpec {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub project: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ApplicationSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<ApplicationDestination>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_policy: Option<SyncPolicy>,
+}
+
+/// `v1alpha1ApplicationSource`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationSource {
+    #[serde(default, rename = "repoURL")]
+    pub repo_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_revision: Option<String>,
+}
+
+/// `v1alpha1ApplicationDestination`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationDestination {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+/// `v1alpha1SyncPolicy`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncPolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<SyncPolicyAutomated>,
+}
+
+/// `v1alpha1SyncPolicyAutomated`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncPolicyAutomated {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_heal: Option<bool>,
+}
+
+/// `v1alpha1ApplicationStatus`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationStatus {
+    #[serde(default)]
+    pub sync: SyncStatus,
+    #[serde(default)]
+    pub health: HealthStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_state: Option<OperationState>,
+    /// When the controller last compared live and desired state, and assessed health.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciled_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<ApplicationCondition>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceStatus>,
+}
+
+/// `v1alpha1SyncStatus`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    /// `Synced`, `OutOfSync` or `Unknown`; empty before the first comparison.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revisions: Vec<String>,
+}
+
+/// `v1alpha1AppHealthStatus`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthStatus {
+    /// `Healthy`, `Progressing`, `Degraded`, `Suspended`, `Missing` or `Unknown`.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<DateTime<Utc>>,
+}
+
+/// `v1alpha1ApplicationCondition`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationCondition {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// `applicationv1alpha1ResourceStatus`, one managed resource.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceStatus {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthStatus>,
+}
+
+/// `v1alpha1Operation`: a requested operation, top-level while pending and
+/// copied into `operationState.operation` once the controller runs it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<SyncOperation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiated_by: Option<OperationInitiator>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub info: Vec<Info>,
+}
+
+/// `v1alpha1SyncOperation`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncOperation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sync_options: Vec<String>,
+}
+
+/// `v1alpha1OperationInitiator`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationInitiator {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated: Option<bool>,
+}
+
+/// `v1alpha1Info`: a name/value pair attached to an operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Info {
+    pub name: String,
+    pub value: String,
+}
+
+/// `v1alpha1OperationState`: the operation the controller is running or last ran.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationState {
+    #[serde(default)]
+    pub operation: Operation,
+    /// `Running`, `Terminating`, `Succeeded`, `Failed` or `Error`.
+    #[serde(default)]
+    pub phase: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_result: Option<SyncOperationResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// `v1alpha1SyncOperationResult`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncOperationResult {
+    #[serde(default)]
+    pub revision: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revisions: Vec<String>,
+}
+
+/// `v1alpha1ApplicationList`. `items` is `null` when nothing matches.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ApplicationList {
+    #[serde(default)]
+    pub items: Option<Vec<Application>>,
+}
+
+/// One line of `GET /api/v1/stream/applications`: `{"result": {...}}` or `{"error": {...}}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StreamLine {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<WatchEvent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiErrorBody>,
+}
+
+/// `v1alpha1ApplicationWatchEvent`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WatchEvent {
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub application: Application,
+}
+
+/// Argo CD's error body (`runtimeError`): `{"error": msg, "code": grpcCode, "message": msg}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    #[serde(default)]
+    pub error: String,
+    #[serde(default)]
+    pub code: i32,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// `applicationApplicationSyncRequest`: the body of `POST /api/v1/applications/{name}/sync`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncRequest {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_options: Option<SyncOptions>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub infos: Vec<Info>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_namespace: Option<String>,
+}
+
+/// `applicationSyncOptions`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncOptions {
+    pub items: Vec<String>,
+}
+
+/// `v1alpha1ApplicationTree`, reduced to the nodes' identity and health.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ApplicationTree {
+    #[serde(default)]
+    pub nodes: Vec<ResourceNode>,
+}
+
+/// `v1alpha1ResourceNode`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceNode {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthStatus>,
+}
+
+/// gRPC status codes that Argo CD puts in `code`.
+pub mod grpc {
+    /// The resource does not exist (HTTP 404).
+    pub const NOT_FOUND: i32 = 5;
+    /// The caller may not do this, or the app is unknown without a project (HTTP 403).
+    pub const PERMISSION_DENIED: i32 = 7;
+    /// Bad request content (HTTP 400).
+    pub const INVALID_ARGUMENT: i32 = 3;
+    /// The request conflicts with the current state, e.g. an operation in progress (HTTP 400).
+    pub const FAILED_PRECONDITION: i32 = 9;
+    /// The token is missing, invalid or expired (HTTP 401).
+    pub const UNAUTHENTICATED: i32 = 16;
+    /// The server could not serve the request right now (HTTP 503).
+    pub const UNAVAILABLE: i32 = 14;
+}

@@ -1,0 +1,1 @@
+//! The Argo CD simulator (work in progress).
