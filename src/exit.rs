@@ -91,6 +91,9 @@ mod tests {
     #[test]
     fn status_words_are_the_contract_words() {
         let words: Vec<_> = ExitCode::ALL.iter().map(|c| c.status_word()).collect();
-        assert_eq!(words, ["succeeded", "failed", "partial", "invalid", "timeout"]);
+        assert_eq!(
+            words,
+            ["succeeded", "failed", "partial", "invalid", "timeout"]
+        );
     }
 }

@@ -3,13 +3,29 @@
 //! The contract (inputs, exit codes, report) is `executor-contract.md`; the README
 //! prints its tables. Each concept lives in one module:
 //!
-//! - [`exit`]: the exit codes, by name;
-//! - [`argocd`]: the Argo CD REST client and API types;
+//! - [`exit`]: the exit codes, by name, and [`outcome`]: the one mapping to them;
+//! - [`cli`]: raw arguments, environment.yaml, and the validated [`cli::config::Config`];
+//! - [`argocd`]: the Argo CD REST client, API types and watch stream;
+//! - [`readiness`]: pure verdicts on one Application snapshot;
+//! - [`wait`]: the event loop over the watch stream;
+//! - [`actions`]: deploy, validate and teardown;
+//! - [`report`]: `report.json` and `status`, written atomically;
+//! - [`run`]: one run from argv to exit code;
 //! - [`sim`]: a stateful Argo CD simulator for tests, benchmarks and `--simulate`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod actions;
 pub mod argocd;
+pub mod cli;
+pub mod error;
 pub mod exit;
+pub mod outcome;
+pub mod readiness;
+pub mod report;
+pub mod run;
 pub mod sim;
+pub mod summary;
+pub mod telemetry;
+pub mod wait;

@@ -1,3 +1,9 @@
-//! The Argo CD side: API types, the REST client and its errors.
+//! The Argo CD side: API types, the REST client, the watch stream and errors.
 
+pub mod client;
+pub mod error;
+pub mod stream;
 pub mod types;
+
+pub use client::{Client, ClientOptions};
+pub use error::ArgoError;

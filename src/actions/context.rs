@@ -1,0 +1,120 @@
+//! What every action needs: the client, the configuration, this run's identity,
+//! and a builder for component results that records the deciding snapshot.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use crate::argocd::types::{Application, Info};
+use crate::argocd::{ArgoError, Client};
+use crate::cli::config::Config;
+use crate::outcome::{ComponentResult, ComponentStatus, FailureReason};
+use crate::readiness::RUN_MARKER;
+
+/// Shared state of one run.
+#[derive(Clone)]
+pub struct RunContext {
+    /// The Argo CD client.
+    pub client: Client,
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// Unique id of this run, put into the `infos` of every sync it starts.
+    pub run_id: String,
+}
+
+impl RunContext {
+    /// The `infos` marker that identifies this run's operations.
+    pub fn marker(&self) -> Info {
+        Info {
+            name: RUN_MARKER.to_owned(),
+            value: self.run_id.clone(),
+        }
+    }
+}
+
+/// Starts timing one component and builds its result when the decision is made.
+pub struct Tracker {
+    name: String,
+    kind: &'static str,
+    started_at: DateTime<Utc>,
+    started: Instant,
+}
+
+impl Tracker {
+    /// Starts the clock for an application.
+    pub fn app(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            kind: "app",
+            started_at: Utc::now(),
+            started: Instant::now(),
+        }
+    }
+
+    /// The component's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The result, with the snapshot the decision was made on.
+    pub fn finish(
+        &self,
+        status: ComponentStatus,
+        app: Option<&Application>,
+        message: impl Into<String>,
+    ) -> ComponentResult {
+        let message = message.into();
+        tracing::info!(phase = "result", component = %self.name, "{}: {message}", serde_plain(status));
+        ComponentResult {
+            name: self.name.clone(),
+            kind: self.kind,
+            status,
+            health: app
+                .map(|a| a.status.health.status.clone())
+                .filter(|s| !s.is_empty()),
+            sync: app
+                .map(|a| a.status.sync.status.clone())
+                .filter(|s| !s.is_empty()),
+            operation: app
+                .and_then(|a| a.status.operation_state.as_ref())
+                .map(|s| s.phase.clone())
+                .filter(|s| !s.is_empty()),
+            revision: app.and_then(|a| a.status.sync.revision.clone()),
+            started_at: crate::report::rfc3339(self.started_at),
+            duration_seconds: self.started.elapsed().as_millis() as f64 / 1000.0,
+            message,
+            failure: None,
+        }
+    }
+
+    /// A failed result with its reason.
+    pub fn fail(
+        &self,
+        status: ComponentStatus,
+        reason: FailureReason,
+        app: Option<&Application>,
+        message: impl Into<String>,
+    ) -> ComponentResult {
+        let mut result = self.finish(status, app, message);
+        result.failure = Some(reason);
+        result
+    }
+
+    /// A failed result from an API error.
+    pub fn api_error(&self, error: &ArgoError, app: Option<&Application>) -> ComponentResult {
+        self.fail(
+            ComponentStatus::Failed,
+            error.reason(),
+            app,
+            error.to_string(),
+        )
+    }
+}
+
+fn serde_plain(status: ComponentStatus) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

@@ -1,0 +1,9 @@
+//! The contract's actions, one file each. Each returns a component result;
+//! the run turns results into an outcome and an exit code.
+
+pub mod context;
+pub mod deploy;
+pub mod teardown;
+pub mod validate;
+
+pub use context::RunContext;

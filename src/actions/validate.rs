@@ -1,0 +1,153 @@
+//! `validate` for one application: read-only, always. Only GET requests.
+
+use super::context::{RunContext, Tracker};
+use crate::argocd::types::Application;
+use crate::cli::environment::SuspendedIs;
+use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
+
+/// The validate verdict on one snapshot, per contract §2 (validate column).
+pub fn classify(app: &Application, suspended_is: SuspendedIs) -> (S, Option<R>, String) {
+    let health = app.status.health.status.as_str();
+    let sync = app.status.sync.status.as_str();
+    let running = app.operation.is_some()
+        || app
+            .status
+            .operation_state
+            .as_ref()
+            .is_some_and(|s| matches!(s.phase.as_str(), "Running" | "Terminating"));
+    let detail = app
+        .status
+        .health
+        .message
+        .as_deref()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+    let health_ok =
+        health == "Healthy" || (health == "Suspended" && suspended_is == SuspendedIs::Healthy);
+    match health {
+        _ if health_ok && sync == "Synced" && !running => {
+            (S::Healthy, None, "Healthy and Synced".to_owned())
+        }
+        "Suspended" if suspended_is == SuspendedIs::Failed => (
+            S::Unhealthy,
+            Some(R::Suspended),
+            format!("health is Suspended{detail}"),
+        ),
+        "Healthy" | "Progressing" | "Suspended" | "Degraded" | "Missing" => {
+            let reason = match health {
+                "Degraded" => R::Degraded,
+                "Missing" => R::Missing,
+                _ if sync != "Synced" => R::OutOfSync,
+                _ => R::Degraded,
+            };
+            let op = if running {
+                ", an operation is running"
+            } else {
+                ""
+            };
+            (
+                S::Degraded,
+                Some(reason),
+                format!(
+                    "health is {health}{detail}, sync is {}{op}",
+                    or_unknown(sync)
+                ),
+            )
+        }
+        _ => (
+            S::Unhealthy,
+            Some(R::Unknown),
+            format!("health is {}{detail}", or_unknown(health)),
+        ),
+    }
+}
+
+fn or_unknown(s: &str) -> &str {
+    if s.is_empty() {
+        "Unknown"
+    } else {
+        s
+    }
+}
+
+/// Validates one application. Reads without `refresh`: a refresh makes
+/// argocd-server patch the Application, and validate must change nothing.
+pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
+    let track = Tracker::app(name);
+    let app = match ctx.client.find_app(name, false).await {
+        Ok(Some(app)) => app,
+        Ok(None) => {
+            return track.fail(
+                S::Unhealthy,
+                R::NotFound,
+                None,
+                format!("application '{name}' does not exist in Argo CD"),
+            )
+        }
+        Err(e) => return track.fail(S::Unhealthy, e.reason(), None, e.to_string()),
+    };
+    let (status, reason, mut message) = classify(&app, ctx.config.health.suspended_is);
+    if status != S::Healthy {
+        // Name the resources that hold it back, so the report says where to look.
+        match ctx.client.resource_tree(name).await {
+            Ok(tree) => {
+                let bad: Vec<String> = tree
+                    .nodes
+                    .iter()
+                    .filter_map(|n| {
+                        let h = n.health.as_ref()?;
+                        (h.status != "Healthy")
+                            .then(|| format!("{}/{} {}", n.kind, n.name, h.status))
+                    })
+                    .take(10)
+                    .collect();
+                if !bad.is_empty() {
+                    message.push_str(&format!("; not healthy: {}", bad.join(", ")));
+                }
+            }
+            Err(e) => tracing::warn!(phase = "validate", component = name, "{e}"),
+        }
+    }
+    match reason {
+        Some(reason) => track.fail(status, reason, Some(&app), message),
+        None => track.finish(status, Some(&app), message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(health: &str, sync: &str) -> Application {
+        let mut app = Application::default();
+        app.status.health.status = health.to_owned();
+        app.status.sync.status = sync.to_owned();
+        app
+    }
+
+    #[test]
+    fn validate_maps_health_and_sync_to_the_contract_words() {
+        let cases = [
+            ("Healthy", "Synced", S::Healthy),
+            ("Healthy", "OutOfSync", S::Degraded),
+            ("Progressing", "Synced", S::Degraded),
+            ("Degraded", "Synced", S::Degraded),
+            ("Missing", "OutOfSync", S::Degraded),
+            ("Suspended", "Synced", S::Degraded),
+            ("Unknown", "Synced", S::Unhealthy),
+            ("", "", S::Unhealthy),
+        ];
+        for (health, sync, expected) in cases {
+            let (got, _, msg) = classify(&app(health, sync), SuspendedIs::Progressing);
+            assert_eq!(got, expected, "{health}/{sync}: {msg}");
+        }
+        assert_eq!(
+            classify(&app("Suspended", "Synced"), SuspendedIs::Healthy).0,
+            S::Healthy
+        );
+        assert_eq!(
+            classify(&app("Suspended", "Synced"), SuspendedIs::Failed).0,
+            S::Unhealthy
+        );
+    }
+}

@@ -1,0 +1,385 @@
+//! The Argo CD REST client: one method per endpoint the executor uses, each
+//! with bearer auth, typed errors and bounded retries of transient failures.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use backoff::backoff::Backoff;
+use backoff::ExponentialBackoff;
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::error::ArgoError;
+use super::stream::EventStream;
+use super::types::{ApiErrorBody, Application, ApplicationList, ApplicationTree, SyncRequest};
+use crate::report::Metrics;
+
+/// How long one non-streaming request may take before it counts as a transient failure.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Upper bound of any single backoff pause, `Retry-After` included.
+const MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// Settings for [`Client::new`].
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Base URL, e.g. `https://argocd-server.argocd.svc`.
+    pub base: Url,
+    /// Bearer token.
+    pub token: String,
+    /// Extra CA certificates, PEM.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Argo CD project, sent so that an unknown app is a 404.
+    pub project: Option<String>,
+    /// Total attempts of one request.
+    pub max_attempts: u32,
+    /// Initial backoff interval.
+    pub backoff: Duration,
+    /// W3C `traceparent` for every request.
+    pub traceparent: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    watch_reconnects: AtomicU64,
+}
+
+/// A cheap-to-clone Argo CD API client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    options: Arc<ClientOptions>,
+    counters: Arc<Counters>,
+}
+
+/// What went wrong with one attempt, and whether to try again.
+enum Attempt {
+    Retry {
+        error: String,
+        pause: Option<Duration>,
+    },
+    Fatal(ArgoError),
+}
+
+impl Client {
+    /// Builds the client. TLS verification is always on; `ca_pem` adds trust anchors.
+    pub fn new(options: ClientOptions) -> Result<Client, ArgoError> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("executor/", env!("CARGO_PKG_VERSION")))
+            .tcp_nodelay(true);
+        if let Some(pem) = &options.ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem).map_err(ArgoError::Setup)? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        Ok(Client {
+            http: builder.build().map_err(ArgoError::Setup)?,
+            options: Arc::new(options),
+            counters: Arc::default(),
+        })
+    }
+
+    /// Request counters for the report.
+    pub fn metrics(&self) -> Metrics {
+        Metrics {
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            retries: self.counters.retries.load(Ordering::Relaxed),
+            watch_reconnects: self.counters.watch_reconnects.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts one reopening of a watch stream.
+    pub fn count_reconnect(&self) {
+        self.counters
+            .watch_reconnects
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The initial backoff interval, for loops that pace themselves like the client.
+    pub fn backoff(&self) -> ExponentialBackoff {
+        ExponentialBackoff {
+            initial_interval: self.options.backoff,
+            current_interval: self.options.backoff,
+            max_interval: MAX_PAUSE,
+            max_elapsed_time: None,
+            ..ExponentialBackoff::default()
+        }
+    }
+
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Url {
+        let mut url = self.options.base.clone();
+        let base_path = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base_path}{path}"));
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    fn project_query(&self) -> Vec<(&str, &str)> {
+        self.options
+            .project
+            .as_deref()
+            .map(|p| ("project", p))
+            .into_iter()
+            .collect()
+    }
+
+    /// Sends one request with retries of transient failures: connect errors,
+    /// resets, 5xx and 429 (honouring `Retry-After`).
+    async fn send(
+        &self,
+        what: &str,
+        app: &str,
+        method: Method,
+        url: Url,
+        body: Option<&dyn erased::Body>,
+        streaming: bool,
+    ) -> Result<reqwest::Response, ArgoError> {
+        let mut backoff = self.backoff();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(&self.options.token)
+                .header(reqwest::header::ACCEPT, "application/json");
+            if method != Method::GET {
+                // argocd-server answers 415 to any non-GET request without it, DELETE included.
+                request = request.header(reqwest::header::CONTENT_TYPE, "application/json");
+            }
+            if let Some(tp) = &self.options.traceparent {
+                request = request.header("traceparent", tp);
+            }
+            if let Some(body) = body {
+                request = request.body(body.to_json());
+            }
+            if !streaming {
+                request = request.timeout(REQUEST_TIMEOUT);
+            }
+            tracing::debug!(
+                phase = "request",
+                component = app,
+                "{method} {}",
+                url.path()
+            );
+            let outcome = match request.send().await {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => self.classify(what, app, response).await,
+                Err(e) => Attempt::Retry {
+                    error: error_chain(&e),
+                    pause: None,
+                },
+            };
+            match outcome {
+                Attempt::Fatal(e) => return Err(e),
+                Attempt::Retry { error, pause } => {
+                    if attempt >= self.options.max_attempts {
+                        return Err(ArgoError::Unavailable {
+                            what: what.to_owned(),
+                            attempts: attempt,
+                            last: error,
+                        });
+                    }
+                    let pause = pause
+                        .or_else(|| backoff.next_backoff())
+                        .unwrap_or(MAX_PAUSE)
+                        .min(MAX_PAUSE);
+                    tracing::warn!(
+                        phase = "retry",
+                        component = app,
+                        "{what} failed ({error}); retrying in {pause:?} (attempt {attempt} of {})",
+                        self.options.max_attempts
+                    );
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        }
+    }
+
+    async fn classify(&self, what: &str, app: &str, response: reqwest::Response) -> Attempt {
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let text = response.text().await.unwrap_or_default();
+        let body: ApiErrorBody = serde_json::from_str(&text).unwrap_or_else(|_| ApiErrorBody {
+            message: text.trim().to_owned(),
+            ..ApiErrorBody::default()
+        });
+        let message = if body.message.is_empty() {
+            body.error
+        } else {
+            body.message
+        };
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            return Attempt::Retry {
+                error: format!("HTTP {}: {message}", status.as_u16()),
+                pause: retry_after,
+            };
+        }
+        Attempt::Fatal(ArgoError::from_body(
+            what,
+            app,
+            status.as_u16(),
+            body.code,
+            message,
+            self.options.project.as_deref(),
+        ))
+    }
+
+    async fn json<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        response: reqwest::Response,
+    ) -> Result<T, ArgoError> {
+        let bytes = response.bytes().await.map_err(|e| ArgoError::Unavailable {
+            what: what.to_owned(),
+            attempts: 1,
+            last: error_chain(&e),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|source| ArgoError::Decode {
+            what: what.to_owned(),
+            source,
+        })
+    }
+
+    /// `GET /api/v1/applications/{name}`, with `refresh=normal` when asked.
+    pub async fn get_app(&self, name: &str, refresh: bool) -> Result<Application, ArgoError> {
+        let mut query = self.project_query();
+        if refresh {
+            query.push(("refresh", "normal"));
+        }
+        let what = format!("get of {name}");
+        let url = self.url(&format!("/api/v1/applications/{name}"), &query);
+        let response = self
+            .send(&what, name, Method::GET, url, None, false)
+            .await?;
+        self.json(&what, response).await
+    }
+
+    /// Like [`Client::get_app`], but an absent application is `Ok(None)`.
+    ///
+    /// Argo CD answers 403, not 404, for an unknown app when no project is
+    /// given; then listing by name tells "absent" from "not allowed".
+    pub async fn find_app(
+        &self,
+        name: &str,
+        refresh: bool,
+    ) -> Result<Option<Application>, ArgoError> {
+        match self.get_app(name, refresh).await {
+            Ok(app) => Ok(Some(app)),
+            Err(ArgoError::NotFound { .. }) => Ok(None),
+            Err(denied @ ArgoError::PermissionDenied { .. }) if self.options.project.is_none() => {
+                match self.list_apps(name).await {
+                    Ok(items) if items.iter().all(|a| a.metadata.name != name) => Ok(None),
+                    _ => Err(denied),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /api/v1/applications?name=…`.
+    pub async fn list_apps(&self, name: &str) -> Result<Vec<Application>, ArgoError> {
+        let what = format!("list of {name}");
+        let url = self.url("/api/v1/applications", &[("name", name)]);
+        let response = self
+            .send(&what, name, Method::GET, url, None, false)
+            .await?;
+        let list: ApplicationList = self.json(&what, response).await?;
+        Ok(list.items.unwrap_or_default())
+    }
+
+    /// `POST /api/v1/applications/{name}/sync`. Returns the app with its new `operation`.
+    pub async fn sync(&self, request: &SyncRequest) -> Result<Application, ArgoError> {
+        let name = &request.name;
+        let what = format!("sync of {name}");
+        let url = self.url(&format!("/api/v1/applications/{name}/sync"), &[]);
+        let response = self
+            .send(&what, name, Method::POST, url, Some(request), false)
+            .await?;
+        self.json(&what, response).await
+    }
+
+    /// `DELETE /api/v1/applications/{name}/operation`: terminate the running operation.
+    pub async fn terminate_operation(&self, name: &str) -> Result<(), ArgoError> {
+        let what = format!("termination of the operation on {name}");
+        let url = self.url(
+            &format!("/api/v1/applications/{name}/operation"),
+            &self.project_query(),
+        );
+        self.send(&what, name, Method::DELETE, url, None, false)
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE /api/v1/applications/{name}?cascade=true&propagationPolicy=foreground`.
+    pub async fn delete_app(&self, name: &str) -> Result<(), ArgoError> {
+        let what = format!("deletion of {name}");
+        let mut query = vec![("cascade", "true"), ("propagationPolicy", "foreground")];
+        query.extend(self.project_query());
+        let url = self.url(&format!("/api/v1/applications/{name}"), &query);
+        self.send(&what, name, Method::DELETE, url, None, false)
+            .await
+            .map(drop)
+    }
+
+    /// `GET /api/v1/applications/{name}/resource-tree`.
+    pub async fn resource_tree(&self, name: &str) -> Result<ApplicationTree, ArgoError> {
+        let what = format!("resource tree of {name}");
+        let url = self.url(
+            &format!("/api/v1/applications/{name}/resource-tree"),
+            &self.project_query(),
+        );
+        let response = self
+            .send(&what, name, Method::GET, url, None, false)
+            .await?;
+        self.json(&what, response).await
+    }
+
+    /// Opens `GET /api/v1/stream/applications?name=…`. The first event is the
+    /// current state (`ADDED`); for an unknown name nothing ever arrives.
+    pub async fn watch(&self, name: &str) -> Result<EventStream, ArgoError> {
+        let what = format!("watch of {name}");
+        let url = self.url("/api/v1/stream/applications", &[("name", name)]);
+        let response = self.send(&what, name, Method::GET, url, None, true).await?;
+        Ok(EventStream::new(response, self.options.project.clone()))
+    }
+}
+
+/// The error and its causes in one line: reqwest's top-level message alone
+/// ("error sending request") hides whether it was a refusal, a reset or TLS.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Request bodies without making `send` generic (one copy of the retry loop).
+mod erased {
+    /// A body that serialises to JSON.
+    pub trait Body: Sync {
+        fn to_json(&self) -> Vec<u8>;
+    }
+    impl<T: super::Serialize + Sync> Body for T {
+        fn to_json(&self) -> Vec<u8> {
+            serde_json::to_vec(self).unwrap_or_default()
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Errors of the Argo CD boundary, typed from Argo CD's `{"error","code","message"}` bodies.
+
+use super::types::grpc;
+
+/// A failed Argo CD request.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgoError {
+    /// 401 / code 16.
+    #[error("failed to authenticate to Argo CD: {message}; check that the argocd-token file holds a valid, unexpired token")]
+    Unauthenticated {
+        /// Argo CD's message.
+        message: String,
+    },
+    /// 403 / code 7.
+    #[error("failed to access application '{app}': permission denied ({message}); check the token's RBAC and that the app exists in the project{project_hint}")]
+    PermissionDenied {
+        /// The application.
+        app: String,
+        /// Argo CD's message.
+        message: String,
+        /// Extra hint about `argocd.project`, pre-formatted.
+        project_hint: String,
+    },
+    /// 404 / code 5, or a 403 for an app that listing confirms does not exist.
+    #[error("application '{app}' not found in Argo CD")]
+    NotFound {
+        /// The application.
+        app: String,
+    },
+    /// 400 / code 9, "another operation is already in progress".
+    #[error("another operation is already in progress on '{app}'")]
+    OperationInProgress {
+        /// The application.
+        app: String,
+    },
+    /// Any other error body Argo CD sent.
+    #[error("Argo CD refused {what}: HTTP {status}, code {code}: {message}")]
+    Api {
+        /// The request, e.g. `sync of temporal`.
+        what: String,
+        /// HTTP status.
+        status: u16,
+        /// gRPC code.
+        code: i32,
+        /// Argo CD's message.
+        message: String,
+    },
+    /// Transient failures outlasted every retry.
+    #[error("failed to reach Argo CD for {what} after {attempts} attempts: {last}")]
+    Unavailable {
+        /// The request.
+        what: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last error.
+        last: String,
+    },
+    /// A response body that does not decode.
+    #[error("failed to decode Argo CD's answer to {what}: {source}")]
+    Decode {
+        /// The request.
+        what: String,
+        /// The decode error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The HTTP client could not be built (bad CA bundle, TLS setup).
+    #[error("failed to set up the Argo CD client: {0}")]
+    Setup(#[source] reqwest::Error),
+}
+
+impl ArgoError {
+    /// Maps an error body to a typed error. `app` names the application the request was about.
+    pub fn from_body(
+        what: &str,
+        app: &str,
+        status: u16,
+        code: i32,
+        message: String,
+        project: Option<&str>,
+    ) -> ArgoError {
+        match code {
+            grpc::UNAUTHENTICATED => ArgoError::Unauthenticated { message },
+            grpc::PERMISSION_DENIED => ArgoError::PermissionDenied {
+                app: app.to_owned(),
+                message,
+                project_hint: match project {
+                    Some(p) => format!(" '{p}'"),
+                    None => " (set argocd.project in environment.yaml to get 'not found' instead of 'permission denied' for a missing app)".to_owned(),
+                },
+            },
+            grpc::NOT_FOUND => ArgoError::NotFound { app: app.to_owned() },
+            grpc::FAILED_PRECONDITION if message.contains("another operation is already in progress") => {
+                ArgoError::OperationInProgress { app: app.to_owned() }
+            }
+            _ => ArgoError::Api {
+                what: what.to_owned(),
+                status,
+                code,
+                message,
+            },
+        }
+    }
+
+    /// The contract's failure reason for this error.
+    pub fn reason(&self) -> crate::outcome::FailureReason {
+        use crate::outcome::FailureReason as R;
+        match self {
+            ArgoError::Unauthenticated { .. } => R::Unauthenticated,
+            ArgoError::PermissionDenied { .. } => R::PermissionDenied,
+            ArgoError::NotFound { .. } => R::NotFound,
+            ArgoError::Unavailable { .. } => R::Unavailable,
+            ArgoError::OperationInProgress { .. }
+            | ArgoError::Api { .. }
+            | ArgoError::Decode { .. }
+            | ArgoError::Setup(_) => R::ApiError,
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Raw command-line values, exactly as clap parsed them. Nothing here is
+//! validated beyond syntax: `config.rs` turns these into a checked `Config`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Deploy, validate and tear down a platform through Argo CD.
+#[derive(Debug, Parser)]
+#[command(name = "executor", version, about, long_about = None)]
+#[command(after_help = "Exit codes: 0 Success, 1 Failure, 2 Partial, 3 Invalid, 4 Timeout.")]
+pub struct Cli {
+    /// The action to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The actions of the contract.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sync every component in scope and wait until it is Synced and Healthy.
+    Deploy(RunArgs),
+    /// Check every component in scope without changing anything.
+    Validate(RunArgs),
+    /// Delete every component in scope (requires --confirm <environment>).
+    Teardown(RunArgs),
+}
+
+/// Inputs shared by every action. Each flag falls back to its environment variable.
+///
+/// Flags are kept as strings so that `config.rs` can name the bad input and say
+/// how to fix it, with exit code Invalid, instead of clap's generic usage error.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunArgs {
+    /// Target environment; must equal `name` in environment.yaml.
+    #[arg(long, env = "ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// `platform`, `stack:<name>` or `app:<name>`.
+    #[arg(long, env = "TARGET_SCOPE")]
+    pub scope: Option<String>,
+    /// `true` or `false`: send no mutating request and report what would be done.
+    #[arg(long, env = "DRY_RUN", num_args = 0..=1, default_missing_value = "true")]
+    pub dry_run: Option<String>,
+    /// `debug`, `info`, `warn` or `error`.
+    #[arg(long, env = "LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// `text` or `json` (default: text on a terminal, else json).
+    #[arg(long, env = "LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Directory holding environment.yaml (and later dag.yaml, health.yaml).
+    #[arg(long, env = "EXECUTOR_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// Directory holding the `argocd-token` file.
+    #[arg(long, env = "EXECUTOR_SECRETS_DIR")]
+    pub secrets_dir: Option<PathBuf>,
+    /// Directory where report.json and status are written.
+    #[arg(long, env = "EXECUTOR_OUTPUT_DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Base URL of the Argo CD API (an http:// URL must be given explicitly).
+    #[arg(long, env = "ARGOCD_SERVER")]
+    pub argocd_server: Option<String>,
+    /// Extra CA bundle (PEM) trusted for the Argo CD API.
+    #[arg(long, env = "ARGOCD_CA_FILE")]
+    pub argocd_ca_file: Option<PathBuf>,
+    /// Path to a kubeconfig (used by the Kubernetes-side checks).
+    #[arg(long, env = "KUBECONFIG_PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Teardown only: must equal the environment name.
+    #[arg(long, env = "TEARDOWN_CONFIRM")]
+    pub confirm: Option<String>,
+    /// Teardown only: `retain`, `delete` or `snapshot`.
+    #[arg(long, env = "PV_POLICY")]
+    pub pv_policy: Option<String>,
+    /// On a deadline, leave the operation this run started running instead of terminating it.
+    #[arg(long)]
+    pub no_terminate_on_timeout: bool,
+    /// Run against the embedded Argo CD simulator on loopback instead of a cluster.
+    #[arg(long, env = "EXECUTOR_SIMULATE", num_args = 0..=1, default_missing_value = "true")]
+    pub simulate: Option<String>,
+}

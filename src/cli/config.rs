@@ -1,0 +1,599 @@
+//! The validated configuration of one run: raw clap values and files in, a
+//! checked `Config` out. Every failure here is `ExitCode::INVALID`, and it
+//! happens before any network call.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::Url;
+
+use super::args::{Command, RunArgs};
+use super::environment::{EnvironmentFile, HealthPolicy, SyncSettings};
+
+/// One of the contract's three actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Sync and wait until ready.
+    Deploy,
+    /// Read-only health and sync check.
+    Validate,
+    /// Delete and wait until gone.
+    Teardown,
+}
+
+impl Action {
+    /// The action's name as the CLI and the report spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Deploy => "deploy",
+            Action::Validate => "validate",
+            Action::Teardown => "teardown",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the action applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every node of the DAG.
+    Platform,
+    /// One stack of the DAG and its children.
+    Stack(String),
+    /// One Argo CD Application.
+    App(String),
+}
+
+impl Scope {
+    /// Parses `platform`, `stack:<name>` or `app:<name>`.
+    pub fn parse(text: &str) -> Result<Scope, String> {
+        let valid_name = |name: &str| {
+            !name.is_empty()
+                && name.len() <= 253
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+                && !name.starts_with(['-', '.'])
+                && !name.ends_with(['-', '.'])
+        };
+        let scope = match text.split_once(':') {
+            None if text == "platform" => return Ok(Scope::Platform),
+            Some(("stack", name)) if valid_name(name) => Scope::Stack(name.to_owned()),
+            Some(("app", name)) if valid_name(name) => Scope::App(name.to_owned()),
+            Some(("stack" | "app", name)) => {
+                return Err(format!(
+                    "'{name}' is not a valid name: use lowercase letters, digits, '-' and '.', as Kubernetes names do"
+                ))
+            }
+            _ => return Err("expected platform, stack:<name> or app:<name>".to_owned()),
+        };
+        Ok(scope)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Platform => f.write_str("platform"),
+            Scope::Stack(name) => write!(f, "stack:{name}"),
+            Scope::App(name) => write!(f, "app:{name}"),
+        }
+    }
+}
+
+/// Log verbosity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Everything, including each request.
+    Debug,
+    /// Progress of each component.
+    Info,
+    /// Only what needs attention.
+    Warn,
+    /// Only failures.
+    Error,
+}
+
+/// Log line format on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// `2026-01-07T10:30:00Z INFO [deploy/sync/temporal] message`.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Logging settings, parsed first so that even an invalid run is logged as asked.
+#[derive(Debug, Clone, Copy)]
+pub struct LogSettings {
+    /// Verbosity.
+    pub level: LogLevel,
+    /// Format.
+    pub format: LogFormat,
+}
+
+impl LogSettings {
+    /// Reads `--log-level` and `--log-format`; `stderr_is_terminal` picks the default format.
+    pub fn from_args(args: &RunArgs, stderr_is_terminal: bool) -> Result<Self, ConfigError> {
+        let level = match args
+            .log_level
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("info") => LogLevel::Info,
+            Some("debug") => LogLevel::Debug,
+            Some("warn") | Some("warning") => LogLevel::Warn,
+            Some("error") => LogLevel::Error,
+            Some(other) => {
+                return Err(ConfigError::bad(
+                    "--log-level (LOG_LEVEL)",
+                    other,
+                    "debug, info, warn or error",
+                ))
+            }
+        };
+        let format = match args.log_format.as_deref() {
+            None if stderr_is_terminal => LogFormat::Text,
+            None => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::bad(
+                    "--log-format (LOG_FORMAT)",
+                    other,
+                    "text or json",
+                ))
+            }
+        };
+        Ok(Self { level, format })
+    }
+}
+
+/// What teardown does with the PersistentVolumes of deleted apps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PvPolicy {
+    /// Keep the volumes.
+    Retain,
+    /// Delete the volumes.
+    Delete,
+    /// Snapshot, then delete.
+    Snapshot,
+}
+
+/// W3C trace context handed in by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceContext {
+    /// 32 lowercase hex digits.
+    pub trace_id: String,
+    /// 16 lowercase hex digits.
+    pub span_id: String,
+}
+
+impl TraceContext {
+    /// The `traceparent` header value for outgoing requests.
+    pub fn traceparent(&self) -> String {
+        format!("00-{}-{}-01", self.trace_id, self.span_id)
+    }
+}
+
+/// The bearer token `--simulate` uses between the executor and its embedded simulator.
+pub const SIMULATED_TOKEN: &str = "simulated-token";
+
+/// How to reach Argo CD.
+#[derive(Debug, Clone)]
+pub struct ArgoCdTarget {
+    /// Base URL; `None` when `--simulate` serves one at run time.
+    pub server: Option<Url>,
+    /// Extra trusted CA certificates, PEM.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Bearer token, read from `<secrets-dir>/argocd-token`. Never logged.
+    pub token: String,
+    /// Sent as `project` so an unknown app is a 404 rather than a 403.
+    pub project: Option<String>,
+}
+
+/// Everything one run needs, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The action.
+    pub action: Action,
+    /// The parsed environment.yaml.
+    pub environment: EnvironmentFile,
+    /// What the action applies to.
+    pub scope: Scope,
+    /// Send no mutating request.
+    pub dry_run: bool,
+    /// Logging.
+    pub log: LogSettings,
+    /// Where report.json and status go.
+    pub output_dir: PathBuf,
+    /// The config directory the files came from.
+    pub config_dir: PathBuf,
+    /// Argo CD endpoint and credentials.
+    pub argocd: ArgoCdTarget,
+    /// Deadline from sync request to operation completed.
+    pub sync_timeout: Duration,
+    /// Deadline from operation completed to ready.
+    pub health_timeout: Duration,
+    /// Total attempts of one request.
+    pub max_attempts: u32,
+    /// Initial backoff interval.
+    pub backoff: Duration,
+    /// Health gating policy.
+    pub health: HealthPolicy,
+    /// Options for sync requests.
+    pub sync: SyncSettings,
+    /// Teardown's PV policy.
+    pub pv_policy: PvPolicy,
+    /// Terminate our own operation on a deadline.
+    pub terminate_on_timeout: bool,
+    /// Serve the embedded simulator and run against it.
+    pub simulate: bool,
+    /// Caller's trace context.
+    pub trace: Option<TraceContext>,
+}
+
+/// A problem with the inputs. Always `ExitCode::INVALID`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value that does not parse or is out of range.
+    #[error("invalid {input}: '{value}'; expected {expected}")]
+    BadValue {
+        /// The flag and variable.
+        input: &'static str,
+        /// What was given.
+        value: String,
+        /// What would be accepted.
+        expected: String,
+    },
+    /// A required input is absent.
+    #[error("missing {input}: {hint}")]
+    Missing {
+        /// The flag and variable.
+        input: &'static str,
+        /// How to provide it.
+        hint: String,
+    },
+    /// A file could not be read.
+    #[error("failed to read {what} at {path}: {source}; {hint}")]
+    Unreadable {
+        /// What the file is.
+        what: &'static str,
+        /// Where it was looked for.
+        path: PathBuf,
+        /// How to fix it.
+        hint: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// environment.yaml does not parse or has unknown fields.
+    #[error("invalid {path}: {message}")]
+    EnvironmentFile {
+        /// The file.
+        path: PathBuf,
+        /// serde_yaml's message, with line and column.
+        message: String,
+    },
+    /// `ENVIRONMENT` differs from the file's `name`.
+    #[error("--environment (ENVIRONMENT) is '{given}' but {path} is for '{in_file}': point --config-dir at the '{given}' configuration or fix the name")]
+    EnvironmentMismatch {
+        /// The requested environment.
+        given: String,
+        /// The name in the file.
+        in_file: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// Teardown without the right confirmation.
+    #[error("teardown needs --confirm (TEARDOWN_CONFIRM) equal to the environment name '{expected}'{given}; nothing was deleted")]
+    Confirmation {
+        /// The environment name.
+        expected: String,
+        /// What was given, pre-formatted.
+        given: String,
+    },
+    /// A scope this version cannot run yet.
+    #[error("scope '{scope}' is not supported by this version: use app:<name>")]
+    UnsupportedScope {
+        /// The scope.
+        scope: String,
+    },
+    /// An argument the parser rejected.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl ConfigError {
+    fn bad(input: &'static str, value: &str, expected: &str) -> Self {
+        ConfigError::BadValue {
+            input,
+            value: value.to_owned(),
+            expected: expected.to_owned(),
+        }
+    }
+}
+
+fn parse_bool(input: &'static str, value: Option<&str>) -> Result<bool, ConfigError> {
+    match value {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(ConfigError::bad(input, other, "true or false")),
+    }
+}
+
+fn read_file(what: &'static str, path: &Path, hint: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|source| ConfigError::Unreadable {
+        what,
+        path: path.to_owned(),
+        hint: hint.to_owned(),
+        source,
+    })
+}
+
+fn parse_hex_id(input: &'static str, value: &str, len: usize) -> Result<String, ConfigError> {
+    let ok = value.len() == len
+        && value.bytes().all(|b| b.is_ascii_hexdigit())
+        && value.bytes().any(|b| b != b'0');
+    if ok {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(ConfigError::bad(
+            input,
+            value,
+            &format!("{len} hex digits, not all zero (W3C trace context)"),
+        ))
+    }
+}
+
+fn parse_server(input: &'static str, text: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(text)
+        .map_err(|e| ConfigError::bad(input, text, &format!("an https:// URL ({e})")))?;
+    if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+        return Err(ConfigError::bad(
+            input,
+            text,
+            "an https:// URL such as https://argocd-server.argocd.svc",
+        ));
+    }
+    Ok(url)
+}
+
+impl Config {
+    /// Reads and checks every input of a run. `env` looks up environment
+    /// variables that have no flag (TRACE_ID, SPAN_ID).
+    pub fn from_command(
+        command: &Command,
+        log: LogSettings,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let (action, args) = match command {
+            Command::Deploy(a) => (Action::Deploy, a),
+            Command::Validate(a) => (Action::Validate, a),
+            Command::Teardown(a) => (Action::Teardown, a),
+        };
+        let simulate = parse_bool("--simulate (EXECUTOR_SIMULATE)", args.simulate.as_deref())?;
+        let dry_run = parse_bool("--dry-run (DRY_RUN)", args.dry_run.as_deref())?;
+        let scope_text = args.scope.as_deref().unwrap_or("platform");
+        let scope = Scope::parse(scope_text).map_err(|expected| ConfigError::BadValue {
+            input: "--scope (TARGET_SCOPE)",
+            value: scope_text.to_owned(),
+            expected,
+        })?;
+        let given_env =
+            args.environment
+                .clone()
+                .filter(|e| !e.is_empty())
+                .ok_or(ConfigError::Missing {
+                    input: "--environment (ENVIRONMENT)",
+                    hint: "name the target environment, as in environment.yaml".to_owned(),
+                })?;
+
+        let config_dir = args
+            .config_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/config"));
+        let env_path = config_dir.join("environment.yaml");
+        let text = read_file(
+            "environment.yaml",
+            &env_path,
+            "mount the environment ConfigMap there or pass --config-dir (EXECUTOR_CONFIG_DIR)",
+        )?;
+        let text = String::from_utf8_lossy(&text);
+        let environment =
+            EnvironmentFile::parse(&text).map_err(|e| ConfigError::EnvironmentFile {
+                path: env_path.clone(),
+                message: e.to_string(),
+            })?;
+        if environment.name != given_env {
+            return Err(ConfigError::EnvironmentMismatch {
+                given: given_env,
+                in_file: environment.name.clone(),
+                path: env_path,
+            });
+        }
+        if environment.retries.max_attempts == 0 {
+            return Err(ConfigError::EnvironmentFile {
+                path: env_path,
+                message: "retries.maxAttempts must be at least 1 (it counts the first attempt)"
+                    .to_owned(),
+            });
+        }
+
+        let pv_policy = match args.pv_policy.as_deref() {
+            None | Some("retain") => PvPolicy::Retain,
+            Some("delete") => PvPolicy::Delete,
+            Some("snapshot") => PvPolicy::Snapshot,
+            Some(other) => {
+                return Err(ConfigError::bad(
+                    "--pv-policy (PV_POLICY)",
+                    other,
+                    "retain, delete or snapshot",
+                ))
+            }
+        };
+        if action == Action::Teardown && args.confirm.as_deref() != Some(environment.name.as_str())
+        {
+            let given = match &args.confirm {
+                None => String::new(),
+                Some(c) => format!(" (got '{c}')"),
+            };
+            return Err(ConfigError::Confirmation {
+                expected: environment.name.clone(),
+                given,
+            });
+        }
+
+        let trace = match (env("TRACE_ID"), env("SPAN_ID")) {
+            (None, _) => None,
+            (Some(trace_id), span) => Some(TraceContext {
+                trace_id: parse_hex_id("TRACE_ID", &trace_id, 32)?,
+                span_id: match span {
+                    Some(s) => parse_hex_id("SPAN_ID", &s, 16)?,
+                    None => "0000000000000001".to_owned(),
+                },
+            }),
+        };
+
+        let argocd = if simulate {
+            ArgoCdTarget {
+                server: None,
+                ca_pem: None,
+                token: SIMULATED_TOKEN.to_owned(),
+                project: environment.argocd.project.clone(),
+            }
+        } else {
+            let server = match (&args.argocd_server, &environment.argocd.server) {
+                (Some(s), _) => parse_server("--argocd-server (ARGOCD_SERVER)", s)?,
+                (None, Some(s)) => parse_server("argocd.server in environment.yaml", s)?,
+                (None, None) => parse_server(
+                    "argocdNamespace in environment.yaml",
+                    &format!("https://argocd-server.{}.svc", environment.argocd_namespace),
+                )?,
+            };
+            let ca_pem = match &args.argocd_ca_file {
+                None => None,
+                Some(path) => {
+                    let pem = read_file(
+                        "--argocd-ca-file (ARGOCD_CA_FILE)",
+                        path,
+                        "give a readable PEM bundle",
+                    )?;
+                    if reqwest::Certificate::from_pem_bundle(&pem)
+                        .map(|c| c.is_empty())
+                        .unwrap_or(true)
+                    {
+                        return Err(ConfigError::bad(
+                            "--argocd-ca-file (ARGOCD_CA_FILE)",
+                            &path.display().to_string(),
+                            "a PEM file holding at least one certificate",
+                        ));
+                    }
+                    Some(pem)
+                }
+            };
+            let secrets_dir = args
+                .secrets_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/secrets"));
+            let token_path = secrets_dir.join("argocd-token");
+            let token = read_file(
+                "the Argo CD token",
+                &token_path,
+                "mount the token Secret there or pass --secrets-dir (EXECUTOR_SECRETS_DIR)",
+            )?;
+            let token = String::from_utf8(token)
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            if token.is_empty() || token.contains(char::is_whitespace) {
+                return Err(ConfigError::Missing {
+                    input: "Argo CD token",
+                    hint: format!(
+                        "{} is empty or not a single token; write the bearer token into it",
+                        token_path.display()
+                    ),
+                });
+            }
+            ArgoCdTarget {
+                server: Some(server),
+                ca_pem,
+                token,
+                project: environment.argocd.project.clone(),
+            }
+        };
+
+        Ok(Config {
+            action,
+            scope,
+            dry_run,
+            log,
+            output_dir: args
+                .output_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/tmp/executor")),
+            config_dir,
+            argocd,
+            sync_timeout: environment.timeouts.sync,
+            health_timeout: environment.timeouts.health,
+            max_attempts: environment.retries.max_attempts,
+            backoff: environment.retries.backoff,
+            health: environment.health,
+            sync: environment.sync.clone(),
+            pv_policy,
+            terminate_on_timeout: !args.no_terminate_on_timeout,
+            simulate,
+            trace,
+            environment,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_as_the_contract_spells_them() {
+        assert_eq!(Scope::parse("platform"), Ok(Scope::Platform));
+        assert_eq!(Scope::parse("stack:data"), Ok(Scope::Stack("data".into())));
+        assert_eq!(
+            Scope::parse("app:temporal"),
+            Ok(Scope::App("temporal".into()))
+        );
+        for bad in [
+            "",
+            "app:",
+            "app:Temporal",
+            "apps:x",
+            "stack",
+            "platform:x",
+            "app:-x",
+            "app:a b",
+        ] {
+            assert!(Scope::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn trace_ids_must_be_w3c_hex() {
+        assert!(parse_hex_id("TRACE_ID", "4bf92f3577b34da6a3ce929d0e0e4736", 32).is_ok());
+        assert!(parse_hex_id("TRACE_ID", "00000000000000000000000000000000", 32).is_err());
+        assert!(parse_hex_id("SPAN_ID", "xyz", 16).is_err());
+    }
+
+    #[test]
+    fn servers_must_be_http_urls() {
+        assert!(parse_server("x", "https://argocd.example.com").is_ok());
+        assert!(parse_server("x", "http://127.0.0.1:8080").is_ok());
+        assert!(parse_server("x", "ftp://argocd").is_err());
+        assert!(parse_server("x", "argocd.example.com").is_err());
+    }
+}

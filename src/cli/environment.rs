@@ -1,0 +1,215 @@
+//! `environment.yaml`: the per-environment settings file, parsed strictly.
+//!
+//! Unknown fields are rejected so that a misspelt setting is an error with its
+//! line and column, not a silently ignored default.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// The parsed `<config-dir>/environment.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvironmentFile {
+    /// Environment name; `ENVIRONMENT` must equal it.
+    pub name: String,
+    /// Base DNS domain of the environment.
+    pub domain: String,
+    /// The platform's GitOps repository.
+    pub git_repository: String,
+    /// The revision the environment tracks.
+    pub git_revision: String,
+    /// Name of the cluster the executor runs against.
+    #[serde(default)]
+    pub cluster_name: Option<String>,
+    /// Namespace Argo CD runs in.
+    #[serde(default = "default_argocd_namespace")]
+    pub argocd_namespace: String,
+    /// Namespace Argo Workflows runs in.
+    #[serde(default)]
+    pub workflows_namespace: Option<String>,
+    /// Argo CD connection settings.
+    #[serde(default)]
+    pub argocd: ArgoCdSection,
+    /// Sync and health deadlines.
+    #[serde(default)]
+    pub timeouts: Timeouts,
+    /// Retries of transient API errors.
+    #[serde(default)]
+    pub retries: Retries,
+    /// How health states gate readiness.
+    #[serde(default)]
+    pub health: HealthPolicy,
+    /// Options of the sync requests the executor sends.
+    #[serde(default)]
+    pub sync: SyncSettings,
+}
+
+fn default_argocd_namespace() -> String {
+    "argocd".to_owned()
+}
+
+/// `argocd:` in environment.yaml.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArgoCdSection {
+    /// Base URL of the Argo CD API.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// The Argo CD project of the applications. With it, an unknown app is a 404 instead of a 403.
+    #[serde(default)]
+    pub project: Option<String>,
+}
+
+/// `timeouts:` in environment.yaml.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Timeouts {
+    /// From sync request to operation completed.
+    #[serde(default = "five_minutes", deserialize_with = "duration")]
+    pub sync: Duration,
+    /// From operation completed to ready.
+    #[serde(default = "five_minutes", deserialize_with = "duration")]
+    pub health: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            sync: five_minutes(),
+            health: five_minutes(),
+        }
+    }
+}
+
+fn five_minutes() -> Duration {
+    Duration::from_secs(300)
+}
+
+/// `retries:` in environment.yaml.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Retries {
+    /// Total attempts of one request, the first included.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Initial backoff interval; it grows exponentially.
+    #[serde(default = "default_backoff", deserialize_with = "duration")]
+    pub backoff: Duration,
+}
+
+impl Default for Retries {
+    fn default() -> Self {
+        Self {
+            max_attempts: default_max_attempts(),
+            backoff: default_backoff(),
+        }
+    }
+}
+
+fn default_max_attempts() -> u32 {
+    3
+}
+
+fn default_backoff() -> Duration {
+    Duration::from_secs(5)
+}
+
+/// `health:` in environment.yaml.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HealthPolicy {
+    /// How long Degraded, Unknown or post-sync Missing may persist before it fails the component.
+    #[serde(default, deserialize_with = "duration")]
+    pub degraded_grace_period: Duration,
+    /// What a Suspended application counts as.
+    #[serde(default)]
+    pub suspended_is: SuspendedIs,
+}
+
+/// What `Suspended` health means for readiness.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuspendedIs {
+    /// Suspended counts as Healthy (e.g. a paused CronJob is fine).
+    Healthy,
+    /// Suspended keeps the executor waiting (e.g. a paused rollout will resume).
+    #[default]
+    Progressing,
+    /// Suspended fails the component.
+    Failed,
+}
+
+/// `sync:` in environment.yaml.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncSettings {
+    /// Delete resources that are no longer in Git.
+    #[serde(default)]
+    pub prune: bool,
+    /// Argo CD sync options, such as `ServerSideApply=true`.
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+/// Parses a duration such as `90s`, `5m` or `1h`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("'{text}' is not a duration ({e}); write it like 90s, 5m or 1h"))
+}
+
+fn duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(de)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+impl EnvironmentFile {
+    /// Parses the file's text; the error carries the line and column.
+    pub fn parse(text: &str) -> Result<Self, serde_yaml::Error> {
+        serde_yaml::from_str(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "name: dev\ndomain: dev.example.com\ngitRepository: https://git.example.com/platform.git\ngitRevision: main\n";
+
+    #[test]
+    fn minimal_file_gets_the_contract_defaults() {
+        let env = EnvironmentFile::parse(MINIMAL).unwrap();
+        assert_eq!(env.argocd_namespace, "argocd");
+        assert_eq!(env.timeouts.sync, Duration::from_secs(300));
+        assert_eq!(env.timeouts.health, Duration::from_secs(300));
+        assert_eq!(env.retries.max_attempts, 3);
+        assert_eq!(env.retries.backoff, Duration::from_secs(5));
+        assert_eq!(env.health.degraded_grace_period, Duration::ZERO);
+        assert_eq!(env.health.suspended_is, SuspendedIs::Progressing);
+        assert!(!env.sync.prune);
+    }
+
+    #[test]
+    fn unknown_field_is_reported_with_line_and_column() {
+        let text = format!("{MINIMAL}timeouts:\n  synk: 5m\n");
+        let err = EnvironmentFile::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("synk"), "{err}");
+        assert!(err.contains("line 6 column 3"), "{err}");
+    }
+
+    #[test]
+    fn bad_duration_names_the_value_and_the_fix() {
+        let text = format!("{MINIMAL}timeouts:\n  sync: soon\n");
+        let err = EnvironmentFile::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("'soon' is not a duration"), "{err}");
+        assert!(err.contains("line 6"), "{err}");
+    }
+
+    #[test]
+    fn durations_accept_seconds_minutes_and_hours() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("5").is_err());
+    }
+}

@@ -1,0 +1,337 @@
+//! The result of a run: one result per component, and the one function that
+//! maps it to an exit code.
+
+use serde::Serialize;
+
+use crate::cli::config::Action;
+use crate::exit::ExitCode;
+
+/// What happened to one component. Serialised as the contract's lowercase words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComponentStatus {
+    /// deploy: synced by this run and ready.
+    Succeeded,
+    /// deploy: already ready; nothing was sent.
+    Unchanged,
+    /// Any action: it failed.
+    Failed,
+    /// deploy: not attempted because a dependency failed.
+    Skipped,
+    /// Any action: a deadline passed.
+    Timeout,
+    /// Not finished; also a dry run's "would change".
+    Pending,
+    /// The run was cancelled while this component was in flight.
+    Cancelled,
+    /// validate: Healthy and Synced.
+    Healthy,
+    /// validate: exists, but Progressing, Suspended, Degraded, Missing or OutOfSync.
+    Degraded,
+    /// validate: absent, Unknown, or failing a critical check.
+    Unhealthy,
+    /// teardown: deleted by this run.
+    Removed,
+    /// teardown: already gone.
+    Absent,
+    /// teardown: deleted, but resources remain.
+    Orphaned,
+}
+
+impl ComponentStatus {
+    /// The component reached the action's goal.
+    pub fn is_ok(self) -> bool {
+        matches!(
+            self,
+            Self::Succeeded | Self::Unchanged | Self::Healthy | Self::Removed | Self::Absent
+        )
+    }
+}
+
+/// Why a component failed, for `failures[].reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FailureReason {
+    /// Health stayed Degraded past the grace period.
+    Degraded,
+    /// Health stayed Unknown past the grace period.
+    Unknown,
+    /// Resources stayed Missing after the sync.
+    Missing,
+    /// Suspended, with `health.suspendedIs: failed`.
+    Suspended,
+    /// The sync operation ended Failed or Error.
+    OperationFailed,
+    /// A deadline passed.
+    Timeout,
+    /// The application does not exist in Argo CD.
+    NotFound,
+    /// The token was rejected.
+    Unauthenticated,
+    /// The token may not do this, or the project is wrong.
+    PermissionDenied,
+    /// Argo CD kept failing after every retry.
+    Unavailable,
+    /// Argo CD answered something the executor cannot use.
+    ApiError,
+    /// Not in sync with Git.
+    OutOfSync,
+    /// The run was cancelled.
+    Cancelled,
+    /// The inputs were invalid; nothing was attempted.
+    Invalid,
+}
+
+/// Why a run stopped before producing any component result.
+#[derive(Debug, Clone)]
+pub struct Abort {
+    /// Bad inputs (Invalid) rather than a failure to proceed (Failure).
+    pub invalid: bool,
+    /// What went wrong, and how to fix it.
+    pub message: String,
+}
+
+/// The recorded result of one component.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentResult {
+    /// Application (or stack, or resource) name.
+    pub name: String,
+    /// `app`, `stack` or `resource`.
+    pub kind: &'static str,
+    /// The outcome for this component.
+    pub status: ComponentStatus,
+    /// `status.health.status` at the moment of the decision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    /// `status.sync.status` at the moment of the decision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<String>,
+    /// `status.operationState.phase` at the moment of the decision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// The synced revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// When work on this component started (RFC 3339).
+    pub started_at: String,
+    /// How long it took.
+    pub duration_seconds: f64,
+    /// A human sentence about what happened.
+    pub message: String,
+    /// Why it failed, when it did.
+    #[serde(skip)]
+    pub failure: Option<FailureReason>,
+}
+
+/// The result of a whole run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The action that ran.
+    pub action: Action,
+    /// Whether it was a dry run (a dry run's `pending` means "would change" and is fine).
+    pub dry_run: bool,
+    /// Whether SIGTERM or SIGINT ended it.
+    pub cancelled: bool,
+    /// Every component in scope.
+    pub components: Vec<ComponentResult>,
+    /// Advice for the reader of the report.
+    pub recommendations: Vec<String>,
+    /// Set when the run could not start: invalid inputs, or no usable client.
+    pub aborted: Option<Abort>,
+}
+
+impl Outcome {
+    /// The contract's exit code for this outcome. The one place that decides it.
+    ///
+    /// Precedence, when several apply:
+    /// 0. a run that could not start → Invalid for bad inputs, else Failure;
+    /// 1. all components ok → Success (an empty scope is Success too);
+    /// 2. validate: any unhealthy → Failure, else degraded → Partial;
+    /// 3. teardown: any failed → Failure, else orphaned → Partial;
+    /// 4. a timeout with nothing failed → Timeout;
+    /// 5. some ok and some not → Partial; nothing ok → Failure.
+    ///
+    /// A cancelled run gets the code of what it achieved, by the same rules,
+    /// counting its cancelled components as failed.
+    pub fn exit_code(&self) -> ExitCode {
+        use ComponentStatus as S;
+        if let Some(abort) = &self.aborted {
+            return if abort.invalid {
+                ExitCode::INVALID
+            } else {
+                ExitCode::FAILURE
+            };
+        }
+        let count =
+            |pred: &dyn Fn(S) -> bool| self.components.iter().filter(|c| pred(c.status)).count();
+        let pending_is_ok = self.dry_run && !self.cancelled;
+        let ok = count(&|s| s.is_ok() || (pending_is_ok && s == S::Pending));
+        if ok == self.components.len() {
+            return ExitCode::SUCCESS;
+        }
+        match self.action {
+            Action::Validate if count(&|s| s == S::Unhealthy) > 0 => return ExitCode::FAILURE,
+            Action::Validate
+                if count(&|s| s == S::Degraded) > 0 && count(&|s| s == S::Timeout) == 0 =>
+            {
+                return ExitCode::PARTIAL
+            }
+            Action::Teardown if count(&|s| s == S::Failed) > 0 => return ExitCode::FAILURE,
+            Action::Teardown if count(&|s| s == S::Orphaned) > 0 => return ExitCode::PARTIAL,
+            _ => {}
+        }
+        let hard_failures =
+            count(&|s| matches!(s, S::Failed | S::Cancelled | S::Unhealthy | S::Orphaned));
+        if count(&|s| s == S::Timeout) > 0 && hard_failures == 0 {
+            return ExitCode::TIMEOUT;
+        }
+        if ok > 0 {
+            ExitCode::PARTIAL
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+
+    /// The word for `<output-dir>/status` and the report's `status`.
+    pub fn status_word(&self) -> &'static str {
+        if self.cancelled {
+            "cancelled"
+        } else {
+            self.exit_code().status_word()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ComponentStatus as S;
+
+    fn outcome(action: Action, statuses: &[S]) -> Outcome {
+        Outcome {
+            action,
+            dry_run: false,
+            cancelled: false,
+            recommendations: vec![],
+            aborted: None,
+            components: statuses
+                .iter()
+                .enumerate()
+                .map(|(i, &status)| ComponentResult {
+                    name: format!("c{i}"),
+                    kind: "app",
+                    status,
+                    health: None,
+                    sync: None,
+                    operation: None,
+                    revision: None,
+                    started_at: String::new(),
+                    duration_seconds: 0.0,
+                    message: String::new(),
+                    failure: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn exit_codes_follow_the_contract_table() {
+        let cases: &[(Action, &[S], ExitCode)] = &[
+            (
+                Action::Deploy,
+                &[S::Succeeded, S::Unchanged],
+                ExitCode::SUCCESS,
+            ),
+            (Action::Deploy, &[], ExitCode::SUCCESS),
+            (Action::Deploy, &[S::Failed], ExitCode::FAILURE),
+            (
+                Action::Deploy,
+                &[S::Succeeded, S::Failed, S::Skipped],
+                ExitCode::PARTIAL,
+            ),
+            (Action::Deploy, &[S::Failed, S::Skipped], ExitCode::FAILURE),
+            (Action::Deploy, &[S::Timeout], ExitCode::TIMEOUT),
+            (
+                Action::Deploy,
+                &[S::Succeeded, S::Timeout, S::Skipped],
+                ExitCode::TIMEOUT,
+            ),
+            (
+                Action::Deploy,
+                &[S::Succeeded, S::Timeout, S::Failed],
+                ExitCode::PARTIAL,
+            ),
+            (Action::Deploy, &[S::Cancelled], ExitCode::FAILURE),
+            (
+                Action::Deploy,
+                &[S::Succeeded, S::Cancelled],
+                ExitCode::PARTIAL,
+            ),
+            (Action::Validate, &[S::Healthy], ExitCode::SUCCESS),
+            (
+                Action::Validate,
+                &[S::Healthy, S::Degraded],
+                ExitCode::PARTIAL,
+            ),
+            (
+                Action::Validate,
+                &[S::Degraded, S::Unhealthy],
+                ExitCode::FAILURE,
+            ),
+            (Action::Validate, &[S::Timeout], ExitCode::TIMEOUT),
+            (
+                Action::Teardown,
+                &[S::Removed, S::Absent],
+                ExitCode::SUCCESS,
+            ),
+            (
+                Action::Teardown,
+                &[S::Removed, S::Orphaned],
+                ExitCode::PARTIAL,
+            ),
+            (
+                Action::Teardown,
+                &[S::Orphaned, S::Failed],
+                ExitCode::FAILURE,
+            ),
+            (Action::Teardown, &[S::Timeout], ExitCode::TIMEOUT),
+        ];
+        for (action, statuses, expected) in cases {
+            let got = outcome(*action, statuses).exit_code();
+            assert_eq!(got, *expected, "{action} {statuses:?}");
+        }
+    }
+
+    #[test]
+    fn a_dry_run_that_would_change_things_succeeds() {
+        let mut o = outcome(Action::Deploy, &[S::Pending, S::Unchanged]);
+        o.dry_run = true;
+        assert_eq!(o.exit_code(), ExitCode::SUCCESS);
+        o.dry_run = false;
+        assert_eq!(o.exit_code(), ExitCode::PARTIAL);
+    }
+
+    #[test]
+    fn an_aborted_run_is_invalid_or_failed_whatever_its_components() {
+        let mut o = outcome(Action::Deploy, &[]);
+        o.aborted = Some(Abort {
+            invalid: true,
+            message: "bad scope".into(),
+        });
+        assert_eq!(o.exit_code(), ExitCode::INVALID);
+        assert_eq!(o.status_word(), "invalid");
+        o.aborted = Some(Abort {
+            invalid: false,
+            message: "no client".into(),
+        });
+        assert_eq!(o.exit_code(), ExitCode::FAILURE);
+    }
+
+    #[test]
+    fn a_cancelled_run_says_so_whatever_its_code() {
+        let mut o = outcome(Action::Deploy, &[S::Cancelled]);
+        o.cancelled = true;
+        assert_eq!(o.status_word(), "cancelled");
+        assert_eq!(o.exit_code(), ExitCode::FAILURE);
+    }
+}

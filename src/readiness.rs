@@ -1,0 +1,223 @@
+//! When an Application counts as deployed: pure functions of one snapshot.
+//!
+//! No I/O and no clock: the wait loop feeds snapshots in and applies grace
+//! periods and deadlines around the verdicts. Rules: contract §3.
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+
+use crate::argocd::types::{Application, Info, OperationState};
+use crate::cli::environment::SuspendedIs;
+use crate::outcome::FailureReason;
+
+/// The `infos` entry name that marks operations started by the executor.
+pub const RUN_MARKER: &str = "executor-run";
+
+/// Which operation the readiness verdict is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tracked {
+    /// None: the app must simply be settled (no operation pending or running).
+    Settled,
+    /// The operation this run started: its `info` carries the marker, or it
+    /// started no earlier than the moment the sync was accepted.
+    Ours {
+        /// Our `infos` marker.
+        marker: Info,
+        /// When Argo CD accepted our sync request.
+        accepted_at: DateTime<Utc>,
+    },
+}
+
+/// What readiness expects, besides the snapshot.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    /// The operation to follow.
+    pub tracked: Tracked,
+    /// A revision explicitly requested; `status.sync.revision` must then match what was synced.
+    pub revision: Option<String>,
+    /// What Suspended health counts as.
+    pub suspended_is: SuspendedIs,
+}
+
+/// The verdict on one snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Ready: operation completed, Synced, Healthy and not stale.
+    Ready,
+    /// The tracked operation is pending or running.
+    Operating(String),
+    /// An operation this run did not start is pending or running.
+    ForeignOperation(String),
+    /// The operation completed; health or sync is still settling.
+    Waiting(String),
+    /// Unhealthy in a way that fails after the grace period (Degraded, Unknown,
+    /// Missing after the sync, or Suspended when it counts as failed).
+    Unhealthy(FailureReason, String),
+    /// Failed now: the operation ended Failed or Error.
+    Failed(FailureReason, String),
+}
+
+fn is_running(state: &OperationState) -> bool {
+    matches!(state.phase.as_str(), "Running" | "Terminating" | "")
+}
+
+fn is_ours(state: &OperationState, marker: &Info, accepted_at: DateTime<Utc>) -> bool {
+    // Kubernetes times have whole seconds, so compare at that precision.
+    let accepted = accepted_at
+        .duration_trunc(TimeDelta::seconds(1))
+        .unwrap_or(accepted_at);
+    state.operation.info.contains(marker) || state.started_at.is_some_and(|t| t >= accepted)
+}
+
+/// Who started an operation, for messages.
+fn initiator(op: &crate::argocd::types::Operation) -> String {
+    match &op.initiated_by {
+        Some(by) if by.automated == Some(true) => "automated sync".to_owned(),
+        Some(by) => match &by.username {
+            Some(user) => format!("operation by {user}"),
+            None => "operation".to_owned(),
+        },
+        None => "operation".to_owned(),
+    }
+}
+
+/// Judges one snapshot against the expectation.
+pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
+    let status = &app.status;
+    let health = status.health.status.as_str();
+    let sync = status.sync.status.as_str();
+
+    // 1. The operation: pending (top-level `operation`) or running (operationState).
+    if let Some(pending) = &app.operation {
+        let ours = matches!(&expect.tracked, Tracked::Ours { marker, .. } if pending.info.contains(marker));
+        let who = initiator(pending);
+        return if ours {
+            Verdict::Operating("sync requested, waiting for the controller to start it".to_owned())
+        } else {
+            Verdict::ForeignOperation(format!("{who} is pending"))
+        };
+    }
+    let op_state = status.operation_state.as_ref();
+    match (&expect.tracked, op_state) {
+        (Tracked::Ours { .. }, None) => {
+            return Verdict::Operating("sync requested, no operation recorded yet".to_owned());
+        }
+        (
+            Tracked::Ours {
+                marker,
+                accepted_at,
+            },
+            Some(state),
+        ) if !is_ours(state, marker, *accepted_at) => {
+            // Sync is asynchronous: operationState still shows the previous operation.
+            return if is_running(state) {
+                Verdict::ForeignOperation(format!("{} is running", initiator(&state.operation)))
+            } else {
+                Verdict::Operating(
+                    "sync requested, operation state still shows the previous operation".to_owned(),
+                )
+            };
+        }
+        (Tracked::Ours { .. }, Some(state)) if is_running(state) => {
+            return Verdict::Operating(format!("operation {}", phase_or_pending(state)));
+        }
+        (Tracked::Settled, Some(state)) if is_running(state) => {
+            return Verdict::ForeignOperation(format!(
+                "{} is {}",
+                initiator(&state.operation),
+                phase_or_pending(state)
+            ));
+        }
+        _ => {}
+    }
+    if let Some(state) = op_state {
+        if matches!(state.phase.as_str(), "Failed" | "Error") {
+            let message = state.message.clone().unwrap_or_default();
+            return Verdict::Failed(
+                FailureReason::OperationFailed,
+                format!("operation {}: {message}", state.phase),
+            );
+        }
+    }
+
+    // 2. Synced, to the revision that was synced when one was requested.
+    if sync != "Synced" {
+        return Verdict::Waiting(format!("sync status is {}", or_unknown(sync)));
+    }
+    if let (Some(_), Some(state)) = (&expect.revision, op_state) {
+        let synced = state
+            .sync_result
+            .as_ref()
+            .map(|r| r.revision.as_str())
+            .unwrap_or("");
+        let compared = status.sync.revision.as_deref().unwrap_or("");
+        let multi = status.sync.revisions.iter().any(|r| r == synced);
+        if !synced.is_empty() && compared != synced && !multi {
+            return Verdict::Waiting(format!(
+                "sync status compares revision {compared}, the operation synced {synced}"
+            ));
+        }
+    }
+
+    // 4. Not stale: health must be assessed after the operation finished.
+    if let Some(finished) = op_state.and_then(|s| s.finished_at) {
+        match status.reconciled_at {
+            Some(reconciled) if reconciled >= finished => {}
+            _ => {
+                return Verdict::Waiting(
+                    "health not yet re-assessed since the sync finished".to_owned(),
+                )
+            }
+        }
+    }
+
+    // 3. Healthy, gated per the RFC table.
+    let message = status
+        .health
+        .message
+        .clone()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+    match health {
+        "Healthy" => Verdict::Ready,
+        "Progressing" => Verdict::Waiting(format!("health is Progressing{message}")),
+        "Suspended" => match expect.suspended_is {
+            SuspendedIs::Healthy => Verdict::Ready,
+            SuspendedIs::Progressing => Verdict::Waiting(format!("health is Suspended{message}")),
+            SuspendedIs::Failed => Verdict::Unhealthy(
+                FailureReason::Suspended,
+                format!("health is Suspended{message}"),
+            ),
+        },
+        "Degraded" => Verdict::Unhealthy(
+            FailureReason::Degraded,
+            format!("health is Degraded{message}"),
+        ),
+        "Missing" => Verdict::Unhealthy(
+            FailureReason::Missing,
+            format!("resources are Missing{message}"),
+        ),
+        other => Verdict::Unhealthy(
+            FailureReason::Unknown,
+            format!("health is {}{message}", or_unknown(other)),
+        ),
+    }
+}
+
+fn phase_or_pending(state: &OperationState) -> &str {
+    if state.phase.is_empty() {
+        "pending"
+    } else {
+        &state.phase
+    }
+}
+
+fn or_unknown(s: &str) -> &str {
+    if s.is_empty() {
+        "Unknown"
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,316 @@
+//! One run from argv to exit code: parse, log, validate, execute, report.
+//! Every exit path writes `report.json` and `status`.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+use clap::Parser;
+
+use crate::actions::{deploy, teardown, validate, RunContext};
+use crate::argocd::{Client, ClientOptions};
+use crate::cli::args::{Cli, Command, RunArgs};
+use crate::cli::config::{Action, Config, ConfigError, LogSettings, Scope, SIMULATED_TOKEN};
+use crate::error::Error;
+use crate::exit::ExitCode;
+use crate::outcome::{Abort, ComponentResult, ComponentStatus, FailureReason, Outcome};
+use crate::report::{write_outputs, Metrics, Report, RunInfo};
+use crate::sim::{Scenario, Simulator};
+
+/// Runs the executor with these arguments and returns the exit code.
+pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let args = match &cli.command {
+        Command::Deploy(a) | Command::Validate(a) | Command::Teardown(a) => a.clone(),
+    };
+    let action = match &cli.command {
+        Command::Deploy(_) => Action::Deploy,
+        Command::Validate(_) => Action::Validate,
+        Command::Teardown(_) => Action::Teardown,
+    };
+    let started_at = Utc::now();
+    let output_dir = args
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/tmp/executor"));
+    let stderr_tty = std::io::stderr().is_terminal();
+    let checked = LogSettings::from_args(&args, stderr_tty)
+        .and_then(|log| Config::from_command(&cli.command, log, |k| std::env::var(k).ok()));
+    let config = match checked {
+        Ok(config) => config,
+        Err(e) => {
+            let log = LogSettings::from_args(&RunArgs::default(), stderr_tty)
+                .expect("defaults are valid");
+            crate::telemetry::init(log, action.as_str(), None);
+            return invalid(&args, action, &output_dir, started_at, &e);
+        }
+    };
+    crate::telemetry::init(config.log, action.as_str(), config.trace.as_ref());
+    let run = RunInfo {
+        action: action.as_str().to_owned(),
+        scope: config.scope.to_string(),
+        environment: config.environment.name.clone(),
+        dry_run: config.dry_run,
+        started_at,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("failed to start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let output_dir = config.output_dir.clone();
+    let result = runtime.block_on(execute(config));
+    let (outcome, metrics) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::error!(phase = "setup", "{e}");
+            let invalid = e.exit_code() == ExitCode::INVALID;
+            (aborted(action, invalid, e.to_string()), Metrics::default())
+        }
+    };
+    finish(&run, &outcome, metrics, &output_dir)
+}
+
+/// Executes a validated run, racing it against SIGTERM and SIGINT.
+pub async fn execute(mut config: Config) -> Result<(Outcome, Metrics), Error> {
+    let name = match &config.scope {
+        Scope::App(name) => name.clone(),
+        other => {
+            return Err(ConfigError::UnsupportedScope {
+                scope: other.to_string(),
+            }
+            .into())
+        }
+    };
+    let _simulator = if config.simulate {
+        let scenario = simulation_scenario(&config, &name)?;
+        let sim = Simulator::start(scenario).await.map_err(Error::Simulator)?;
+        tracing::info!(
+            phase = "simulate",
+            "serving the Argo CD simulator at {}",
+            sim.url()
+        );
+        config.argocd.server = Some(sim.url().parse().expect("the simulator's URL is valid"));
+        Some(sim)
+    } else {
+        None
+    };
+    let server = config
+        .argocd
+        .server
+        .clone()
+        .expect("a server is set for every non-simulated run");
+    if server.scheme() == "http" && !config.simulate {
+        tracing::warn!(
+            phase = "setup",
+            "using plain http to {server}: the token travels unencrypted"
+        );
+    }
+    let client = Client::new(ClientOptions {
+        base: server,
+        token: config.argocd.token.clone(),
+        ca_pem: config.argocd.ca_pem.clone(),
+        project: config.argocd.project.clone(),
+        max_attempts: config.max_attempts,
+        backoff: config.backoff,
+        traceparent: config.trace.as_ref().map(|t| t.traceparent()),
+    })?;
+    let ctx = RunContext {
+        client: client.clone(),
+        run_id: format!(
+            "{}-{}",
+            Utc::now().format("%Y%m%dT%H%M%SZ"),
+            std::process::id()
+        ),
+        config: Arc::new(config),
+    };
+    let action = ctx.config.action;
+    let work = async {
+        match action {
+            Action::Deploy => deploy::deploy_app(&ctx, &name).await,
+            Action::Validate => validate::validate_app(&ctx, &name).await,
+            Action::Teardown => teardown::teardown_app(&ctx, &name).await,
+        }
+    };
+    let mut outcome = Outcome {
+        action,
+        dry_run: ctx.config.dry_run,
+        cancelled: false,
+        components: vec![],
+        recommendations: vec![],
+        aborted: None,
+    };
+    tokio::select! {
+        result = work => outcome.components.push(result),
+        signal = shutdown_signal() => {
+            tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
+            outcome.cancelled = true;
+            outcome.components.push(cancelled_component(&name, signal));
+        }
+    }
+    outcome.recommendations = recommendations(&outcome);
+    Ok((outcome, client.metrics()))
+}
+
+/// Resolves on SIGTERM or SIGINT, naming the signal.
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}
+
+fn cancelled_component(name: &str, signal: &str) -> ComponentResult {
+    ComponentResult {
+        name: name.to_owned(),
+        kind: "app",
+        status: ComponentStatus::Cancelled,
+        health: None,
+        sync: None,
+        operation: None,
+        revision: None,
+        started_at: crate::report::rfc3339(Utc::now()),
+        duration_seconds: 0.0,
+        message: format!("cancelled by {signal} before it completed"),
+        failure: Some(FailureReason::Cancelled),
+    }
+}
+
+/// The simulated Argo CD for `--simulate`: the app in scope, with optional
+/// overrides from `<config-dir>/simulation.yaml`.
+fn simulation_scenario(config: &Config, name: &str) -> Result<Scenario, Error> {
+    let path = config.config_dir.join("simulation.yaml");
+    let mut scenario = match std::fs::read_to_string(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Scenario::with_apps(SIMULATED_TOKEN, &[])
+        }
+        Err(source) => {
+            return Err(ConfigError::Unreadable {
+                what: "simulation.yaml",
+                path,
+                hint: "make it readable or remove it".to_owned(),
+                source,
+            }
+            .into())
+        }
+        Ok(text) => {
+            let mut value: serde_yaml::Value =
+                serde_yaml::from_str(&text).map_err(|e| sim_error(&path, e))?;
+            if let serde_yaml::Value::Mapping(map) = &mut value {
+                map.insert("token".into(), SIMULATED_TOKEN.into());
+            }
+            serde_yaml::from_value(value).map_err(|e| sim_error(&path, e))?
+        }
+    };
+    if !scenario.apps.iter().any(|a| a.name == name) {
+        let mut defaults = Scenario::with_apps(SIMULATED_TOKEN, &[name]);
+        let mut app = defaults.apps.remove(0);
+        if config.action != Action::Deploy {
+            // validate and teardown have something to look at: a deployed app.
+            app.initial = crate::sim::InitialState::Healthy;
+        }
+        scenario.apps.push(app);
+    }
+    Ok(scenario)
+}
+
+fn sim_error(path: &Path, e: serde_yaml::Error) -> Error {
+    ConfigError::EnvironmentFile {
+        path: path.to_owned(),
+        message: e.to_string(),
+    }
+    .into()
+}
+
+fn recommendations(outcome: &Outcome) -> Vec<String> {
+    use FailureReason as R;
+    let mut out = Vec::new();
+    for c in &outcome.components {
+        let advice = match c.failure {
+            Some(R::Degraded | R::Missing | R::Unknown) => format!("inspect '{}' in the Argo CD UI or with `argocd app get {}`; its resources are not healthy", c.name, c.name),
+            Some(R::OperationFailed) => format!("read the sync result of '{}' (`argocd app get {} --show-operation`) and fix the manifests, then rerun deploy", c.name, c.name),
+            Some(R::Timeout) => format!("'{}' did not finish in time: raise timeouts in environment.yaml if it is just slow, or inspect it", c.name),
+            Some(R::Unauthenticated) => "renew the Argo CD token in the argocd-token Secret".to_owned(),
+            Some(R::PermissionDenied) => "check the token's Argo CD RBAC and argocd.project in environment.yaml".to_owned(),
+            Some(R::NotFound) => format!("create the Application '{}' (through its app-of-apps) or fix the scope", c.name),
+            Some(R::Unavailable) => "Argo CD was unreachable: check the server URL, network policy and argocd-server health".to_owned(),
+            Some(R::Cancelled) => "rerun the same command: deploy resumes where it stopped".to_owned(),
+            _ => continue,
+        };
+        if !out.contains(&advice) {
+            out.push(advice);
+        }
+    }
+    out
+}
+
+fn aborted(action: Action, invalid: bool, message: String) -> Outcome {
+    Outcome {
+        action,
+        dry_run: false,
+        cancelled: false,
+        components: vec![],
+        recommendations: vec![],
+        aborted: Some(Abort { invalid, message }),
+    }
+}
+
+fn invalid(
+    args: &RunArgs,
+    action: Action,
+    output_dir: &Path,
+    started_at: chrono::DateTime<Utc>,
+    e: &ConfigError,
+) -> ExitCode {
+    tracing::error!(phase = "inputs", "{e}");
+    let run = RunInfo {
+        action: action.as_str().to_owned(),
+        scope: args.scope.clone().unwrap_or_else(|| "platform".to_owned()),
+        environment: args.environment.clone().unwrap_or_default(),
+        dry_run: args.dry_run.as_deref() == Some("true"),
+        started_at,
+    };
+    let outcome = aborted(action, true, e.to_string());
+    finish(&run, &outcome, Metrics::default(), output_dir)
+}
+
+/// Writes the outputs, prints the summary, and returns the exit code.
+fn finish(run: &RunInfo, outcome: &Outcome, metrics: Metrics, output_dir: &Path) -> ExitCode {
+    let report = Report::new(run, outcome, metrics, Utc::now());
+    let code = ExitCode::from_code(i32::from(report.exit_code)).unwrap_or(ExitCode::FAILURE);
+    if let Err(e) = write_outputs(output_dir, &report) {
+        tracing::error!(phase = "report", "{e}");
+    }
+    print!("{}", crate::summary::render(&report, output_dir));
+    code
+}
+
+/// Prints clap's message and maps its usage errors to Invalid; help and version are Success.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let _ = e.print();
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => ExitCode::SUCCESS,
+        _ => ExitCode::INVALID,
+    }
+}
