@@ -229,6 +229,12 @@ fn simulation_scenario(config: &Config, name: &str) -> Result<Scenario, Error> {
         }
         scenario.apps.push(app);
     }
+    if let Some(project) = &config.argocd.project {
+        // The executor asks for apps in this project; the simulated ones live there.
+        for app in &mut scenario.apps {
+            app.project = project.clone();
+        }
+    }
     Ok(scenario)
 }
 

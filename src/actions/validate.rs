@@ -1,9 +1,13 @@
 //! `validate` for one application: read-only, always. Only GET requests.
 
+use std::ops::ControlFlow;
+
 use super::context::{RunContext, Tracker};
+use super::deploy::human;
 use crate::argocd::types::Application;
 use crate::cli::environment::SuspendedIs;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
+use crate::wait::{self, Observation, Watcher};
 
 /// The validate verdict on one snapshot, per contract §2 (validate column).
 pub fn classify(app: &Application, suspended_is: SuspendedIs) -> (S, Option<R>, String) {
@@ -86,7 +90,50 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
         }
         Err(e) => return track.fail(S::Unhealthy, e.reason(), None, e.to_string()),
     };
-    let (status, reason, mut message) = classify(&app, ctx.config.health.suspended_is);
+    let suspended_is = ctx.config.health.suspended_is;
+    let (mut status, mut reason, mut message) = classify(&app, suspended_is);
+    let mut app = app;
+    if let (Some(wait), false) = (ctx.config.validate_wait, status == S::Healthy) {
+        // Read-only wait: follow the watch stream until Healthy, within --wait.
+        let mut watcher = Watcher::new(&ctx.client, name);
+        let mut last = app.clone();
+        let waited = tokio::time::timeout(
+            wait,
+            wait::until(&mut watcher, |observation| match observation {
+                Observation::Gone => ControlFlow::Break(None),
+                Observation::Present(a) => {
+                    last = (**a).clone();
+                    match classify(a, suspended_is) {
+                        (S::Healthy, ..) => ControlFlow::Break(Some(())),
+                        _ => ControlFlow::Continue(None),
+                    }
+                }
+            }),
+        )
+        .await;
+        app = last;
+        (status, reason, message) = classify(&app, suspended_is);
+        match waited {
+            Ok(Ok(Some(()))) => {}
+            Ok(Ok(None)) => {
+                return track.fail(
+                    S::Unhealthy,
+                    R::NotFound,
+                    None,
+                    format!("application '{name}' was deleted while waiting"),
+                )
+            }
+            Ok(Err(e)) => return track.fail(S::Unhealthy, e.reason(), Some(&app), e.to_string()),
+            Err(_) => {
+                status = S::Timeout;
+                reason = Some(R::Timeout);
+                message = format!(
+                    "not Healthy and Synced within --wait {}: {message}",
+                    human(wait)
+                );
+            }
+        }
+    }
     if status != S::Healthy {
         // Name the resources that hold it back, so the report says where to look.
         match ctx.client.resource_tree(name).await {

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// Deploy, validate and tear down a platform through Argo CD.
 #[derive(Debug, Parser)]
-#[command(name = "executor", version, about, long_about = None)]
+#[command(name = "executor", version, about, long_about = None, args_override_self = true)]
 #[command(after_help = "Exit codes: 0 Success, 1 Failure, 2 Partial, 3 Invalid, 4 Timeout.")]
 pub struct Cli {
     /// The action to run.
@@ -71,6 +71,9 @@ pub struct RunArgs {
     /// Teardown only: `retain`, `delete` or `snapshot`.
     #[arg(long, env = "PV_POLICY")]
     pub pv_policy: Option<String>,
+    /// Validate only: wait up to this long (e.g. `5m`) for every component to become Healthy and Synced.
+    #[arg(long, env = "VALIDATE_WAIT")]
+    pub wait: Option<String>,
     /// On a deadline, leave the operation this run started running instead of terminating it.
     #[arg(long)]
     pub no_terminate_on_timeout: bool,

@@ -238,6 +238,8 @@ pub struct Config {
     pub simulate: bool,
     /// Caller's trace context.
     pub trace: Option<TraceContext>,
+    /// validate: how long to wait for health; `None` checks once.
+    pub validate_wait: Option<Duration>,
 }
 
 /// A problem with the inputs. Always `ExitCode::INVALID`.
@@ -451,6 +453,18 @@ impl Config {
             });
         }
 
+        let validate_wait =
+            match &args.wait {
+                None => None,
+                Some(text) => Some(super::environment::parse_duration(text).map_err(
+                    |expected| ConfigError::BadValue {
+                        input: "--wait (VALIDATE_WAIT)",
+                        value: text.clone(),
+                        expected,
+                    },
+                )?),
+            };
+
         let trace = match (env("TRACE_ID"), env("SPAN_ID")) {
             (None, _) => None,
             (Some(trace_id), span) => Some(TraceContext {
@@ -551,6 +565,7 @@ impl Config {
             terminate_on_timeout: !args.no_terminate_on_timeout,
             simulate,
             trace,
+            validate_wait,
             environment,
         })
     }

@@ -1,0 +1,193 @@
+//! Shared helpers: a `TestContext` that lays out config, secrets and output
+//! directories, starts the simulator, runs the binary, and reads the results.
+
+pub mod swagger;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use executor::exit::ExitCode;
+use executor::sim::{RecordedRequest, Scenario, Simulator};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The token the tests' simulator accepts.
+pub const TOKEN: &str = "test-token";
+/// The environment every test deploys to.
+pub const ENVIRONMENT: &str = "test";
+
+/// One test's world: directories, a running simulator, and the binary.
+pub struct TestContext {
+    /// Holds every directory below; removed on drop.
+    pub dir: TempDir,
+    /// `--config-dir`, holding environment.yaml.
+    pub config_dir: PathBuf,
+    /// `--secrets-dir`, holding argocd-token.
+    pub secrets_dir: PathBuf,
+    /// `--output-dir`.
+    pub output_dir: PathBuf,
+    /// The simulator serving this test.
+    pub sim: Simulator,
+}
+
+/// What one run of the binary left behind.
+#[derive(Debug)]
+pub struct RunResult {
+    /// The exit code, by name.
+    pub code: ExitCode,
+    /// The human summary.
+    pub stdout: String,
+    /// The logs.
+    pub stderr: String,
+    /// report.json, parsed.
+    pub report: Value,
+    /// The status file's content.
+    pub status: String,
+}
+
+impl RunResult {
+    /// The first component of the report.
+    pub fn component(&self) -> &Value {
+        &self.report["components"][0]
+    }
+}
+
+/// environment.yaml with fast retries, so fault scenarios finish quickly.
+pub fn environment_yaml(extra: &str) -> String {
+    format!(
+        "name: {ENVIRONMENT}\ndomain: test.example.com\ngitRepository: https://git.example.com/platform.git\ngitRevision: main\n\
+         retries:\n  maxAttempts: 5\n  backoff: 20ms\n{extra}"
+    )
+}
+
+impl TestContext {
+    /// Starts the simulator with `scenario` (its token is set to [`TOKEN`]) and
+    /// writes a default environment.yaml.
+    pub async fn new(mut scenario: Scenario) -> TestContext {
+        scenario.token = TOKEN.to_owned();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config_dir = dir.path().join("config");
+        let secrets_dir = dir.path().join("secrets");
+        let output_dir = dir.path().join("out");
+        std::fs::create_dir_all(&config_dir).unwrap();
+        std::fs::create_dir_all(&secrets_dir).unwrap();
+        std::fs::write(secrets_dir.join("argocd-token"), format!("{TOKEN}\n")).unwrap();
+        let ctx = TestContext {
+            sim: Simulator::start(scenario).await.expect("simulator starts"),
+            dir,
+            config_dir,
+            secrets_dir,
+            output_dir,
+        };
+        ctx.write_environment("");
+        ctx
+    }
+
+    /// Rewrites environment.yaml with `extra` appended to the defaults.
+    pub fn write_environment(&self, extra: &str) {
+        std::fs::write(
+            self.config_dir.join("environment.yaml"),
+            environment_yaml(extra),
+        )
+        .unwrap();
+    }
+
+    /// The binary with every directory and the simulator's URL set.
+    pub fn command(&self, action: &str, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_executor"));
+        cmd.arg(action)
+            .arg("--environment")
+            .arg(ENVIRONMENT)
+            .arg("--config-dir")
+            .arg(&self.config_dir)
+            .arg("--secrets-dir")
+            .arg(&self.secrets_dir)
+            .arg("--output-dir")
+            .arg(&self.output_dir)
+            .arg("--argocd-server")
+            .arg(self.sim.url())
+            .arg("--log-format")
+            .arg("json")
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// Runs `executor <action> <args>` to completion (60 s at most) and reads its outputs.
+    /// Every request the simulator has seen so far must conform to Argo CD's swagger.
+    pub async fn run(&self, action: &str, args: &[&str]) -> RunResult {
+        let result = self.run_command(self.command(action, args)).await;
+        swagger::assert_conformant(&self.sim.requests());
+        result
+    }
+
+    /// Runs a prepared command and reads its outputs.
+    pub async fn run_command(&self, mut cmd: tokio::process::Command) -> RunResult {
+        let child = cmd.spawn().expect("executor binary starts");
+        let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .expect("executor finishes within 60 s")
+            .expect("executor output");
+        self.result(output)
+    }
+
+    /// Reads the outputs of a finished process.
+    pub fn result(&self, output: std::process::Output) -> RunResult {
+        let raw = output
+            .status
+            .code()
+            .expect("exited, not killed by a signal");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let code = ExitCode::from_code(raw)
+            .unwrap_or_else(|| panic!("exit code {raw} is not in the contract\n{stderr}"));
+        let report_text = std::fs::read_to_string(self.output_dir.join("report.json"))
+            .unwrap_or_else(|e| {
+                panic!("report.json written ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}")
+            });
+        let report: Value = serde_json::from_str(&report_text).expect("report.json is JSON");
+        let status =
+            std::fs::read_to_string(self.output_dir.join("status")).expect("status written");
+        RunResult {
+            code,
+            stdout,
+            stderr,
+            report,
+            status,
+        }
+    }
+
+    /// Requests the simulator received, excluding nothing.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.sim.requests()
+    }
+
+    /// How many requests matched `method` and a path ending with `suffix`.
+    pub fn count(&self, method: &str, suffix: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == method && r.path.ends_with(suffix))
+            .count()
+    }
+}
+
+/// Asserts the exit code by name, showing the run's outputs when it differs.
+#[track_caller]
+pub fn assert_code(result: &RunResult, expected: ExitCode) {
+    assert_eq!(
+        result.code, expected,
+        "expected exit {expected}, got {}\nstdout:\n{}\nstderr:\n{}\nreport:\n{:#}",
+        result.code, result.stdout, result.stderr, result.report
+    );
+    assert_eq!(
+        result.report["exitCode"],
+        expected.code(),
+        "report.exitCode matches the process"
+    );
+}

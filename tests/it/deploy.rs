@@ -1,0 +1,393 @@
+//! deploy for one application, against the simulator.
+
+use std::time::Duration;
+
+use executor::exit::ExitCode;
+use executor::sim::{AppScenario, Faults, InitialState, Scenario, SimOutcome};
+
+use crate::common::{assert_code, TestContext, TOKEN};
+
+const APP: &str = "temporal";
+const SCOPE: [&str; 2] = ["--scope", "app:temporal"];
+
+fn scenario(app: AppScenario) -> Scenario {
+    Scenario {
+        apps: vec![app],
+        ..Scenario::with_apps(TOKEN, &[])
+    }
+}
+
+fn app() -> AppScenario {
+    Scenario::with_apps(TOKEN, &[APP]).apps.remove(0)
+}
+
+/// An OutOfSync app is synced once and reported succeeded, with the snapshot
+/// the decision was made on; the sync carries the run marker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_deploy_succeeds() {
+    let ctx = TestContext::new(scenario(app())).await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(result.status, "succeeded\n");
+    let c = result.component();
+    assert_eq!(c["status"], "succeeded");
+    assert_eq!(c["health"], "Healthy");
+    assert_eq!(c["sync"], "Synced");
+    assert_eq!(c["operation"], "Succeeded");
+    assert_eq!(
+        c["revision"].as_str().map(str::len),
+        Some(40),
+        "a resolved commit SHA"
+    );
+    assert_eq!(result.report["summary"]["succeeded"], 1);
+    assert_eq!(ctx.count("POST", "/sync"), 1);
+    let sync = ctx
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/sync"))
+        .unwrap();
+    let infos = &sync.body.as_ref().unwrap()["infos"];
+    assert_eq!(
+        infos[0]["name"], "executor-run",
+        "the sync names the executor run: {sync:?}"
+    );
+    assert!(ctx
+        .requests()
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some("Bearer test-token")));
+}
+
+/// A second deploy of a ready app sends no sync and reports unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_deploy_is_unchanged_and_sends_no_sync() {
+    let ctx = TestContext::new(scenario(app())).await;
+    assert_code(&ctx.run("deploy", &SCOPE).await, ExitCode::SUCCESS);
+    let before = ctx.requests().len();
+    let second = ctx.run("deploy", &SCOPE).await;
+    assert_code(&second, ExitCode::SUCCESS);
+    assert_eq!(second.component()["status"], "unchanged");
+    assert_eq!(second.report["summary"]["unchanged"], 1);
+    let new: Vec<_> = ctx.requests().into_iter().skip(before).collect();
+    assert!(
+        new.iter().all(|r| r.method == "GET"),
+        "only reads on an unchanged deploy: {new:?}"
+    );
+    assert_eq!(ctx.count("POST", "/sync"), 1, "no second sync");
+}
+
+/// A foreign operation in progress: deploy waits for it instead of failing,
+/// and does not start a second sync on top of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_waits_behind_a_foreign_operation() {
+    let ctx = TestContext::new(scenario(AppScenario {
+        foreign_operation: Some(Duration::from_millis(600)),
+        ..app()
+    }))
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(
+        ctx.count("POST", "/sync"),
+        0,
+        "the foreign operation did the sync"
+    );
+    assert!(
+        result.component()["message"]
+            .as_str()
+            .unwrap()
+            .contains("alice"),
+        "{}",
+        result.component()
+    );
+}
+
+/// The watch stream drops mid-wait: the executor reconnects and still succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_survives_a_dropped_stream() {
+    let ctx = TestContext::new(Scenario {
+        faults: Faults {
+            drop_stream_after: Some(2),
+            drop_stream_times: 2,
+            ..Faults::default()
+        },
+        ..scenario(app())
+    })
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert!(
+        result.report["metrics"]["watchReconnects"]
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "{}",
+        result.report["metrics"]
+    );
+    assert!(
+        ctx.count("GET", "/stream/applications") >= 2,
+        "the stream was reopened"
+    );
+}
+
+/// Three 503s are retried with backoff, and the deploy succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_retries_through_three_503s() {
+    let ctx = TestContext::new(Scenario {
+        faults: Faults {
+            unavailable_first: 3,
+            ..Faults::default()
+        },
+        ..scenario(app())
+    })
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(result.report["metrics"]["retries"], 3);
+    let statuses: Vec<u16> = ctx.requests().iter().take(4).map(|r| r.status).collect();
+    assert_eq!(statuses, [503, 503, 503, 200]);
+}
+
+/// 429 with Retry-After is honoured: the retry waits at least that long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_honours_retry_after() {
+    let ctx = TestContext::new(Scenario {
+        faults: Faults {
+            rate_limited_first: 1,
+            retry_after_secs: 1,
+            ..Faults::default()
+        },
+        ..scenario(app())
+    })
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(ctx.requests()[0].status, 429);
+    assert!(
+        result.report["durationSeconds"].as_f64().unwrap() >= 1.0,
+        "waited for Retry-After"
+    );
+}
+
+/// Argo CD down for longer than the retries allow: Failure, reason Unavailable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_fails_when_argocd_stays_unavailable() {
+    let ctx = TestContext::new(Scenario {
+        faults: Faults {
+            unavailable_first: 50,
+            ..Faults::default()
+        },
+        ..scenario(app())
+    })
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::FAILURE);
+    assert_eq!(result.report["failures"][0]["reason"], "Unavailable");
+    assert_eq!(ctx.requests().len(), 5, "bounded by retries.maxAttempts");
+}
+
+/// A Degraded app fails the deploy (exit Failure, reason Degraded).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn degraded_app_fails() {
+    let ctx = TestContext::new(scenario(AppScenario {
+        outcome: SimOutcome::Degraded,
+        ..app()
+    }))
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::FAILURE);
+    assert_eq!(result.status, "failed\n");
+    assert_eq!(result.component()["status"], "failed");
+    assert_eq!(result.component()["health"], "Degraded");
+    assert_eq!(result.report["failures"][0]["reason"], "Degraded");
+    assert!(!result.report["recommendations"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+/// Degraded within the grace period is not yet a failure; past it, it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn degraded_fails_only_after_the_grace_period() {
+    let ctx = TestContext::new(scenario(AppScenario {
+        outcome: SimOutcome::Degraded,
+        ..app()
+    }))
+    .await;
+    ctx.write_environment("health:\n  degradedGracePeriod: 1500ms\n");
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::FAILURE);
+    assert!(result.component()["message"]
+        .as_str()
+        .unwrap()
+        .contains("grace period"));
+    assert!(result.report["durationSeconds"].as_f64().unwrap() >= 1.5);
+}
+
+/// An operation that ends Failed fails the deploy with reason OperationFailed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_operation_fails() {
+    let ctx = TestContext::new(scenario(AppScenario {
+        outcome: SimOutcome::OperationFailed,
+        ..app()
+    }))
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::FAILURE);
+    assert_eq!(result.component()["operation"], "Failed");
+    assert_eq!(result.report["failures"][0]["reason"], "OperationFailed");
+}
+
+/// A sync that outlives the sync deadline: Timeout, and the operation this run
+/// started is terminated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_deadline_times_out_and_terminates_our_operation() {
+    let ctx = TestContext::new(scenario(AppScenario {
+        sync_duration: Duration::from_secs(30),
+        ..app()
+    }))
+    .await;
+    ctx.write_environment("timeouts:\n  sync: 1s\n");
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::TIMEOUT);
+    assert_eq!(result.status, "timeout\n");
+    assert_eq!(result.component()["status"], "timeout");
+    assert_eq!(
+        ctx.count("DELETE", "/operation"),
+        1,
+        "terminated the operation it started"
+    );
+}
+
+/// With --no-terminate-on-timeout the operation is left running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_terminate_on_timeout_leaves_the_operation() {
+    let ctx = TestContext::new(scenario(AppScenario {
+        sync_duration: Duration::from_secs(30),
+        ..app()
+    }))
+    .await;
+    ctx.write_environment("timeouts:\n  sync: 1s\n");
+    let result = ctx
+        .run(
+            "deploy",
+            &["--scope", "app:temporal", "--no-terminate-on-timeout"],
+        )
+        .await;
+    assert_code(&result, ExitCode::TIMEOUT);
+    assert_eq!(ctx.count("DELETE", "/operation"), 0);
+}
+
+/// Health that never arrives hits the separate health deadline; nothing is terminated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_deadline_times_out() {
+    let ctx = TestContext::new(scenario(AppScenario {
+        health_delay: Duration::from_secs(30),
+        ..app()
+    }))
+    .await;
+    ctx.write_environment("timeouts:\n  health: 1s\n");
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::TIMEOUT);
+    assert!(result.component()["message"]
+        .as_str()
+        .unwrap()
+        .contains("health timeout"));
+    assert_eq!(
+        ctx.count("DELETE", "/operation"),
+        0,
+        "the operation had completed"
+    );
+}
+
+/// A dry run sends no mutating request and says what it would do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_sends_nothing_mutating() {
+    let ctx = TestContext::new(scenario(app())).await;
+    let result = ctx
+        .run("deploy", &["--scope", "app:temporal", "--dry-run", "true"])
+        .await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(result.report["dryRun"], true);
+    assert!(result.component()["message"]
+        .as_str()
+        .unwrap()
+        .contains("would sync"));
+    assert!(
+        ctx.requests().iter().all(|r| r.method == "GET"),
+        "{:?}",
+        ctx.requests()
+    );
+}
+
+/// An app that does not exist: Failure with reason NotFound (Argo CD's 403 is
+/// told apart from a real permission problem by listing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_app_fails_not_found() {
+    let ctx = TestContext::new(scenario(AppScenario {
+        initial: InitialState::Absent,
+        ..app()
+    }))
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::FAILURE);
+    assert_eq!(result.report["failures"][0]["reason"], "NotFound");
+    assert_eq!(ctx.count("POST", "/sync"), 0);
+}
+
+/// A wrong token: Failure with a hint about the token, not a retry storm.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_token_fails_with_a_hint() {
+    let ctx = TestContext::new(scenario(app())).await;
+    std::fs::write(ctx.secrets_dir.join("argocd-token"), "not-the-token").unwrap();
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::FAILURE);
+    assert_eq!(result.report["failures"][0]["reason"], "Unauthenticated");
+    assert!(result.report["failures"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("argocd-token"));
+    assert_eq!(
+        ctx.requests().len(),
+        1,
+        "authentication errors are not retried"
+    );
+    assert!(
+        !result.stderr.contains("not-the-token") && !result.stdout.contains("not-the-token"),
+        "the token is never printed"
+    );
+}
+
+/// The request count of a deploy does not grow with the time the app takes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_count_is_independent_of_wait_time() {
+    let mut counts = Vec::new();
+    for health_delay in [Duration::from_millis(50), Duration::from_millis(1500)] {
+        let ctx = TestContext::new(scenario(AppScenario {
+            health_delay,
+            ..app()
+        }))
+        .await;
+        assert_code(&ctx.run("deploy", &SCOPE).await, ExitCode::SUCCESS);
+        counts.push(ctx.requests().len());
+    }
+    assert_eq!(counts[0], counts[1], "requests: {counts:?}");
+}
+
+/// Trace context is carried into every request as a W3C traceparent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_context_reaches_argocd() {
+    let ctx = TestContext::new(scenario(app())).await;
+    let mut cmd = ctx.command("deploy", &SCOPE);
+    cmd.env("TRACE_ID", "4bf92f3577b34da6a3ce929d0e0e4736")
+        .env("SPAN_ID", "00f067aa0ba902b7");
+    let result = ctx.run_command(cmd).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    let expected = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    assert!(ctx
+        .requests()
+        .iter()
+        .all(|r| r.traceparent.as_deref() == Some(expected)));
+    let first_log: serde_json::Value =
+        serde_json::from_str(result.stderr.lines().next().unwrap()).unwrap();
+    assert_eq!(first_log["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+}

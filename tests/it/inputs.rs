@@ -1,0 +1,209 @@
+//! Invalid inputs: exit Invalid, a message naming the input, outputs written,
+//! and not a single request sent.
+
+use executor::exit::ExitCode;
+use executor::sim::Scenario;
+
+use crate::common::{assert_code, TestContext, TOKEN};
+
+async fn ctx() -> TestContext {
+    TestContext::new(Scenario::with_apps(TOKEN, &["temporal"])).await
+}
+
+/// Runs with bad inputs and checks the common promises of an invalid run.
+async fn assert_invalid(ctx: &TestContext, action: &str, args: &[&str], needle: &str) {
+    let result = ctx.run(action, args).await;
+    assert_code(&result, ExitCode::INVALID);
+    assert_eq!(result.status, "invalid\n");
+    assert_eq!(result.report["status"], "invalid");
+    assert!(
+        result.stderr.contains(needle) || result.stdout.contains(needle),
+        "message should mention {needle:?}\nstderr: {}\nstdout: {}",
+        result.stderr,
+        result.stdout
+    );
+    assert!(
+        ctx.requests().is_empty(),
+        "no request before inputs are valid: {:?}",
+        ctx.requests()
+    );
+}
+
+/// A scope that is neither platform, stack:<name> nor app:<name>.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_scope_is_invalid() {
+    let ctx = ctx().await;
+    assert_invalid(
+        &ctx,
+        "deploy",
+        &["--scope", "application:temporal"],
+        "--scope (TARGET_SCOPE)",
+    )
+    .await;
+}
+
+/// DRY_RUN must be true or false.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_maybe_is_invalid() {
+    let ctx = ctx().await;
+    let mut cmd = ctx.command("deploy", &["--scope", "app:temporal"]);
+    cmd.env("DRY_RUN", "maybe");
+    let result = ctx.run_command(cmd).await;
+    assert_code(&result, ExitCode::INVALID);
+    assert!(
+        result.stderr.contains("--dry-run (DRY_RUN)"),
+        "{}",
+        result.stderr
+    );
+    assert!(ctx.requests().is_empty());
+}
+
+/// An unknown field in environment.yaml is named with its line and column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_environment_field_reports_line_and_column() {
+    let ctx = ctx().await;
+    ctx.write_environment("timeouts:\n  synk: 5m\n");
+    assert_invalid(
+        &ctx,
+        "deploy",
+        &["--scope", "app:temporal"],
+        "unknown field `synk`",
+    )
+    .await;
+    let result = ctx.run("deploy", &["--scope", "app:temporal"]).await;
+    assert!(
+        result.stderr.contains("line 9 column 3"),
+        "{}",
+        result.stderr
+    );
+}
+
+/// A duration that does not parse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_duration_is_invalid() {
+    let ctx = ctx().await;
+    ctx.write_environment("timeouts:\n  health: forever\n");
+    assert_invalid(
+        &ctx,
+        "deploy",
+        &["--scope", "app:temporal"],
+        "'forever' is not a duration",
+    )
+    .await;
+}
+
+/// A missing or unparsable environment.yaml.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_or_broken_environment_file_is_invalid() {
+    let ctx = ctx().await;
+    std::fs::write(ctx.config_dir.join("environment.yaml"), "name: [unclosed\n").unwrap();
+    assert_invalid(
+        &ctx,
+        "validate",
+        &["--scope", "app:temporal"],
+        "environment.yaml",
+    )
+    .await;
+    std::fs::remove_file(ctx.config_dir.join("environment.yaml")).unwrap();
+    assert_invalid(
+        &ctx,
+        "validate",
+        &["--scope", "app:temporal"],
+        "failed to read environment.yaml",
+    )
+    .await;
+}
+
+/// ENVIRONMENT must equal the file's name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environment_mismatch_is_invalid() {
+    let ctx = ctx().await;
+    let mut cmd = ctx.command(
+        "deploy",
+        &["--scope", "app:temporal", "--environment", "production"],
+    );
+    cmd.env("X", "1");
+    let result = ctx.run_command(cmd).await;
+    assert_code(&result, ExitCode::INVALID);
+    assert!(
+        result.stderr.contains("is 'production' but"),
+        "{}",
+        result.stderr
+    );
+}
+
+/// The token file is required, and never taken from a plain variable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_token_file_is_invalid() {
+    let ctx = ctx().await;
+    std::fs::remove_file(ctx.secrets_dir.join("argocd-token")).unwrap();
+    let mut cmd = ctx.command("deploy", &["--scope", "app:temporal"]);
+    cmd.env("ARGOCD_TOKEN", TOKEN)
+        .env("ARGOCD_AUTH_TOKEN", TOKEN);
+    let result = ctx.run_command(cmd).await;
+    assert_code(&result, ExitCode::INVALID);
+    assert!(result.stderr.contains("argocd-token"), "{}", result.stderr);
+    assert!(ctx.requests().is_empty());
+}
+
+/// An unknown flag is a usage error: Invalid, not clap's 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_flag_is_invalid_not_usage_code_2() {
+    let ctx = ctx().await;
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_executor"))
+        .args(["deploy", "--frobnicate"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        ExitCode::from_code(output.status.code().unwrap()),
+        Some(ExitCode::INVALID)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--frobnicate"));
+    assert!(ctx.requests().is_empty());
+}
+
+/// --help and --version succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_and_version_exit_success() {
+    for args in [&["--help"][..], &["--version"], &["deploy", "--help"]] {
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_executor"))
+            .args(args)
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(
+            ExitCode::from_code(output.status.code().unwrap()),
+            Some(ExitCode::SUCCESS),
+            "{args:?}"
+        );
+    }
+}
+
+/// Teardown without --confirm, or with the wrong name, deletes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_without_confirmation_is_invalid_and_deletes_nothing() {
+    let ctx = ctx().await;
+    assert_invalid(&ctx, "teardown", &["--scope", "app:temporal"], "--confirm").await;
+    assert_invalid(
+        &ctx,
+        "teardown",
+        &["--scope", "app:temporal", "--confirm", "prod"],
+        "got 'prod'",
+    )
+    .await;
+    assert!(ctx.sim.app("temporal").is_some(), "the app still exists");
+}
+
+/// An https server URL is required unless http is given explicitly; other schemes are invalid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_server_url_is_invalid() {
+    let ctx = ctx().await;
+    assert_invalid(
+        &ctx,
+        "validate",
+        &["--scope", "app:temporal", "--argocd-server", "ftp://argocd"],
+        "--argocd-server",
+    )
+    .await;
+}

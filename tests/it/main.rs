@@ -1,0 +1,11 @@
+//! Integration tests: the real `executor` binary against the in-process Argo CD
+//! simulator. One binary, one module per topic; helpers in `common`.
+
+mod common;
+
+mod conformance;
+mod deploy;
+mod inputs;
+mod signals;
+mod teardown;
+mod validate;

@@ -1,0 +1,98 @@
+//! teardown for one application.
+
+use std::time::Duration;
+
+use executor::exit::ExitCode;
+use executor::sim::{AppScenario, InitialState, Scenario};
+
+use crate::common::{assert_code, TestContext, ENVIRONMENT, TOKEN};
+
+const ARGS: [&str; 4] = ["--scope", "app:temporal", "--confirm", ENVIRONMENT];
+
+fn with(app: AppScenario) -> Scenario {
+    Scenario {
+        apps: vec![app],
+        ..Scenario::with_apps(TOKEN, &[])
+    }
+}
+
+fn app() -> AppScenario {
+    AppScenario {
+        initial: InitialState::Healthy,
+        ..Scenario::with_apps(TOKEN, &["temporal"]).apps.remove(0)
+    }
+}
+
+/// Teardown deletes with cascade and foreground propagation and waits until the app is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_removes_the_app() {
+    let ctx = TestContext::new(with(app())).await;
+    let result = ctx.run("teardown", &ARGS).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(result.component()["status"], "removed");
+    assert!(ctx.sim.app("temporal").is_none());
+    assert_eq!(ctx.sim.deletion_order(), ["temporal"]);
+    let delete = ctx
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "DELETE")
+        .unwrap();
+    assert!(delete.query.contains("cascade=true"), "{delete:?}");
+    assert!(
+        delete.query.contains("propagationPolicy=foreground"),
+        "{delete:?}"
+    );
+}
+
+/// Teardown of an app that is already gone is Success, status absent, and sends no delete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_of_an_absent_app_succeeds() {
+    let ctx = TestContext::new(with(AppScenario {
+        initial: InitialState::Absent,
+        ..app()
+    }))
+    .await;
+    let result = ctx.run("teardown", &ARGS).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(result.component()["status"], "absent");
+    assert_eq!(ctx.count("DELETE", "/temporal"), 0);
+}
+
+/// Finalizers that outlast the deadline: Timeout, deletion not confirmed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_times_out_when_finalizers_hold() {
+    let ctx = TestContext::new(with(AppScenario {
+        deletion_delay: Duration::from_secs(30),
+        ..app()
+    }))
+    .await;
+    ctx.write_environment("timeouts:\n  sync: 500ms\n  health: 500ms\n");
+    let result = ctx.run("teardown", &ARGS).await;
+    assert_code(&result, ExitCode::TIMEOUT);
+    assert!(result.component()["message"]
+        .as_str()
+        .unwrap()
+        .contains("finalizers"));
+}
+
+/// A token that may not delete: Failure with the permission hint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_with_a_rejected_token_fails() {
+    let ctx = TestContext::new(with(app())).await;
+    std::fs::write(ctx.secrets_dir.join("argocd-token"), "expired").unwrap();
+    let result = ctx.run("teardown", &ARGS).await;
+    assert_code(&result, ExitCode::FAILURE);
+    assert!(ctx.sim.app("temporal").is_some());
+}
+
+/// A dry run deletes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_dry_run_deletes_nothing() {
+    let ctx = TestContext::new(with(app())).await;
+    let mut args = ARGS.to_vec();
+    args.extend(["--dry-run", "true"]);
+    let result = ctx.run("teardown", &args).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert!(ctx.requests().iter().all(|r| r.method == "GET"));
+    assert!(ctx.sim.app("temporal").is_some());
+}
