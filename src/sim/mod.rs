@@ -1,1 +1,26 @@
-//! The Argo CD simulator (work in progress).
+//! A stateful, faithful fake of the Argo CD REST API, served on 127.0.0.1.
+//!
+//! Integration tests start it in-process and run the real binary against it,
+//! the benchmark measures deploy latency with it, and `executor deploy
+//! --simulate` runs against it. It reproduces the behaviour the executor has
+//! to get right: asynchronous syncs with a stale-health window, 403 for
+//! unknown apps, content-type enforcement, finalizers, and the watch stream.
+
+mod controller;
+mod error;
+mod gate;
+mod handlers;
+mod model;
+mod operations;
+mod params;
+mod scenario;
+mod server;
+mod store;
+mod stream;
+
+#[cfg(test)]
+mod tests;
+
+pub use gate::RecordedRequest;
+pub use scenario::{AppScenario, Faults, InitialState, Scenario, SimOutcome};
+pub use server::Simulator;

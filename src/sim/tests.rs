@@ -1,0 +1,1 @@
+//! Tests of the simulator against its own HTTP API.
