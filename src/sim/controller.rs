@@ -103,7 +103,12 @@ impl Store {
             }
         } else {
             finalizers.retain(|f| {
-                ![RESOURCES_FINALIZER, FOREGROUND_FINALIZER, BACKGROUND_FINALIZER].contains(&f.as_str())
+                ![
+                    RESOURCES_FINALIZER,
+                    FOREGROUND_FINALIZER,
+                    BACKGROUND_FINALIZER,
+                ]
+                .contains(&f.as_str())
             });
         }
         let already_deleting = app.metadata.deletion_timestamp.is_some();
@@ -113,7 +118,9 @@ impl Store {
         if finalizers.is_empty() {
             self.remove(name);
         } else if !already_deleting {
-            self.update(name, |sim| sim.app.metadata.deletion_timestamp = Some(now()));
+            self.update(name, |sim| {
+                sim.app.metadata.deletion_timestamp = Some(now())
+            });
             if let Some(delay) = self.get(name).map(|sim| sim.scenario.deletion_delay) {
                 self.schedule(name, Step::Remove, delay);
             }

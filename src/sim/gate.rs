@@ -47,13 +47,19 @@ fn recorded_body(bytes: &[u8]) -> Option<serde_json::Value> {
     if bytes.is_empty() {
         return None;
     }
-    Some(serde_json::from_slice(bytes).unwrap_or_else(|_| {
-        serde_json::Value::String(String::from_utf8_lossy(bytes).into_owned())
-    }))
+    Some(
+        serde_json::from_slice(bytes).unwrap_or_else(|_| {
+            serde_json::Value::String(String::from_utf8_lossy(bytes).into_owned())
+        }),
+    )
 }
 
 /// The middleware: records the request, applies faults and checks, then routes.
-pub(crate) async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+pub(crate) async fn gate(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, MAX_BODY_BYTES).await;
     let recorded = RecordedRequest {
@@ -76,7 +82,10 @@ pub(crate) async fn gate(State(shared): State<Arc<Shared>>, request: Request, ne
         (None, Err(_)) => ApiError::invalid_argument("failed to read request body").into_response(),
         (None, Ok(bytes)) => match check(&shared, &parts.method, &parts.headers) {
             Err(error) => error.into_response(),
-            Ok(()) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+            Ok(()) => {
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
         },
     };
     shared.set_status(index, response.status().as_u16());

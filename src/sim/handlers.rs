@@ -28,10 +28,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     // `{name}` and `{applicationName}` side by side.
     Router::new()
         .route("/api/v1/applications", get(list))
-        .route("/api/v1/applications/{name}", get(get_app).delete(delete_app))
+        .route(
+            "/api/v1/applications/{name}",
+            get(get_app).delete(delete_app),
+        )
         .route("/api/v1/applications/{name}/sync", post(sync))
         .route("/api/v1/applications/{name}/operation", delete(terminate))
-        .route("/api/v1/applications/{name}/resource-tree", get(resource_tree))
+        .route(
+            "/api/v1/applications/{name}/resource-tree",
+            get(resource_tree),
+        )
         .route(STREAM_PATH, get(stream::watch))
         .fallback(|| async { ApiError::route_not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
@@ -67,7 +73,9 @@ async fn list(State(shared): SharedState, RawQuery(query): RawQuery) -> Json<Lis
     let items: Vec<Application> = store
         .list(&filter)
         .into_iter()
-        .filter(|app| repo.is_none_or(|r| app.spec.source.as_ref().is_some_and(|s| s.repo_url == r)))
+        .filter(|app| {
+            repo.is_none_or(|r| app.spec.source.as_ref().is_some_and(|s| s.repo_url == r))
+        })
         .filter(|app| selector.is_none_or(|s| selector_matches(s, &app.metadata.labels)))
         .collect();
     Json(ListBody {
@@ -81,20 +89,24 @@ async fn list(State(shared): SharedState, RawQuery(query): RawQuery) -> Json<Lis
 /// A Kubernetes label selector, equality-based forms only
 /// (`k=v`, `k==v`, `k!=v`, `k`, `!k`), comma-separated.
 fn selector_matches(selector: &str, labels: &std::collections::BTreeMap<String, String>) -> bool {
-    selector.split(',').map(str::trim).filter(|r| !r.is_empty()).all(|requirement| {
-        if let Some((key, value)) = requirement.split_once("!=") {
-            labels.get(key.trim()).is_none_or(|v| v != value.trim())
-        } else if let Some((key, value)) = requirement
-            .split_once("==")
-            .or_else(|| requirement.split_once('='))
-        {
-            labels.get(key.trim()).is_some_and(|v| v == value.trim())
-        } else if let Some(key) = requirement.strip_prefix('!') {
-            !labels.contains_key(key.trim())
-        } else {
-            labels.contains_key(requirement)
-        }
-    })
+    selector
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .all(|requirement| {
+            if let Some((key, value)) = requirement.split_once("!=") {
+                labels.get(key.trim()).is_none_or(|v| v != value.trim())
+            } else if let Some((key, value)) = requirement
+                .split_once("==")
+                .or_else(|| requirement.split_once('='))
+            {
+                labels.get(key.trim()).is_some_and(|v| v == value.trim())
+            } else if let Some(key) = requirement.strip_prefix('!') {
+                !labels.contains_key(key.trim())
+            } else {
+                labels.contains_key(requirement)
+            }
+        })
 }
 
 /// `GET /api/v1/applications/{name}`; with `refresh`, the controller
@@ -142,7 +154,11 @@ async fn terminate(
 ) -> Result<Json<Value>, ApiError> {
     let params = Params::parse(query.as_deref());
     shared.mutate(|store| {
-        store.terminate(&name, params.non_empty("project"), params.non_empty("appNamespace"))
+        store.terminate(
+            &name,
+            params.non_empty("project"),
+            params.non_empty("appNamespace"),
+        )
     })?;
     Ok(Json(json!({})))
 }
@@ -176,7 +192,11 @@ async fn resource_tree(
 ) -> Result<Json<ApplicationTree>, ApiError> {
     let params = Params::parse(query.as_deref());
     let store = shared.store();
-    let sim = store.lookup(&name, params.non_empty("project"), params.non_empty("appNamespace"))?;
+    let sim = store.lookup(
+        &name,
+        params.non_empty("project"),
+        params.non_empty("appNamespace"),
+    )?;
     Ok(Json(ApplicationTree {
         nodes: tree_nodes(&sim.app),
     }))

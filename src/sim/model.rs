@@ -248,7 +248,7 @@ pub(crate) fn initial_app(scenario: &AppScenario, uid: String) -> Option<Applica
                 server: Some("https://kubernetes.default.svc".into()),
                 namespace: Some(name.into()),
             }),
-            sync_policy: scenario.auto_sync.then(|| SyncPolicy {
+            sync_policy: scenario.auto_sync.then_some(SyncPolicy {
                 automated: Some(SyncPolicyAutomated {
                     prune: Some(true),
                     self_heal: Some(true),

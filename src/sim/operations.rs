@@ -16,8 +16,8 @@ use crate::argocd::types::{
 
 use super::error::ApiError;
 use super::model::{
-    health, now, outcome_health, resolve_revision, resources, sync_failed_message,
-    sync_operation, SYNC_SUCCEEDED_MESSAGE,
+    health, now, outcome_health, resolve_revision, resources, sync_failed_message, sync_operation,
+    SYNC_SUCCEEDED_MESSAGE,
 };
 use super::scenario::SimOutcome;
 use super::store::{SimApp, Step, Store};
@@ -92,13 +92,20 @@ impl Store {
         let requested = request.revision.as_deref().unwrap_or("");
         let target = target_revision(app);
         // Argo CD refuses to pin an auto-synced app to anything but its target.
-        if is_automated(app) && !dry_run && !requested.is_empty() && requested != revision_or_head(target)
+        if is_automated(app)
+            && !dry_run
+            && !requested.is_empty()
+            && requested != revision_or_head(target)
         {
             return Err(ApiError::failed_precondition(format!(
                 "Cannot sync to {requested}: auto-sync currently set to {target}"
             )));
         }
-        let wanted = if requested.is_empty() { target } else { requested };
+        let wanted = if requested.is_empty() {
+            target
+        } else {
+            requested
+        };
         let revision = resolve_revision(revision_or_head(wanted));
         // argo.SetAppOperation refuses while any operation is set; the server wraps its error.
         if app.operation.is_some() {
@@ -352,7 +359,10 @@ fn running_state(operation: Operation, revision: String) -> OperationState {
 /// Keeps `reconciledAt` strictly before `finishedAt`. With second precision
 /// the two could tie, which would hide the stale window this simulator exists
 /// to show.
-fn keep_stale(status: &mut crate::argocd::types::ApplicationStatus, finished: chrono::DateTime<chrono::Utc>) {
+fn keep_stale(
+    status: &mut crate::argocd::types::ApplicationStatus,
+    finished: chrono::DateTime<chrono::Utc>,
+) {
     let before = finished - TimeDelta::seconds(1);
     status.reconciled_at = Some(status.reconciled_at.map_or(before, |r| r.min(before)));
 }

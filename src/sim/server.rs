@@ -74,7 +74,11 @@ impl Simulator {
     /// Binds 127.0.0.1:0 and serves the scenario in a background tokio task.
     pub async fn start(scenario: Scenario) -> io::Result<Simulator> {
         let mut names = HashSet::new();
-        if let Some(dup) = scenario.apps.iter().find(|a| !names.insert(a.name.as_str())) {
+        if let Some(dup) = scenario
+            .apps
+            .iter()
+            .find(|a| !names.insert(a.name.as_str()))
+        {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("app {:?} appears twice in the scenario", dup.name),
@@ -159,6 +163,8 @@ impl Drop for Simulator {
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator").field("addr", &self.addr).finish()
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish()
     }
 }

@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
@@ -23,6 +24,9 @@ use super::store::AppFilter;
 
 /// The route of the watch stream.
 pub(crate) const STREAM_PATH: &str = "/api/v1/stream/applications";
+
+/// How long a dropped stream waits before failing, so sent events reach the client.
+const ABORT_FLUSH_DELAY: Duration = Duration::from_millis(10);
 
 /// One open watch connection.
 struct Watcher {
@@ -72,6 +76,9 @@ impl Watcher {
         }
         if self.left_before_drop == Some(0) {
             if self.abort {
+                // Let hyper flush what was sent; failing at once would discard
+                // the buffered events (and even the headers) with the connection.
+                tokio::time::sleep(ABORT_FLUSH_DELAY).await;
                 self.done = true;
                 let error = io::Error::new(io::ErrorKind::ConnectionReset, "injected stream drop");
                 return Some((Err(error), self));
@@ -96,7 +103,10 @@ impl Watcher {
 }
 
 /// The handler: subscribes, snapshots, and streams.
-pub(crate) async fn watch(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+pub(crate) async fn watch(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let params = Params::parse(query.as_deref());
     let name = params.non_empty("name").map(str::to_string);
     let resource_version = params.non_empty("resourceVersion");
@@ -114,7 +124,11 @@ pub(crate) async fn watch(State(shared): State<Arc<Shared>>, RawQuery(query): Ra
         store.streams_opened += 1;
         let dropped = store.streams_opened <= faults.drop_stream_times;
         let (events, snapshot) = store.watch(&filter);
-        (events, snapshot, faults.drop_stream_after.filter(|_| dropped))
+        (
+            events,
+            snapshot,
+            faults.drop_stream_after.filter(|_| dropped),
+        )
     };
     let pending = if send_snapshot {
         snapshot

@@ -1,1 +1,0 @@
-//! Tests of the simulator against its own HTTP API.
