@@ -8,10 +8,11 @@
 
 use std::time::Duration;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::argocd::types::{
-    Application, HealthStatus, Operation, OperationState, SyncOperationResult, SyncRequest,
+    Application, ApplicationStatus, HealthStatus, Operation, OperationState, SyncOperationResult,
+    SyncRequest,
 };
 
 use super::error::ApiError;
@@ -150,16 +151,7 @@ impl Store {
     /// `GET ...?refresh=`: the controller compares again (`reconciledAt`), and
     /// an auto-synced app that is OutOfSync gets an automated operation.
     pub(crate) fn refresh(&mut self, name: &str) -> Option<Application> {
-        let app = self.update(name, |sim| {
-            let reconciled = now();
-            let finished = sim
-                .app
-                .status
-                .operation_state
-                .as_ref()
-                .and_then(|s| s.finished_at);
-            sim.app.status.reconciled_at = Some(finished.map_or(reconciled, |f| f.max(reconciled)));
-        })?;
+        let app = self.update(name, |sim| mark_reconciled(&mut sim.app.status))?;
         let target = resolve_revision(revision_or_head(target_revision(&app)));
         // Argo CD does not retry an automated sync that failed for the same revision.
         let failed_before = app.status.operation_state.as_ref().is_some_and(|s| {
@@ -211,27 +203,24 @@ impl Store {
 
     /// Controller: copies the requested operation into `operationState` as Running.
     pub(crate) fn pick_up(&mut self, name: &str) {
-        let mut picked = false;
+        let Some((operation, duration)) = self
+            .get(name)
+            .and_then(|sim| Some((sim.app.operation.clone()?, sim.scenario.sync_duration)))
+        else {
+            return;
+        };
+        let revision = operation
+            .sync
+            .as_ref()
+            .and_then(|s| s.revision.clone())
+            .unwrap_or_default();
         self.update(name, |sim| {
-            let Some(operation) = sim.app.operation.clone() else {
-                return;
-            };
-            let revision = operation
-                .sync
-                .as_ref()
-                .and_then(|s| s.revision.clone())
-                .unwrap_or_default();
             sim.app.status.operation_state = Some(running_state(operation, revision));
             if !sim.op_dry_run {
                 set_health(sim, health("Progressing", None));
             }
-            picked = true;
         });
-        if let Some(duration) = self.get(name).map(|sim| sim.scenario.sync_duration) {
-            if picked {
-                self.schedule(name, Step::Complete, duration);
-            }
-        }
+        self.schedule(name, Step::Complete, duration);
     }
 
     /// Controller: finishes the operation in one update. Health is left as it
@@ -273,20 +262,15 @@ impl Store {
 
     /// Controller: re-reconciles after an operation and assesses health.
     pub(crate) fn reconcile(&mut self, name: &str) {
-        let app = self.update(name, |sim| {
-            let finished = sim
-                .app
-                .status
-                .operation_state
-                .as_ref()
-                .and_then(|s| s.finished_at);
-            let reconciled = now();
-            sim.app.status.reconciled_at = Some(finished.map_or(reconciled, |f| f.max(reconciled)));
+        let mut assessed = None;
+        self.update(name, |sim| {
+            mark_reconciled(&mut sim.app.status);
             if let Some(new) = sim.next_health.take() {
+                assessed = Some(new.status.clone());
                 set_health(sim, new);
             }
         });
-        if app.is_some_and(|a| a.status.health.status == "Healthy") {
+        if assessed.as_deref() == Some("Healthy") {
             self.healthy_at
                 .insert(name.to_string(), std::time::Instant::now());
         }
@@ -356,13 +340,18 @@ fn running_state(operation: Operation, revision: String) -> OperationState {
     }
 }
 
+/// The controller compared the app just now. Never before the last
+/// `finishedAt`, which second precision could otherwise make it look.
+fn mark_reconciled(status: &mut ApplicationStatus) {
+    let reconciled = now();
+    let finished = status.operation_state.as_ref().and_then(|s| s.finished_at);
+    status.reconciled_at = Some(finished.map_or(reconciled, |f| f.max(reconciled)));
+}
+
 /// Keeps `reconciledAt` strictly before `finishedAt`. With second precision
 /// the two could tie, which would hide the stale window this simulator exists
 /// to show.
-fn keep_stale(
-    status: &mut crate::argocd::types::ApplicationStatus,
-    finished: chrono::DateTime<chrono::Utc>,
-) {
+fn keep_stale(status: &mut ApplicationStatus, finished: DateTime<Utc>) {
     let before = finished - TimeDelta::seconds(1);
     status.reconciled_at = Some(status.reconciled_at.map_or(before, |r| r.min(before)));
 }

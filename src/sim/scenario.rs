@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything the simulator needs to start: the accepted token, the apps and the faults.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -35,7 +35,7 @@ impl Scenario {
 }
 
 /// The state an app starts in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InitialState {
     /// Never synced: sync `OutOfSync`, health `Missing`, no `operationState`.
     #[default]
@@ -47,7 +47,7 @@ pub enum InitialState {
 }
 
 /// How the app's operations end.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SimOutcome {
     /// The operation succeeds and the app becomes Healthy.
     #[default]
