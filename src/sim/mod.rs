@@ -1,43 +1,26 @@
-//! Temporary stub until the simulator branch lands.
-#![allow(missing_docs)]
-use serde::Deserialize;
-#[derive(Debug, Clone, Default, Deserialize)]
-pub enum InitialState {
-    #[default]
-    OutOfSync,
-    Healthy,
-    Absent,
-}
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct AppScenario {
-    pub name: String,
-    pub initial: InitialState,
-}
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Scenario {
-    pub token: String,
-    pub apps: Vec<AppScenario>,
-}
-impl Scenario {
-    pub fn with_apps(token: &str, names: &[&str]) -> Scenario {
-        Scenario {
-            token: token.into(),
-            apps: names
-                .iter()
-                .map(|n| AppScenario {
-                    name: n.to_string(),
-                    initial: InitialState::OutOfSync,
-                })
-                .collect(),
-        }
-    }
-}
-pub struct Simulator;
-impl Simulator {
-    pub async fn start(_s: Scenario) -> std::io::Result<Simulator> {
-        Ok(Simulator)
-    }
-    pub fn url(&self) -> String {
-        String::new()
-    }
-}
+//! A stateful, faithful fake of the Argo CD REST API, served on 127.0.0.1.
+//!
+//! Integration tests start it in-process and run the real binary against it,
+//! the benchmark measures deploy latency with it, and `executor deploy
+//! --simulate` runs against it. It reproduces the behaviour the executor has
+//! to get right: asynchronous syncs with a stale-health window, 403 for
+//! unknown apps, content-type enforcement, finalizers, and the watch stream.
+
+mod controller;
+mod error;
+mod gate;
+mod handlers;
+mod model;
+mod operations;
+mod params;
+mod scenario;
+mod server;
+mod store;
+mod stream;
+
+#[cfg(test)]
+mod tests;
+
+pub use gate::RecordedRequest;
+pub use scenario::{AppScenario, Faults, InitialState, Scenario, SimOutcome};
+pub use server::Simulator;

@@ -1,0 +1,134 @@
+//! What stands in front of the API: recording, injected faults, argocd-server's
+//! content-type check and bearer-token authentication, in that order.
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use super::server::Shared;
+use super::stream::STREAM_PATH;
+
+/// Bodies larger than this are refused; no Argo CD request comes close.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// One request as the simulator received it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordedRequest {
+    /// `GET`, `POST`, `DELETE`, ...
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The raw query string, `""` if none.
+    pub query: String,
+    /// The body as JSON; a body that is not JSON is kept as a JSON string; `None` if empty.
+    pub body: Option<serde_json::Value>,
+    /// The `Content-Type` header.
+    pub content_type: Option<String>,
+    /// The `Authorization` header.
+    pub authorization: Option<String>,
+    /// The W3C `traceparent` header.
+    pub traceparent: Option<String>,
+    /// The status code answered.
+    pub status: u16,
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+fn recorded_body(bytes: &[u8]) -> Option<serde_json::Value> {
+    if bytes.is_empty() {
+        return None;
+    }
+    Some(
+        serde_json::from_slice(bytes).unwrap_or_else(|_| {
+            serde_json::Value::String(String::from_utf8_lossy(bytes).into_owned())
+        }),
+    )
+}
+
+/// The middleware: records the request, applies faults and checks, then routes.
+pub(crate) async fn gate(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let bytes = to_bytes(body, MAX_BODY_BYTES).await;
+    let recorded = RecordedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        body: bytes.as_deref().ok().and_then(recorded_body),
+        content_type: header_text(&parts.headers, "content-type"),
+        authorization: header_text(&parts.headers, "authorization"),
+        traceparent: header_text(&parts.headers, "traceparent"),
+        status: 0,
+    };
+    let (index, fault) = shared.record(recorded);
+    let is_stream = parts.uri.path() == STREAM_PATH;
+    if !is_stream && !shared.faults.response_delay.is_zero() {
+        tokio::time::sleep(shared.faults.response_delay).await;
+    }
+    let response = match (fault, bytes) {
+        (Some(fault), _) => fault.into_response(),
+        (None, Err(_)) => ApiError::invalid_argument("failed to read request body").into_response(),
+        (None, Ok(bytes)) => match check(&shared, &parts.method, &parts.headers) {
+            Err(error) => error.into_response(),
+            Ok(()) => {
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
+        },
+    };
+    shared.set_status(index, response.status().as_u16());
+    response
+}
+
+/// The checks argocd-server makes before a handler runs.
+fn check(shared: &Shared, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+    // enforceContentTypes wraps the whole gateway: every method but GET needs
+    // exactly `application/json` (compared case-insensitively, parameters not allowed).
+    if method != Method::GET {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !content_type.eq_ignore_ascii_case("application/json") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match authorization.strip_prefix("Bearer ") {
+        None => Err(ApiError::no_session()),
+        Some(token) if token.trim().is_empty() => Err(ApiError::no_session()),
+        Some(token) if token.trim() == shared.token => Ok(()),
+        Some(_) => Err(ApiError::invalid_session()),
+    }
+}
+
+/// The fault an arriving request gets, by its position among all requests.
+pub(crate) fn fault_for(faults: &super::scenario::Faults, index: usize) -> Option<ApiError> {
+    let index = index as u64;
+    let unavailable = u64::from(faults.unavailable_first);
+    let limited = unavailable + u64::from(faults.rate_limited_first);
+    if index < unavailable {
+        Some(ApiError::unavailable())
+    } else if index < limited {
+        Some(ApiError::RateLimited {
+            retry_after_secs: faults.retry_after_secs,
+        })
+    } else {
+        None
+    }
+}

@@ -1,0 +1,357 @@
+//! Sync operations, as argocd-server accepts them and the application
+//! controller runs them.
+//!
+//! The API side only sets the top-level `operation`. The controller side picks
+//! it up a moment later (`operationState` Running), completes it in one update
+//! (final phase, `finishedAt`, `operation` cleared, health still stale), and
+//! re-reconciles after the app's health delay (`reconciledAt`, final health).
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::argocd::types::{
+    Application, ApplicationStatus, HealthStatus, Operation, OperationState, SyncOperationResult,
+    SyncRequest,
+};
+
+use super::error::ApiError;
+use super::model::{
+    health, now, outcome_health, resolve_revision, resources, sync_failed_message, sync_operation,
+    SYNC_SUCCEEDED_MESSAGE,
+};
+use super::scenario::SimOutcome;
+use super::store::{SimApp, Step, Store};
+
+/// How long the controller takes to notice a requested operation.
+pub(crate) const PICKUP_DELAY: Duration = Duration::from_millis(20);
+/// How long the controller takes to stop a Terminating operation.
+pub(crate) const TERMINATE_DELAY: Duration = Duration::from_millis(50);
+/// The user the scenario's token belongs to.
+const SESSION_USER: &str = "admin";
+/// The user who starts foreign operations.
+const FOREIGN_USER: &str = "alice";
+
+/// Sets health, keeping `lastTransitionTime` when the status does not change.
+fn set_health(sim: &mut SimApp, new: HealthStatus) {
+    let status = &mut sim.app.status;
+    let new = if status.health.status == new.status {
+        HealthStatus {
+            last_transition_time: status.health.last_transition_time,
+            ..new
+        }
+    } else {
+        new
+    };
+    status.resources = resources(&sim.app.metadata.name, &status.sync.status, &new);
+    status.health = new;
+}
+
+/// `spec.source.targetRevision` as written (possibly empty).
+fn target_revision(app: &Application) -> &str {
+    app.spec
+        .source
+        .as_ref()
+        .and_then(|s| s.target_revision.as_deref())
+        .unwrap_or("")
+}
+
+fn revision_or_head(revision: &str) -> &str {
+    if revision.is_empty() {
+        "HEAD"
+    } else {
+        revision
+    }
+}
+
+fn is_automated(app: &Application) -> bool {
+    app.spec
+        .sync_policy
+        .as_ref()
+        .is_some_and(|p| p.automated.is_some())
+}
+
+impl Store {
+    /// `POST /api/v1/applications/{name}/sync`: validates like argocd-server
+    /// and sets the top-level `operation`; the controller does the rest.
+    pub(crate) fn request_sync(
+        &mut self,
+        name: &str,
+        request: &SyncRequest,
+    ) -> Result<Application, ApiError> {
+        let app = &self
+            .lookup(
+                name,
+                request.project.as_deref(),
+                request.app_namespace.as_deref(),
+            )?
+            .app;
+        let dry_run = request.dry_run == Some(true);
+        if app.metadata.deletion_timestamp.is_some() {
+            return Err(ApiError::failed_precondition("application is deleting"));
+        }
+        let requested = request.revision.as_deref().unwrap_or("");
+        let target = target_revision(app);
+        // Argo CD refuses to pin an auto-synced app to anything but its target.
+        if is_automated(app)
+            && !dry_run
+            && !requested.is_empty()
+            && requested != revision_or_head(target)
+        {
+            return Err(ApiError::failed_precondition(format!(
+                "Cannot sync to {requested}: auto-sync currently set to {target}"
+            )));
+        }
+        let wanted = if requested.is_empty() {
+            target
+        } else {
+            requested
+        };
+        let revision = resolve_revision(revision_or_head(wanted));
+        // argo.SetAppOperation refuses while any operation is set; the server wraps its error.
+        if app.operation.is_some() {
+            return Err(ApiError::failed_precondition(
+                "error setting app operation: another operation is already in progress",
+            ));
+        }
+        let mut operation = sync_operation(revision, Some(SESSION_USER));
+        if let Some(sync) = operation.sync.as_mut() {
+            // Go's omitempty drops `prune: false`.
+            sync.prune = request.prune.filter(|prune| *prune);
+            sync.sync_options = request
+                .sync_options
+                .as_ref()
+                .map(|o| o.items.clone())
+                .unwrap_or_default();
+        }
+        operation.info = request.infos.clone();
+        let app = self.set_operation(name, operation, None, dry_run);
+        app.ok_or_else(|| ApiError::app_not_found(name))
+    }
+
+    /// Sets a requested operation and schedules its pick-up.
+    fn set_operation(
+        &mut self,
+        name: &str,
+        operation: Operation,
+        outcome: Option<SimOutcome>,
+        dry_run: bool,
+    ) -> Option<Application> {
+        let app = self.update(name, |sim| {
+            sim.token += 1;
+            sim.app.operation = Some(operation);
+            sim.op_outcome = outcome.unwrap_or(sim.scenario.outcome);
+            sim.op_dry_run = dry_run;
+            sim.next_health = None;
+        });
+        self.schedule(name, Step::PickUp, PICKUP_DELAY);
+        app
+    }
+
+    /// `GET ...?refresh=`: the controller compares again (`reconciledAt`), and
+    /// an auto-synced app that is OutOfSync gets an automated operation.
+    pub(crate) fn refresh(&mut self, name: &str) -> Option<Application> {
+        let app = self.update(name, |sim| mark_reconciled(&mut sim.app.status))?;
+        let target = resolve_revision(revision_or_head(target_revision(&app)));
+        // Argo CD does not retry an automated sync that failed for the same revision.
+        let failed_before = app.status.operation_state.as_ref().is_some_and(|s| {
+            s.phase != "Succeeded"
+                && s.operation
+                    .initiated_by
+                    .as_ref()
+                    .is_some_and(|i| i.automated == Some(true))
+                && s.sync_result.as_ref().is_some_and(|r| r.revision == target)
+        });
+        if !is_automated(&app)
+            || app.status.sync.status != "OutOfSync"
+            || app.operation.is_some()
+            || app.metadata.deletion_timestamp.is_some()
+            || failed_before
+        {
+            return Some(app);
+        }
+        let mut operation = sync_operation(target, None);
+        if let Some(sync) = operation.sync.as_mut() {
+            sync.prune = app
+                .spec
+                .sync_policy
+                .as_ref()
+                .and_then(|p| p.automated.as_ref())
+                .and_then(|a| a.prune)
+                .filter(|prune| *prune);
+        }
+        self.set_operation(name, operation, None, false)
+    }
+
+    /// At start: an operation someone else started is already Running.
+    pub(crate) fn start_foreign_operation(&mut self, name: &str, duration: Duration) {
+        let Some(sim) = self.get(name) else {
+            return;
+        };
+        let revision = resolve_revision(revision_or_head(target_revision(&sim.app)));
+        let operation = sync_operation(revision.clone(), Some(FOREIGN_USER));
+        self.update(name, |sim| {
+            sim.token += 1;
+            sim.op_outcome = SimOutcome::Healthy;
+            sim.op_dry_run = false;
+            sim.app.operation = Some(operation.clone());
+            sim.app.status.operation_state = Some(running_state(operation, revision));
+            set_health(sim, health("Progressing", None));
+        });
+        self.schedule(name, Step::Complete, duration);
+    }
+
+    /// Controller: copies the requested operation into `operationState` as Running.
+    pub(crate) fn pick_up(&mut self, name: &str) {
+        let Some((operation, duration)) = self
+            .get(name)
+            .and_then(|sim| Some((sim.app.operation.clone()?, sim.scenario.sync_duration)))
+        else {
+            return;
+        };
+        let revision = operation
+            .sync
+            .as_ref()
+            .and_then(|s| s.revision.clone())
+            .unwrap_or_default();
+        self.update(name, |sim| {
+            sim.app.status.operation_state = Some(running_state(operation, revision));
+            if !sim.op_dry_run {
+                set_health(sim, health("Progressing", None));
+            }
+        });
+        self.schedule(name, Step::Complete, duration);
+    }
+
+    /// Controller: finishes the operation in one update. Health is left as it
+    /// was and `reconciledAt` stays before `finishedAt`: the stale window.
+    pub(crate) fn complete(&mut self, name: &str) {
+        self.update(name, |sim| {
+            let finished = now();
+            let failed = sim.op_outcome == SimOutcome::OperationFailed && !sim.op_dry_run;
+            let app_name = sim.app.metadata.name.clone();
+            let status = &mut sim.app.status;
+            let Some(state) = status.operation_state.as_mut() else {
+                return;
+            };
+            let revision = state
+                .sync_result
+                .as_ref()
+                .map(|r| r.revision.clone())
+                .unwrap_or_default();
+            state.finished_at = Some(finished);
+            if failed {
+                state.phase = "Failed".into();
+                state.message = Some(sync_failed_message(&app_name));
+            } else {
+                state.phase = "Succeeded".into();
+                state.message = Some(SYNC_SUCCEEDED_MESSAGE.into());
+                if !sim.op_dry_run {
+                    status.sync.status = "Synced".into();
+                    status.sync.revision = Some(revision);
+                }
+            }
+            keep_stale(status, finished);
+            sim.app.operation = None;
+            let current = sim.app.status.health.clone();
+            set_health(sim, current);
+            sim.next_health = (!sim.op_dry_run).then(|| outcome_health(sim.op_outcome, &app_name));
+        });
+        self.schedule_reconcile(name);
+    }
+
+    /// Controller: re-reconciles after an operation and assesses health.
+    pub(crate) fn reconcile(&mut self, name: &str) {
+        let mut assessed = None;
+        self.update(name, |sim| {
+            mark_reconciled(&mut sim.app.status);
+            if let Some(new) = sim.next_health.take() {
+                assessed = Some(new.status.clone());
+                set_health(sim, new);
+            }
+        });
+        if assessed.as_deref() == Some("Healthy") {
+            self.healthy_at
+                .insert(name.to_string(), std::time::Instant::now());
+        }
+    }
+
+    /// `DELETE /api/v1/applications/{name}/operation`: marks the operation
+    /// Terminating; the controller stops it shortly after.
+    pub(crate) fn terminate(
+        &mut self,
+        name: &str,
+        project: Option<&str>,
+        app_namespace: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let app = &self.lookup(name, project, app_namespace)?.app;
+        // Argo CD checks both fields: a sync not yet picked up by the controller
+        // of an app that never ran one cannot be terminated.
+        if app.operation.is_none() || app.status.operation_state.is_none() {
+            return Err(ApiError::invalid_argument(
+                "Unable to terminate operation. No operation is in progress",
+            ));
+        }
+        self.update(name, |sim| {
+            sim.token += 1;
+            if let Some(state) = sim.app.status.operation_state.as_mut() {
+                state.phase = "Terminating".into();
+            }
+        });
+        self.schedule(name, Step::FinishTerminate, TERMINATE_DELAY);
+        Ok(())
+    }
+
+    /// Controller: a Terminating operation ends as Failed.
+    pub(crate) fn finish_terminate(&mut self, name: &str) {
+        self.update(name, |sim| {
+            let finished = now();
+            if let Some(state) = sim.app.status.operation_state.as_mut() {
+                state.phase = "Failed".into();
+                state.message = Some("Operation terminated".into());
+                state.finished_at = Some(finished);
+            }
+            keep_stale(&mut sim.app.status, finished);
+            sim.app.operation = None;
+            sim.next_health = None;
+        });
+        self.schedule_reconcile(name);
+    }
+
+    fn schedule_reconcile(&mut self, name: &str) {
+        if let Some(delay) = self.get(name).map(|sim| sim.scenario.health_delay) {
+            self.schedule(name, Step::Reconcile, delay);
+        }
+    }
+}
+
+/// The state the controller writes when it starts an operation.
+fn running_state(operation: Operation, revision: String) -> OperationState {
+    OperationState {
+        operation,
+        phase: "Running".into(),
+        message: None,
+        sync_result: Some(SyncOperationResult {
+            revision,
+            revisions: Vec::new(),
+        }),
+        started_at: Some(now()),
+        finished_at: None,
+    }
+}
+
+/// The controller compared the app just now. Never before the last
+/// `finishedAt`, which second precision could otherwise make it look.
+fn mark_reconciled(status: &mut ApplicationStatus) {
+    let reconciled = now();
+    let finished = status.operation_state.as_ref().and_then(|s| s.finished_at);
+    status.reconciled_at = Some(finished.map_or(reconciled, |f| f.max(reconciled)));
+}
+
+/// Keeps `reconciledAt` strictly before `finishedAt`. With second precision
+/// the two could tie, which would hide the stale window this simulator exists
+/// to show.
+fn keep_stale(status: &mut ApplicationStatus, finished: DateTime<Utc>) {
+    let before = finished - TimeDelta::seconds(1);
+    status.reconciled_at = Some(status.reconciled_at.map_or(before, |r| r.min(before)));
+}

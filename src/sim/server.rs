@@ -1,0 +1,170 @@
+//! The running simulator: binds loopback, serves the API in a background task,
+//! runs the controller, and lets tests inspect what happened.
+
+use std::collections::HashSet;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::argocd::types::Application;
+
+use super::controller;
+use super::error::ApiError;
+use super::gate::{fault_for, RecordedRequest};
+use super::handlers;
+use super::model::{initial_app, uid};
+use super::scenario::{Faults, Scenario};
+use super::store::{SimApp, Store};
+
+/// State shared by the HTTP handlers and the controller task.
+pub(crate) struct Shared {
+    store: Mutex<Store>,
+    /// Wakes the controller when a step was scheduled.
+    pub wake: Notify,
+    /// The accepted bearer token.
+    pub token: String,
+    /// The injected faults.
+    pub faults: Faults,
+    /// Becomes `true` when the simulator shuts down; open streams end.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// Locks the store. A poisoned lock means a handler panicked: a bug, so panic too.
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().expect("simulator store lock poisoned")
+    }
+
+    /// Runs a change on the store and wakes the controller, which may have new steps.
+    pub(crate) fn mutate<T>(&self, change: impl FnOnce(&mut Store) -> T) -> T {
+        let result = change(&mut self.store());
+        self.wake.notify_one();
+        result
+    }
+
+    /// Records an arriving request; returns its index and the fault it gets, if any.
+    pub(crate) fn record(&self, request: RecordedRequest) -> (usize, Option<ApiError>) {
+        let mut store = self.store();
+        let index = store.requests.len();
+        store.requests.push(request);
+        (index, fault_for(&self.faults, index))
+    }
+
+    /// Fills in the status answered to a recorded request.
+    pub(crate) fn set_status(&self, index: usize, status: u16) {
+        if let Some(request) = self.store().requests.get_mut(index) {
+            request.status = status;
+        }
+    }
+}
+
+/// A stateful, in-process Argo CD API on 127.0.0.1.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Binds 127.0.0.1:0 and serves the scenario in a background tokio task.
+    pub async fn start(scenario: Scenario) -> io::Result<Simulator> {
+        let mut names = HashSet::new();
+        if let Some(dup) = scenario
+            .apps
+            .iter()
+            .find(|a| !names.insert(a.name.as_str()))
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("app {:?} appears twice in the scenario", dup.name),
+            ));
+        }
+        let mut store = Store::new();
+        for (serial, app_scenario) in (1..).zip(&scenario.apps) {
+            let Some(app) = initial_app(app_scenario, uid(&app_scenario.name, serial)) else {
+                continue;
+            };
+            store.insert(SimApp::new(app, app_scenario.clone()));
+            if let Some(duration) = app_scenario.foreign_operation {
+                store.start_foreign_operation(&app_scenario.name, duration);
+            }
+        }
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store),
+            wake: Notify::new(),
+            token: scenario.token,
+            faults: scenario.faults,
+            shutdown: shutdown_rx,
+        });
+        let router = handlers::router(Arc::clone(&shared));
+        let server = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::warn!(%error, "argo cd simulator stopped serving");
+            }
+        });
+        let controller = tokio::spawn(controller::run(Arc::clone(&shared)));
+        Ok(Simulator {
+            shared,
+            addr,
+            shutdown,
+            tasks: vec![server, controller],
+        })
+    }
+
+    /// `"http://127.0.0.1:PORT"`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request received, in arrival order (including ones answered with injected faults).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.store().requests.clone()
+    }
+
+    /// Current state of an app, `None` once deleted.
+    pub fn app(&self, name: &str) -> Option<Application> {
+        self.shared.store().get(name).map(|sim| sim.app.clone())
+    }
+
+    /// The instant at which the simulator made the app Healthy (after its last sync),
+    /// for latency benchmarks.
+    pub fn healthy_at(&self, name: &str) -> Option<std::time::Instant> {
+        self.shared.store().healthy_at.get(name).copied()
+    }
+
+    /// Names of apps in the order they were finally removed (deletion finished).
+    pub fn deletion_order(&self) -> Vec<String> {
+        self.shared.store().deletion_order.clone()
+    }
+
+    /// Stops serving (aborts the tasks and ends open streams); also done on drop.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        // Nobody may be listening any more; that is fine.
+        let _ = self.shutdown.send(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
