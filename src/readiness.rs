@@ -45,7 +45,7 @@ pub enum Verdict {
     Ready,
     /// The tracked operation is pending or running.
     Operating(String),
-    /// An operation this run did not start is pending or running.
+    /// An operation this run did not start is pending or running; names who started it.
     ForeignOperation(String),
     /// The operation completed; health or sync is still settling.
     Waiting(String),
@@ -89,11 +89,10 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
     // 1. The operation: pending (top-level `operation`) or running (operationState).
     if let Some(pending) = &app.operation {
         let ours = matches!(&expect.tracked, Tracked::Ours { marker, .. } if pending.info.contains(marker));
-        let who = initiator(pending);
         return if ours {
             Verdict::Operating("sync requested, waiting for the controller to start it".to_owned())
         } else {
-            Verdict::ForeignOperation(format!("{who} is pending"))
+            Verdict::ForeignOperation(initiator(pending))
         };
     }
     let op_state = status.operation_state.as_ref();
@@ -110,7 +109,7 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
         ) if !is_ours(state, marker, *accepted_at) => {
             // Sync is asynchronous: operationState still shows the previous operation.
             return if is_running(state) {
-                Verdict::ForeignOperation(format!("{} is running", initiator(&state.operation)))
+                Verdict::ForeignOperation(initiator(&state.operation))
             } else {
                 Verdict::Operating(
                     "sync requested, operation state still shows the previous operation".to_owned(),

@@ -68,7 +68,7 @@ pub async fn deploy_app(ctx: &RunContext, name: &str) -> ComponentResult {
             tracing::info!(
                 phase = "wait",
                 component = name,
-                "waiting for {what} to complete before deciding"
+                "waiting for the {what} in progress to complete"
             );
             let phase = tokio::time::timeout(
                 config.sync_timeout,
@@ -103,15 +103,8 @@ pub async fn deploy_app(ctx: &RunContext, name: &str) -> ComponentResult {
                     }
                     if op_succeeded && app.status.sync.status == "Synced" {
                         // That operation did the sync; only health is left to wait for.
-                        return wait_healthy(
-                            ctx,
-                            &track,
-                            &mut watcher,
-                            settled,
-                            Some(*app),
-                            "operation by another party",
-                        )
-                        .await;
+                        return wait_healthy(ctx, &track, &mut watcher, settled, Some(*app), &what)
+                            .await;
                     }
                     last = Some(*app);
                 }
@@ -148,7 +141,7 @@ pub async fn deploy_app(ctx: &RunContext, name: &str) -> ComponentResult {
         match synced {
             Err(_) => return sync_timeout(ctx, &track, last.as_ref(), name).await,
             Ok(Err(ArgoError::OperationInProgress { .. })) => {
-                verdict = Verdict::ForeignOperation("an operation that started first".to_owned());
+                verdict = Verdict::ForeignOperation("operation that started first".to_owned());
                 continue;
             }
             Ok(Err(e)) => return track.api_error(&e, last.as_ref()),

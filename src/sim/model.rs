@@ -226,8 +226,10 @@ pub(crate) fn initial_app(scenario: &AppScenario, uid: String) -> Option<Applica
         }
     };
     Some(Application {
-        api_version: Some("argoproj.io/v1alpha1".into()),
-        kind: Some("Application".into()),
+        // The swagger's v1alpha1Application has no apiVersion or kind, and the
+        // client must not depend on them: leave them out, as the swagger does.
+        api_version: None,
+        kind: None,
         metadata: ObjectMeta {
             name: name.into(),
             namespace: Some(ARGOCD_NAMESPACE.into()),

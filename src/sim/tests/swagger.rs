@@ -162,7 +162,7 @@ async fn answers_use_only_documented_fields() {
     delete(&sim, "/api/v1/applications/up?cascade=true").await;
     answers.push(get(&sim, "/api/v1/applications/up").await.body);
     for answer in &answers {
-        assert_eq!(answer["kind"], "Application", "{answer}");
+        assert!(answer["metadata"]["name"].is_string(), "{answer}");
         assert_documented(&swagger, "v1alpha1Application", answer);
     }
 

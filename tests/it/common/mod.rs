@@ -20,7 +20,7 @@ pub const ENVIRONMENT: &str = "test";
 /// One test's world: directories, a running simulator, and the binary.
 pub struct TestContext {
     /// Holds every directory below; removed on drop.
-    pub dir: TempDir,
+    _dir: TempDir,
     /// `--config-dir`, holding environment.yaml.
     pub config_dir: PathBuf,
     /// `--secrets-dir`, holding argocd-token.
@@ -75,7 +75,7 @@ impl TestContext {
         std::fs::write(secrets_dir.join("argocd-token"), format!("{TOKEN}\n")).unwrap();
         let ctx = TestContext {
             sim: Simulator::start(scenario).await.expect("simulator starts"),
-            dir,
+            _dir: dir,
             config_dir,
             secrets_dir,
             output_dir,
