@@ -391,3 +391,72 @@ async fn trace_context_reaches_argocd() {
         serde_json::from_str(result.stderr.lines().next().unwrap()).unwrap();
     assert_eq!(first_log["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
 }
+
+/// The stream keeps failing: after repeated failures the watcher falls back to
+/// polling GET, and the deploy still succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_falls_back_to_polling_when_the_stream_keeps_failing() {
+    let ctx = TestContext::new(Scenario {
+        faults: Faults {
+            drop_stream_after: Some(0),
+            drop_stream_times: 100,
+            ..Faults::default()
+        },
+        ..scenario(app())
+    })
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert!(
+        result.stderr.contains("falling back to polling"),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(
+        ctx.count("GET", "/stream/applications"),
+        3,
+        "gave up the stream after three failures"
+    );
+}
+
+/// An auto-sync app starts its own automated operation on refresh: deploy waits
+/// behind it instead of sending a second sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_waits_for_an_automated_sync() {
+    let ctx = TestContext::new(scenario(AppScenario {
+        auto_sync: true,
+        ..app()
+    }))
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(
+        ctx.count("POST", "/sync"),
+        0,
+        "the automated sync did the work"
+    );
+    assert!(
+        result.component()["message"]
+            .as_str()
+            .unwrap()
+            .contains("automated sync"),
+        "{}",
+        result.component()
+    );
+}
+
+/// Slow answers from Argo CD slow the run down but change nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_tolerates_slow_responses() {
+    let ctx = TestContext::new(Scenario {
+        faults: Faults {
+            response_delay: Duration::from_millis(300),
+            ..Faults::default()
+        },
+        ..scenario(app())
+    })
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(result.report["metrics"]["retries"], 0);
+}
