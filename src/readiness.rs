@@ -155,6 +155,20 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
                 "sync status compares revision {compared}, the operation synced {synced}"
             ));
         }
+        // Multi-source apps: Argo CD leaves `revision` empty and records one SHA per
+        // source in `syncResult.revisions` and `sync.revisions`, in source order.
+        let synced_all = state
+            .sync_result
+            .as_ref()
+            .map(|r| r.revisions.as_slice())
+            .unwrap_or_default();
+        if !synced_all.is_empty() && status.sync.revisions != synced_all {
+            return Verdict::Waiting(format!(
+                "sync status compares revisions {}, the operation synced {}",
+                status.sync.revisions.join(","),
+                synced_all.join(",")
+            ));
+        }
     }
 
     // 4. Not stale: health must be assessed after the operation finished.
