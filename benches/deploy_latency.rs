@@ -60,6 +60,7 @@ async fn one(health_delay: Duration) -> (Duration, usize) {
         .arg("--argocd-server")
         .arg(sim.url())
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()
         .await
         .unwrap();

@@ -138,6 +138,54 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
         }
     }
 
+    // 4. Not stale (checked first: stale health says nothing): health must be assessed after the operation finished.
+    if let Some(finished) = op_state.and_then(|s| s.finished_at) {
+        match status.reconciled_at {
+            Some(reconciled) if reconciled >= finished => {}
+            _ => {
+                return Verdict::Waiting(
+                    "health not yet re-assessed since the sync finished".to_owned(),
+                )
+            }
+        }
+    }
+
+    // 3. Healthy, gated per the RFC table. Unhealthy wins over OutOfSync, so a
+    // Degraded app fails after its grace period instead of waiting for a deadline.
+    let message = status
+        .health
+        .message
+        .clone()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
+    let verdict = match health {
+        "Healthy" => Verdict::Ready,
+        "Progressing" => Verdict::Waiting(format!("health is Progressing{message}")),
+        "Suspended" => match expect.suspended_is {
+            SuspendedIs::Healthy => Verdict::Ready,
+            SuspendedIs::Progressing => Verdict::Waiting(format!("health is Suspended{message}")),
+            SuspendedIs::Failed => Verdict::Unhealthy(
+                FailureReason::Suspended,
+                format!("health is Suspended{message}"),
+            ),
+        },
+        "Degraded" => Verdict::Unhealthy(
+            FailureReason::Degraded,
+            format!("health is Degraded{message}"),
+        ),
+        "Missing" => Verdict::Unhealthy(
+            FailureReason::Missing,
+            format!("resources are Missing{message}"),
+        ),
+        other => Verdict::Unhealthy(
+            FailureReason::Unknown,
+            format!("health is {}{message}", or_unknown(other)),
+        ),
+    };
+    if matches!(verdict, Verdict::Unhealthy(..)) {
+        return verdict;
+    }
+
     // 2. Synced, to the revision that was synced when one was requested.
     if sync != "Synced" {
         return Verdict::Waiting(format!("sync status is {}", or_unknown(sync)));
@@ -171,49 +219,7 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
         }
     }
 
-    // 4. Not stale: health must be assessed after the operation finished.
-    if let Some(finished) = op_state.and_then(|s| s.finished_at) {
-        match status.reconciled_at {
-            Some(reconciled) if reconciled >= finished => {}
-            _ => {
-                return Verdict::Waiting(
-                    "health not yet re-assessed since the sync finished".to_owned(),
-                )
-            }
-        }
-    }
-
-    // 3. Healthy, gated per the RFC table.
-    let message = status
-        .health
-        .message
-        .clone()
-        .map(|m| format!(": {m}"))
-        .unwrap_or_default();
-    match health {
-        "Healthy" => Verdict::Ready,
-        "Progressing" => Verdict::Waiting(format!("health is Progressing{message}")),
-        "Suspended" => match expect.suspended_is {
-            SuspendedIs::Healthy => Verdict::Ready,
-            SuspendedIs::Progressing => Verdict::Waiting(format!("health is Suspended{message}")),
-            SuspendedIs::Failed => Verdict::Unhealthy(
-                FailureReason::Suspended,
-                format!("health is Suspended{message}"),
-            ),
-        },
-        "Degraded" => Verdict::Unhealthy(
-            FailureReason::Degraded,
-            format!("health is Degraded{message}"),
-        ),
-        "Missing" => Verdict::Unhealthy(
-            FailureReason::Missing,
-            format!("resources are Missing{message}"),
-        ),
-        other => Verdict::Unhealthy(
-            FailureReason::Unknown,
-            format!("health is {}{message}", or_unknown(other)),
-        ),
-    }
+    verdict
 }
 
 fn phase_or_pending(state: &OperationState) -> &str {

@@ -492,6 +492,16 @@ fn health_gating() {
             want: Is::Unhealthy(FailureReason::Suspended),
         },
         Case {
+            name: "Degraded and OutOfSync after our sync: Degraded fails, not a timeout",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                a.status.sync.status = "OutOfSync".to_owned();
+                set_health(a, "Degraded", Some("webhook rewrote the Deployment"));
+            },
+            expect: ours(),
+            want: Is::Unhealthy(FailureReason::Degraded),
+        },
+        Case {
             name: "Healthy but OutOfSync: Healthy alone is not ready",
             fixture: OURS_SUCCEEDED,
             change: |a| a.status.sync.status = "OutOfSync".to_owned(),
