@@ -19,6 +19,7 @@
 pub mod actions;
 pub mod argocd;
 pub mod cli;
+pub mod dag;
 pub mod error;
 pub mod exit;
 pub mod outcome;

@@ -1,0 +1,3 @@
+//! The DAG of stacks, applications and resources: scheduling (more to come).
+
+pub mod schedule;
