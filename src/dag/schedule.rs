@@ -159,17 +159,30 @@ pub struct Options {
     pub weight: Vec<f64>,
 }
 
-#[derive(PartialEq, PartialOrd)]
+/// A node waiting for a free slot; the heap pops the longest remaining path
+/// first, and the lowest index among equals so runs are deterministic.
 struct Ready {
     priority: f64,
     node: std::cmp::Reverse<usize>,
 }
 
+impl PartialEq for Ready {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
 impl Eq for Ready {}
+
+impl PartialOrd for Ready {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Ord for Ready {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.partial_cmp(other).unwrap_or(std::cmp::Ordering::Equal)
+        self.priority.total_cmp(&other.priority).then(self.node.cmp(&other.node))
     }
 }
 
