@@ -1,7 +1,15 @@
 //! The event loop over the watch stream. It never sleeps to poll while the
 //! stream works, and it never owns a deadline: callers wrap it in
 //! `tokio::time::timeout`.
+//!
+//! One [`Follower`] reads the stream for one app or for all apps, reconnects
+//! with backoff, and falls back to polling after repeated failures. A
+//! [`Watcher`] follows one app, either with its own stream or through a
+//! [`hub::Hub`] that shares one stream among every app of a run.
 
+pub mod hub;
+
+use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
@@ -13,7 +21,7 @@ use crate::argocd::stream::EventStream;
 use crate::argocd::types::Application;
 use crate::argocd::{ArgoError, Client};
 
-/// Consecutive stream failures after which the watcher falls back to polling.
+/// Consecutive stream failures after which the follower falls back to polling.
 const MAX_STREAM_FAILURES: u32 = 3;
 /// The polling interval once the stream has been given up.
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
@@ -27,63 +35,65 @@ pub enum Observation {
     Gone,
 }
 
-/// Follows one application through the watch stream, reconnecting with
-/// backoff when it drops and polling `GET` after repeated failures.
-pub struct Watcher {
+/// One thing the follower learned.
+#[derive(Debug)]
+enum Update {
+    /// A change of one application.
+    One(String, Observation),
+    /// A complete listing: every application that exists right now.
+    All(Vec<Application>),
+}
+
+/// Reads `GET /api/v1/stream/applications` for one app (`name`) or all apps.
+struct Follower {
     client: Client,
-    name: String,
+    name: Option<String>,
     stream: Option<EventStream>,
     connects: u32,
     failures: u32,
     polling: Option<Instant>,
     backoff: ExponentialBackoff,
-    resync: bool,
+    pending: VecDeque<Update>,
     resync_on_first_connect: bool,
 }
 
-impl Watcher {
-    /// A watcher for `name`; nothing is requested until the first [`Watcher::next`].
-    pub fn new(client: &Client, name: &str) -> Self {
+impl Follower {
+    fn new(client: &Client, name: Option<&str>) -> Self {
         Self {
             backoff: client.backoff(),
             client: client.clone(),
-            name: name.to_owned(),
+            name: name.map(str::to_owned),
             stream: None,
             connects: 0,
             failures: 0,
             polling: None,
-            resync: false,
+            pending: VecDeque::new(),
             resync_on_first_connect: false,
         }
     }
 
-    /// Also `GET` the app right after the first connection. Needed when the app
-    /// may vanish before the stream opens: for an unknown name Argo CD's stream
-    /// sends nothing at all, so only a `GET` can tell that it is gone.
-    pub fn confirm_on_connect(mut self) -> Self {
-        self.resync_on_first_connect = true;
-        self
-    }
-
-    /// The next observation. Errors are only the ones retrying cannot fix
-    /// (authentication, permission, a GET that kept failing while polling).
-    pub async fn next(&mut self) -> Result<Observation, ArgoError> {
+    /// The next update. Errors are only the ones retrying cannot fix
+    /// (authentication, permission, a read that kept failing while polling).
+    async fn next(&mut self) -> Result<Update, ArgoError> {
         loop {
+            if let Some(update) = self.pending.pop_front() {
+                return Ok(update);
+            }
             if let Some(due) = self.polling {
                 tokio::time::sleep_until(due).await;
                 self.polling = Some(Instant::now() + POLL_INTERVAL);
-                return self.get().await;
-            }
-            if self.resync {
-                self.resync = false;
-                return self.get().await;
+                self.resync().await?;
+                continue;
             }
             let Some(stream) = self.stream.as_mut() else {
-                match self.client.watch(&self.name).await {
+                match self.client.watch(self.name.as_deref()).await {
                     Ok(stream) => {
                         self.stream = Some(stream);
-                        // After a gap, a GET catches a deletion the stream cannot report.
-                        self.resync = self.connects > 0 || self.resync_on_first_connect;
+                        // For an unknown name the stream says nothing at all, so
+                        // after a gap only a read can tell that an app is gone.
+                        if self.connects > 0 || self.resync_on_first_connect {
+                            self.resync().await?;
+                        }
                         self.connects += 1;
                     }
                     Err(e) => self.fail(e).await?,
@@ -94,19 +104,21 @@ impl Watcher {
                 Ok(Some(event)) => {
                     self.failures = 0;
                     self.backoff.reset();
-                    return Ok(match event.kind.as_str() {
+                    let name = event.application.metadata.name.clone();
+                    let observation = match event.kind.as_str() {
                         "DELETED" => Observation::Gone,
                         _ => Observation::Present(Box::new(event.application)),
-                    });
+                    };
+                    return Ok(Update::One(name, observation));
                 }
                 Ok(None) => {
                     self.stream = None;
-                    self.fail(ArgoError::Unavailable {
+                    let closed = ArgoError::Unavailable {
                         what: "watch stream".to_owned(),
                         attempts: 1,
                         last: "closed by the server".to_owned(),
-                    })
-                    .await?;
+                    };
+                    self.fail(closed).await?;
                 }
                 Err(e) => {
                     self.stream = None;
@@ -116,11 +128,17 @@ impl Watcher {
         }
     }
 
-    async fn get(&self) -> Result<Observation, ArgoError> {
-        Ok(match self.client.find_app(&self.name, false).await? {
-            Some(app) => Observation::Present(Box::new(app)),
-            None => Observation::Gone,
-        })
+    /// Reads the current state with plain GETs and queues it.
+    async fn resync(&mut self) -> Result<(), ArgoError> {
+        let update = match &self.name {
+            Some(name) => match self.client.find_app(name, false).await? {
+                Some(app) => Update::One(name.clone(), Observation::Present(Box::new(app))),
+                None => Update::One(name.clone(), Observation::Gone),
+            },
+            None => Update::All(self.client.list_apps(None).await?),
+        };
+        self.pending.push_back(update);
+        Ok(())
     }
 
     /// Records a stream failure: fatal errors end the wait, others back off and reconnect.
@@ -133,15 +151,55 @@ impl Watcher {
         }
         self.failures += 1;
         self.client.count_reconnect();
+        let target = self.name.as_deref().unwrap_or("applications");
         if self.failures >= MAX_STREAM_FAILURES {
-            tracing::warn!(phase = "watch", component = %self.name, "watch stream failed {} times ({error}); falling back to polling every {POLL_INTERVAL:?}", self.failures);
+            tracing::warn!(phase = "watch", component = %target, "watch stream failed {} times ({error}); falling back to polling every {POLL_INTERVAL:?}", self.failures);
             self.polling = Some(Instant::now());
             return Ok(());
         }
         let pause = self.backoff.next_backoff().unwrap_or(POLL_INTERVAL);
-        tracing::info!(phase = "watch", component = %self.name, "watch stream interrupted ({error}); reconnecting in {pause:?}");
+        tracing::info!(phase = "watch", component = %target, "watch stream interrupted ({error}); reconnecting in {pause:?}");
         tokio::time::sleep(pause).await;
         Ok(())
+    }
+}
+
+/// Follows one application.
+pub struct Watcher(Source);
+
+enum Source {
+    Own(Box<Follower>),
+    Shared(hub::Subscription),
+}
+
+impl Watcher {
+    /// A watcher with its own stream for `name`; nothing is requested until
+    /// the first [`Watcher::next`].
+    pub fn new(client: &Client, name: &str) -> Self {
+        Watcher(Source::Own(Box::new(Follower::new(client, Some(name)))))
+    }
+
+    /// Also `GET` the app right after the first connection. Needed when the app
+    /// may vanish before the stream opens: for an unknown name Argo CD's stream
+    /// sends nothing at all, so only a `GET` can tell that it is gone.
+    pub fn confirm_on_connect(mut self) -> Self {
+        if let Source::Own(follower) = &mut self.0 {
+            follower.resync_on_first_connect = true;
+        }
+        self
+    }
+
+    /// The next observation of this app.
+    pub async fn next(&mut self) -> Result<Observation, ArgoError> {
+        match &mut self.0 {
+            Source::Own(follower) => loop {
+                match follower.next().await? {
+                    Update::One(_, observation) => return Ok(observation),
+                    Update::All(_) => continue,
+                }
+            },
+            Source::Shared(subscription) => subscription.next().await,
+        }
     }
 }
 

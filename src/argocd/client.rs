@@ -120,6 +120,16 @@ impl Client {
         url
     }
 
+    /// `name=<app>` for one app; for all apps, `projects=<project>` when one is
+    /// configured, so a shared Argo CD sends only this platform's apps.
+    fn filter<'a>(&'a self, name: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+        match (name, self.options.project.as_deref()) {
+            (Some(name), _) => vec![("name", name)],
+            (None, Some(project)) => vec![("projects", project)],
+            (None, None) => vec![],
+        }
+    }
+
     fn project_query(&self) -> Vec<(&str, &str)> {
         self.options
             .project
@@ -281,7 +291,7 @@ impl Client {
             Ok(app) => Ok(Some(app)),
             Err(ArgoError::NotFound { .. }) => Ok(None),
             Err(denied @ ArgoError::PermissionDenied { .. }) if self.options.project.is_none() => {
-                match self.list_apps(name).await {
+                match self.list_apps(Some(name)).await {
                     Ok(items) if items.iter().all(|a| a.metadata.name != name) => Ok(None),
                     _ => Err(denied),
                 }
@@ -291,11 +301,11 @@ impl Client {
     }
 
     /// `GET /api/v1/applications?name=…`.
-    pub async fn list_apps(&self, name: &str) -> Result<Vec<Application>, ArgoError> {
-        let what = format!("list of {name}");
-        let url = self.url("/api/v1/applications", &[("name", name)]);
+    pub async fn list_apps(&self, name: Option<&str>) -> Result<Vec<Application>, ArgoError> {
+        let what = format!("list of {}", name.unwrap_or("applications"));
+        let url = self.url("/api/v1/applications", &self.filter(name));
         let response = self
-            .send(&what, name, Method::GET, url, None, false)
+            .send(&what, name.unwrap_or(""), Method::GET, url, None, false)
             .await?;
         let list: ApplicationList = self.json(&what, response).await?;
         Ok(list.items.unwrap_or_default())
@@ -350,10 +360,12 @@ impl Client {
 
     /// Opens `GET /api/v1/stream/applications?name=…`. The first event is the
     /// current state (`ADDED`); for an unknown name nothing ever arrives.
-    pub async fn watch(&self, name: &str) -> Result<EventStream, ArgoError> {
-        let what = format!("watch of {name}");
-        let url = self.url("/api/v1/stream/applications", &[("name", name)]);
-        let response = self.send(&what, name, Method::GET, url, None, true).await?;
+    pub async fn watch(&self, name: Option<&str>) -> Result<EventStream, ArgoError> {
+        let what = format!("watch of {}", name.unwrap_or("applications"));
+        let url = self.url("/api/v1/stream/applications", &self.filter(name));
+        let response = self
+            .send(&what, name.unwrap_or(""), Method::GET, url, None, true)
+            .await?;
         Ok(EventStream::new(response, self.options.project.clone()))
     }
 }

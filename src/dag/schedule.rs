@@ -182,7 +182,9 @@ impl PartialOrd for Ready {
 
 impl Ord for Ready {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.priority.total_cmp(&other.priority).then(self.node.cmp(&other.node))
+        self.priority
+            .total_cmp(&other.priority)
+            .then(self.node.cmp(&other.node))
     }
 }
 

@@ -1,0 +1,145 @@
+//! One watch stream for every application of a run: a background task reads
+//! `GET /api/v1/stream/applications` (all apps, filtered client-side) and
+//! hands each app's latest state to its subscriber.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::{Follower, Observation, Update, Watcher};
+use crate::argocd::{ArgoError, Client};
+
+type Channel = watch::Receiver<Option<Observation>>;
+
+/// The shared stream. Dropping it stops the background task.
+pub struct Hub {
+    /// One receiver per app, cloned for each subscriber. The task owns the
+    /// senders, so when it stops every subscriber wakes with an error.
+    channels: HashMap<String, Channel>,
+    fatal: Arc<Mutex<Option<String>>>,
+    task: JoinHandle<()>,
+}
+
+/// One app's view of the hub.
+pub struct Subscription {
+    name: String,
+    receiver: Channel,
+    fatal: Arc<Mutex<Option<String>>>,
+}
+
+impl Hub {
+    /// Starts following every app in `names`.
+    pub fn start(client: &Client, names: impl IntoIterator<Item = String>) -> Hub {
+        let mut senders = HashMap::new();
+        let mut channels = HashMap::new();
+        for name in names {
+            let (sender, receiver) = watch::channel(None);
+            senders.insert(name.clone(), sender);
+            channels.insert(name, receiver);
+        }
+        let fatal = Arc::new(Mutex::new(None));
+        let follower = Follower::new(client, None);
+        let task = tokio::spawn(follow(follower, senders, fatal.clone()));
+        Hub {
+            channels,
+            fatal,
+            task,
+        }
+    }
+
+    /// A watcher for one app of the hub. Its first observation is the latest
+    /// state the hub has seen, if any.
+    pub fn watcher(&self, name: &str) -> Watcher {
+        let mut receiver = self
+            .channels
+            .get(name)
+            .expect("the hub follows every app of the run")
+            .clone();
+        if receiver.borrow().is_some() {
+            receiver.mark_changed();
+        }
+        Watcher(super::Source::Shared(Subscription {
+            name: name.to_owned(),
+            receiver,
+            fatal: self.fatal.clone(),
+        }))
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Subscription {
+    /// The next state of the app; waits until it changes.
+    pub async fn next(&mut self) -> Result<Observation, ArgoError> {
+        if self.receiver.changed().await.is_err() {
+            let last = self.fatal.lock().unwrap().clone().unwrap_or_default();
+            return Err(ArgoError::Unavailable {
+                what: format!("watch of {}", self.name),
+                attempts: 1,
+                last,
+            });
+        }
+        Ok(self
+            .receiver
+            .borrow_and_update()
+            .clone()
+            .expect("a change always carries an observation"))
+    }
+}
+
+/// Resource versions only grow; an older one is a stale replay after a reconnect.
+fn version(observation: &Observation) -> Option<u64> {
+    match observation {
+        Observation::Present(app) => app.metadata.resource_version.as_deref()?.parse().ok(),
+        Observation::Gone => None,
+    }
+}
+
+async fn follow(
+    mut follower: Follower,
+    senders: HashMap<String, watch::Sender<Option<Observation>>>,
+    fatal: Arc<Mutex<Option<String>>>,
+) {
+    let mut versions: HashMap<String, u64> = HashMap::new();
+    let mut publish = |name: &str, observation: Observation| {
+        let Some(sender) = senders.get(name) else {
+            return;
+        };
+        if let Some(v) = version(&observation) {
+            if versions.get(name).is_some_and(|&seen| v < seen) {
+                return;
+            }
+            versions.insert(name.to_owned(), v);
+        }
+        sender.send_replace(Some(observation));
+    };
+    loop {
+        match follower.next().await {
+            Ok(Update::One(name, observation)) => publish(&name, observation),
+            Ok(Update::All(apps)) => {
+                let mut present: HashMap<String, _> = apps
+                    .into_iter()
+                    .map(|a| (a.metadata.name.clone(), a))
+                    .collect();
+                for name in senders.keys() {
+                    match present.remove(name) {
+                        Some(app) => publish(name, Observation::Present(Box::new(app))),
+                        None => publish(name, Observation::Gone),
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(phase = "watch", "{e}");
+                *fatal.lock().unwrap() = Some(e.to_string());
+                // Returning drops the senders, which wakes every subscriber with the error.
+                return;
+            }
+        }
+    }
+}
