@@ -134,13 +134,14 @@ pub async fn execute(mut config: Config) -> Result<(Outcome, Metrics), Error> {
             std::process::id()
         ),
         config: Arc::new(config),
+        hub: None,
     };
     let action = ctx.config.action;
     let work = async {
         match action {
-            Action::Deploy => deploy::deploy_app(&ctx, &name).await,
+            Action::Deploy => deploy::deploy_app(&ctx, &name, ctx.default_deadlines()).await,
             Action::Validate => validate::validate_app(&ctx, &name).await,
-            Action::Teardown => teardown::teardown_app(&ctx, &name).await,
+            Action::Teardown => teardown::teardown_app(&ctx, &name, ctx.default_deadlines()).await,
         }
     };
     let mut outcome = Outcome {

@@ -2,7 +2,7 @@
 //! and a builder for component results that records the deciding snapshot.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -11,6 +11,8 @@ use crate::argocd::{ArgoError, Client};
 use crate::cli::config::Config;
 use crate::outcome::{ComponentResult, ComponentStatus, FailureReason};
 use crate::readiness::RUN_MARKER;
+use crate::wait::hub::Hub;
+use crate::wait::Watcher;
 
 /// Shared state of one run.
 #[derive(Clone)]
@@ -21,9 +23,36 @@ pub struct RunContext {
     pub config: Arc<Config>,
     /// Unique id of this run, put into the `infos` of every sync it starts.
     pub run_id: String,
+    /// The run's shared watch stream, when it follows more than one app.
+    pub hub: Option<Arc<Hub>>,
+}
+
+/// The deadlines of one component: environment.yaml's, or its DAG node's.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadlines {
+    /// From sync request to operation completed.
+    pub sync: Duration,
+    /// From operation completed to ready.
+    pub health: Duration,
 }
 
 impl RunContext {
+    /// environment.yaml's deadlines.
+    pub fn default_deadlines(&self) -> Deadlines {
+        Deadlines {
+            sync: self.config.sync_timeout,
+            health: self.config.health_timeout,
+        }
+    }
+
+    /// A watcher for `name`: through the shared hub when there is one.
+    pub fn watcher(&self, name: &str) -> Watcher {
+        match &self.hub {
+            Some(hub) => hub.watcher(name),
+            None => Watcher::new(&self.client, name),
+        }
+    }
+
     /// The `infos` marker that identifies this run's operations.
     pub fn marker(&self) -> Info {
         Info {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::context::{RunContext, Tracker};
+use super::context::{Deadlines, RunContext, Tracker};
 use crate::argocd::types::{Application, SyncOptions, SyncRequest};
 use crate::argocd::ArgoError;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
@@ -22,7 +22,7 @@ enum Phase {
 }
 
 /// Deploys one application per contract §4.
-pub async fn deploy_app(ctx: &RunContext, name: &str) -> ComponentResult {
+pub async fn deploy_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> ComponentResult {
     let track = Tracker::app(name);
     let config = &ctx.config;
     let settled = Expectation {
@@ -52,7 +52,7 @@ pub async fn deploy_app(ctx: &RunContext, name: &str) -> ComponentResult {
         );
     }
 
-    let mut watcher = Watcher::new(&ctx.client, name);
+    let mut watcher = ctx.watcher(name);
     let mut last = Some(app);
     let mut foreign_waits = 0;
     loop {
@@ -71,7 +71,7 @@ pub async fn deploy_app(ctx: &RunContext, name: &str) -> ComponentResult {
                 "waiting for the {what} in progress to complete"
             );
             let phase = tokio::time::timeout(
-                config.sync_timeout,
+                deadlines.sync,
                 wait_while(&mut watcher, &settled, &mut last, |v| {
                     matches!(v, Verdict::ForeignOperation(_))
                 }),
@@ -81,7 +81,7 @@ pub async fn deploy_app(ctx: &RunContext, name: &str) -> ComponentResult {
                 Err(_) => {
                     let msg = format!(
                         "{what} did not complete within the sync timeout of {}",
-                        human(config.sync_timeout)
+                        human(deadlines.sync)
                     );
                     return track.fail(S::Timeout, R::Timeout, last.as_ref(), msg);
                 }
@@ -103,8 +103,16 @@ pub async fn deploy_app(ctx: &RunContext, name: &str) -> ComponentResult {
                     }
                     if op_succeeded && app.status.sync.status == "Synced" {
                         // That operation did the sync; only health is left to wait for.
-                        return wait_healthy(ctx, &track, &mut watcher, settled, Some(*app), &what)
-                            .await;
+                        return wait_healthy(
+                            ctx,
+                            deadlines.health,
+                            &track,
+                            &mut watcher,
+                            settled,
+                            Some(*app),
+                            &what,
+                        )
+                        .await;
                     }
                     last = Some(*app);
                 }
@@ -130,7 +138,7 @@ pub async fn deploy_app(ctx: &RunContext, name: &str) -> ComponentResult {
             ..settled.clone()
         };
         tracing::info!(phase = "sync", component = name, "requesting sync");
-        let synced = tokio::time::timeout(config.sync_timeout, async {
+        let synced = tokio::time::timeout(deadlines.sync, async {
             ctx.client.sync(&request).await?;
             wait_while(&mut watcher, &ours, &mut last, |v| {
                 matches!(v, Verdict::Operating(_))
@@ -139,7 +147,7 @@ pub async fn deploy_app(ctx: &RunContext, name: &str) -> ComponentResult {
         })
         .await;
         match synced {
-            Err(_) => return sync_timeout(ctx, &track, last.as_ref(), name).await,
+            Err(_) => return sync_timeout(ctx, &track, last.as_ref(), name, deadlines).await,
             Ok(Err(ArgoError::OperationInProgress { .. })) => {
                 verdict = Verdict::ForeignOperation("operation that started first".to_owned());
                 continue;
@@ -164,7 +172,16 @@ pub async fn deploy_app(ctx: &RunContext, name: &str) -> ComponentResult {
                     component = name,
                     "operation completed; waiting for health"
                 );
-                return wait_healthy(ctx, &track, &mut watcher, ours, Some(*app), "sync").await;
+                return wait_healthy(
+                    ctx,
+                    deadlines.health,
+                    &track,
+                    &mut watcher,
+                    ours,
+                    Some(*app),
+                    "sync",
+                )
+                .await;
             }
         }
     }
@@ -196,6 +213,7 @@ async fn wait_while(
 /// deadline, failing Degraded/Unknown/Missing only after the grace period.
 async fn wait_healthy(
     ctx: &RunContext,
+    deadline: Duration,
     track: &Tracker,
     watcher: &mut Watcher,
     expect: Expectation,
@@ -205,7 +223,7 @@ async fn wait_healthy(
     let grace = ctx.config.health.degraded_grace_period;
     let mut unhealthy_since: Option<Instant> = None;
     let waited = tokio::time::timeout(
-        ctx.config.health_timeout,
+        deadline,
         wait::until(watcher, |observation| {
             let Observation::Present(app) = observation else {
                 return ControlFlow::Break(None);
@@ -251,7 +269,7 @@ async fn wait_healthy(
                 .unwrap_or_default();
             let msg = format!(
                 "not healthy within the health timeout of {}: {state}",
-                human(ctx.config.health_timeout)
+                human(deadline)
             );
             track.fail(S::Timeout, R::Timeout, last.as_ref(), msg)
         }
@@ -264,10 +282,11 @@ async fn sync_timeout(
     track: &Tracker,
     last: Option<&Application>,
     name: &str,
+    deadlines: Deadlines,
 ) -> ComponentResult {
     let mut msg = format!(
         "operation did not complete within the sync timeout of {}",
-        human(ctx.config.sync_timeout)
+        human(deadlines.sync)
     );
     let ours_running = last.is_some_and(|app| {
         let marker = ctx.marker();

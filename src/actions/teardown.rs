@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use super::context::{RunContext, Tracker};
+use super::context::{Deadlines, RunContext, Tracker};
 use super::deploy::human;
 use crate::argocd::types::Application;
 use crate::argocd::ArgoError;
@@ -11,7 +11,7 @@ use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::wait::{self, Observation, Watcher};
 
 /// Tears down one application. The confirmation was checked with the inputs.
-pub async fn teardown_app(ctx: &RunContext, name: &str) -> ComponentResult {
+pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> ComponentResult {
     let track = Tracker::app(name);
     let app = match ctx.client.find_app(name, false).await {
         Ok(Some(app)) => app,
@@ -25,10 +25,13 @@ pub async fn teardown_app(ctx: &RunContext, name: &str) -> ComponentResult {
             "dry run: would delete with cascade and foreground propagation",
         );
     }
-    let deadline = ctx.config.sync_timeout + ctx.config.health_timeout;
+    let deadline = deadlines.sync + deadlines.health;
     let mut last: Option<Application> = Some(app);
     // Open the stream before deleting: once the app is gone, the stream has nothing to say.
-    let mut watcher = Watcher::new(&ctx.client, name).confirm_on_connect();
+    let mut watcher = match &ctx.hub {
+        Some(hub) => hub.watcher(name),
+        None => Watcher::new(&ctx.client, name).confirm_on_connect(),
+    };
     tracing::info!(
         phase = "delete",
         component = name,

@@ -7,7 +7,7 @@ use super::deploy::human;
 use crate::argocd::types::Application;
 use crate::cli::environment::SuspendedIs;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
-use crate::wait::{self, Observation, Watcher};
+use crate::wait::{self, Observation};
 
 /// The validate verdict on one snapshot, per contract §2 (validate column).
 pub fn classify(app: &Application, suspended_is: SuspendedIs) -> (S, Option<R>, String) {
@@ -95,7 +95,7 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
     let mut app = app;
     if let (Some(wait), false) = (ctx.config.validate_wait, status == S::Healthy) {
         // Read-only wait: follow the watch stream until Healthy, within --wait.
-        let mut watcher = Watcher::new(&ctx.client, name);
+        let mut watcher = ctx.watcher(name);
         let mut last = app.clone();
         let waited = tokio::time::timeout(
             wait,

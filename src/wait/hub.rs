@@ -40,7 +40,9 @@ impl Hub {
             channels.insert(name, receiver);
         }
         let fatal = Arc::new(Mutex::new(None));
-        let follower = Follower::new(client, None);
+        let mut follower = Follower::new(client, None);
+        // A listing on the first connection reports apps that vanished before it.
+        follower.resync_on_first_connect = true;
         let task = tokio::spawn(follow(follower, senders, fatal.clone()));
         Hub {
             channels,
