@@ -23,6 +23,7 @@ pub mod dag;
 pub mod error;
 pub mod exit;
 pub mod outcome;
+pub mod progress;
 pub mod readiness;
 pub mod report;
 pub mod run;

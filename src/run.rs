@@ -46,11 +46,11 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(e) => {
             let log = LogSettings::from_args(&RunArgs::default(), stderr_tty)
                 .expect("defaults are valid");
-            crate::telemetry::init(log, action.as_str(), None);
+            crate::telemetry::init(log, action.as_str(), None, None);
             return invalid(&args, action, &output_dir, started_at, &e);
         }
     };
-    crate::telemetry::init(config.log, action.as_str(), config.trace.as_ref());
+    crate::telemetry::init(config.log, action.as_str(), config.trace.as_ref(), None);
     let run = RunInfo {
         action: action.as_str().to_owned(),
         scope: config.scope.to_string(),

@@ -15,8 +15,14 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::cli::config::{LogFormat, LogLevel, LogSettings, TraceContext};
 
-/// Installs the global logger. Later calls are ignored.
-pub fn init(settings: LogSettings, action: &str, trace: Option<&TraceContext>) {
+/// Installs the global logger. Later calls are ignored. With a progress view,
+/// log lines are printed above it instead of straight to stderr.
+pub fn init(
+    settings: LogSettings,
+    action: &str,
+    trace: Option<&TraceContext>,
+    progress: Option<&crate::progress::ProgressView>,
+) {
     let level = match settings.level {
         LogLevel::Debug => Level::DEBUG,
         LogLevel::Info => Level::INFO,
@@ -28,11 +34,13 @@ pub fn init(settings: LogSettings, action: &str, trace: Option<&TraceContext>) {
         action: action.to_owned(),
         trace: trace.cloned(),
     };
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .event_format(format)
-        .try_init();
+        .event_format(format);
+    let _ = match progress {
+        Some(view) => builder.with_writer(view.clone()).try_init(),
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
 }
 
 struct LineFormat {
