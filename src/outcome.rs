@@ -79,6 +79,8 @@ pub enum FailureReason {
     Cancelled,
     /// The inputs were invalid; nothing was attempted.
     Invalid,
+    /// Not attempted because a dependency did not become ready.
+    DependencyFailed,
 }
 
 /// Why a run stopped before producing any component result.

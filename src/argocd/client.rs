@@ -18,6 +18,10 @@ use crate::report::Metrics;
 
 /// How long one non-streaming request may take before it counts as a transient failure.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A GET with `refresh` waits until the controller has re-reconciled the app
+/// (argocd-server watches for the refresh annotation to clear), which takes
+/// longer on a busy controller.
+const REFRESH_TIMEOUT: Duration = Duration::from_secs(90);
 /// Upper bound of any single backoff pause, `Retry-After` included.
 const MAX_PAUSE: Duration = Duration::from_secs(60);
 
@@ -148,7 +152,7 @@ impl Client {
         method: Method,
         url: Url,
         body: Option<&dyn erased::Body>,
-        streaming: bool,
+        timeout: Option<Duration>,
     ) -> Result<reqwest::Response, ArgoError> {
         let mut backoff = self.backoff();
         let mut attempt = 0;
@@ -170,8 +174,8 @@ impl Client {
             if let Some(body) = body {
                 request = request.body(body.to_json());
             }
-            if !streaming {
-                request = request.timeout(REQUEST_TIMEOUT);
+            if let Some(timeout) = timeout {
+                request = request.timeout(timeout);
             }
             tracing::debug!(
                 phase = "request",
@@ -272,8 +276,13 @@ impl Client {
         }
         let what = format!("get of {name}");
         let url = self.url(&format!("/api/v1/applications/{name}"), &query);
+        let timeout = if refresh {
+            REFRESH_TIMEOUT
+        } else {
+            REQUEST_TIMEOUT
+        };
         let response = self
-            .send(&what, name, Method::GET, url, None, false)
+            .send(&what, name, Method::GET, url, None, Some(timeout))
             .await?;
         self.json(&what, response).await
     }
@@ -305,7 +314,14 @@ impl Client {
         let what = format!("list of {}", name.unwrap_or("applications"));
         let url = self.url("/api/v1/applications", &self.filter(name));
         let response = self
-            .send(&what, name.unwrap_or(""), Method::GET, url, None, false)
+            .send(
+                &what,
+                name.unwrap_or(""),
+                Method::GET,
+                url,
+                None,
+                Some(REQUEST_TIMEOUT),
+            )
             .await?;
         let list: ApplicationList = self.json(&what, response).await?;
         Ok(list.items.unwrap_or_default())
@@ -317,7 +333,14 @@ impl Client {
         let what = format!("sync of {name}");
         let url = self.url(&format!("/api/v1/applications/{name}/sync"), &[]);
         let response = self
-            .send(&what, name, Method::POST, url, Some(request), false)
+            .send(
+                &what,
+                name,
+                Method::POST,
+                url,
+                Some(request),
+                Some(REQUEST_TIMEOUT),
+            )
             .await?;
         self.json(&what, response).await
     }
@@ -329,9 +352,16 @@ impl Client {
             &format!("/api/v1/applications/{name}/operation"),
             &self.project_query(),
         );
-        self.send(&what, name, Method::DELETE, url, None, false)
-            .await
-            .map(drop)
+        self.send(
+            &what,
+            name,
+            Method::DELETE,
+            url,
+            None,
+            Some(REQUEST_TIMEOUT),
+        )
+        .await
+        .map(drop)
     }
 
     /// `DELETE /api/v1/applications/{name}?cascade=true&propagationPolicy=foreground`.
@@ -340,9 +370,16 @@ impl Client {
         let mut query = vec![("cascade", "true"), ("propagationPolicy", "foreground")];
         query.extend(self.project_query());
         let url = self.url(&format!("/api/v1/applications/{name}"), &query);
-        self.send(&what, name, Method::DELETE, url, None, false)
-            .await
-            .map(drop)
+        self.send(
+            &what,
+            name,
+            Method::DELETE,
+            url,
+            None,
+            Some(REQUEST_TIMEOUT),
+        )
+        .await
+        .map(drop)
     }
 
     /// `GET /api/v1/applications/{name}/resource-tree`.
@@ -353,7 +390,7 @@ impl Client {
             &self.project_query(),
         );
         let response = self
-            .send(&what, name, Method::GET, url, None, false)
+            .send(&what, name, Method::GET, url, None, Some(REQUEST_TIMEOUT))
             .await?;
         self.json(&what, response).await
     }
@@ -364,7 +401,7 @@ impl Client {
         let what = format!("watch of {}", name.unwrap_or("applications"));
         let url = self.url("/api/v1/stream/applications", &self.filter(name));
         let response = self
-            .send(&what, name.unwrap_or(""), Method::GET, url, None, true)
+            .send(&what, name.unwrap_or(""), Method::GET, url, None, None)
             .await?;
         Ok(EventStream::new(response, self.options.project.clone()))
     }

@@ -74,6 +74,12 @@ pub struct RunArgs {
     /// Validate only: wait up to this long (e.g. `5m`) for every component to become Healthy and Synced.
     #[arg(long, env = "VALIDATE_WAIT")]
     pub wait: Option<String>,
+    /// DAG runs: most nodes in flight at once (default 8).
+    #[arg(long, env = "PARALLELISM")]
+    pub parallelism: Option<String>,
+    /// DAG runs: `eager` (a node starts when its dependencies are ready) or `waves` (strict wave barrier).
+    #[arg(long, env = "SCHEDULE")]
+    pub schedule: Option<String>,
     /// On a deadline, leave the operation this run started running instead of terminating it.
     #[arg(long)]
     pub no_terminate_on_timeout: bool,

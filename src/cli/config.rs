@@ -240,6 +240,10 @@ pub struct Config {
     pub trace: Option<TraceContext>,
     /// validate: how long to wait for health; `None` checks once.
     pub validate_wait: Option<Duration>,
+    /// DAG runs: most nodes in flight.
+    pub parallelism: usize,
+    /// DAG runs: eager or waves.
+    pub schedule: crate::dag::schedule::Mode,
 }
 
 /// A problem with the inputs. Always `ExitCode::INVALID`.
@@ -465,6 +469,31 @@ impl Config {
                 )?),
             };
 
+        let parallelism = match args.parallelism.as_deref() {
+            None => 8,
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if (1..=256).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError::bad(
+                        "--parallelism (PARALLELISM)",
+                        text,
+                        "a whole number from 1 to 256",
+                    ))
+                }
+            },
+        };
+        let schedule = match args.schedule.as_deref() {
+            None | Some("eager") => crate::dag::schedule::Mode::Eager,
+            Some("waves") => crate::dag::schedule::Mode::Waves,
+            Some(other) => {
+                return Err(ConfigError::bad(
+                    "--schedule (SCHEDULE)",
+                    other,
+                    "eager or waves",
+                ))
+            }
+        };
+
         let trace = match (env("TRACE_ID"), env("SPAN_ID")) {
             (None, _) => None,
             (Some(trace_id), span) => Some(TraceContext {
@@ -566,6 +595,8 @@ impl Config {
             simulate,
             trace,
             validate_wait,
+            parallelism,
+            schedule,
             environment,
         })
     }
