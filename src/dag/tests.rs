@@ -1,0 +1,1 @@
+//! Unit tests of the DAG file, validation, selection and planning.
