@@ -39,6 +39,7 @@ struct Raw<'a> {
     name: &'a str,
     kind: RawKind<'a>,
     stack: Option<usize>,
+    stack_name: Option<&'a str>,
     depends_on: &'a [String],
     depends_origin: &'a str,
     timeouts: TimeoutsSpec,
@@ -53,7 +54,10 @@ impl Raw<'_> {
             RawKind::App => "app",
             RawKind::Resource(_) => "resource",
         };
-        format!("{kind} '{}'", self.name)
+        match self.stack_name {
+            Some(stack) => format!("{kind} '{}' in stack '{stack}'", self.name),
+            None => format!("{kind} '{}'", self.name),
+        }
     }
 }
 
@@ -92,6 +96,7 @@ impl Dag {
                 name: &stack.name,
                 kind: RawKind::Stack(stack.app.as_deref()),
                 stack: None,
+                stack_name: None,
                 depends_on: &stack.depends_on,
                 depends_origin: &file,
                 timeouts: stack.timeouts,
@@ -104,6 +109,7 @@ impl Dag {
                     name: &app.name,
                     kind: RawKind::App,
                     stack: Some(s),
+                    stack_name: Some(&stack.name),
                     depends_on: &app.depends_on,
                     depends_origin: &file,
                     timeouts: app.timeouts,
@@ -117,6 +123,7 @@ impl Dag {
                     name: &r.name,
                     kind: RawKind::Resource(r),
                     stack: Some(s),
+                    stack_name: Some(&stack.name),
                     depends_on: &r.depends_on,
                     depends_origin: &file,
                     timeouts: r.timeouts,
@@ -223,7 +230,6 @@ impl Dag {
                         file: r.depends_origin.to_owned(),
                         node: r.describe(),
                         dependency: written.clone(),
-                        name: name.to_owned(),
                         cluster: c.to_owned(),
                         expected: expected.clone(),
                     });

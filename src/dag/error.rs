@@ -140,16 +140,14 @@ pub enum DagError {
         expected: String,
     },
     /// A `name@cluster` dependency on another cluster.
-    #[error("{file}: {node} depends on '{dependency}' on cluster '{cluster}', but {expected}; multi-cluster execution is not supported yet: depend on '{name}' on this cluster instead")]
+    #[error("{file}: {node} depends on '{dependency}' on cluster '{cluster}', but {expected}; multi-cluster execution is not supported yet: depend on '{}' on this cluster instead", .dependency.split('@').next().unwrap_or_default())]
     DependencyCluster {
         /// Where the dependency was written.
         file: String,
         /// The dependent node, described.
         node: String,
-        /// The dependency as written.
+        /// The dependency as written (`name@cluster`).
         dependency: String,
-        /// The dependency's name alone.
-        name: String,
         /// The cluster it names.
         cluster: String,
         /// What this environment's cluster is.

@@ -111,10 +111,10 @@ pub fn random_dag(nodes: usize, seed: u64) -> DagSpec {
             });
         }
     }
-    for s in 1..stack_count {
+    for (s, stack) in stacks.iter_mut().enumerate().skip(1) {
         if rng.chance(0.2) {
             let earlier = rng.below(s);
-            stacks[s].depends_on.push(format!("stack-{earlier}"));
+            stack.depends_on.push(format!("stack-{earlier}"));
         }
     }
     DagSpec {
