@@ -49,7 +49,7 @@ pub fn run(args: &DagArgs) -> ExitCode {
                 eprintln!("error: {e}");
             }
             eprintln!(
-                "{} problem{} found; nothing was run (exit {})",
+                "{} problem{} found; nothing was run: exit {}",
                 errors.0.len(),
                 if errors.0.len() == 1 { "" } else { "s" },
                 ExitCode::INVALID
@@ -96,14 +96,10 @@ pub fn load(inputs: &DagInputs) -> Result<Dag, DagErrors> {
         });
         Scope::Platform
     });
-    let overrides = Overrides::from_options(&inputs.dag).unwrap_or_else(|e| {
-        errors.extend(e.0);
-        Overrides::default()
-    });
-    let spec = load_spec(&config_dir.join("dag.yaml"));
-    let spec = match spec {
-        Ok(spec) if errors.is_empty() => spec,
-        Ok(_) => return Err(DagErrors(errors)),
+    let (overrides, override_errors) = Overrides::collect(&inputs.dag);
+    errors.extend(override_errors);
+    let spec = match load_spec(&config_dir.join("dag.yaml")) {
+        Ok(spec) => spec,
         Err(e) => {
             errors.extend(e.0);
             return Err(DagErrors(errors));
@@ -115,7 +111,14 @@ pub fn load(inputs: &DagInputs) -> Result<Dag, DagErrors> {
         default_sync: timeouts.sync,
         default_health: timeouts.health,
     };
-    Dag::build_scoped(&spec, &overrides, &ctx, &scope)
+    // Go on after bad inputs, with what did parse, so that one run reports everything.
+    match Dag::build_scoped(&spec, &overrides, &ctx, &scope) {
+        Ok(dag) => DagErrors::check(errors, dag),
+        Err(e) => {
+            errors.extend(e.0);
+            Err(DagErrors(errors))
+        }
+    }
 }
 
 /// environment.yaml when the config directory has one (for clusterName and

@@ -97,6 +97,13 @@ impl Overrides {
 
     /// Everything the flags and the overrides file say, with every problem collected.
     pub fn from_options(options: &DagOptions) -> Result<Overrides, DagErrors> {
+        let (overrides, errors) = Overrides::collect(options);
+        DagErrors::check(errors, overrides)
+    }
+
+    /// What parses of the flags and the file, and the problems with the rest,
+    /// so that a caller can go on validating and report everything at once.
+    pub fn collect(options: &DagOptions) -> (Overrides, Vec<DagError>) {
         let mut errors = Vec::new();
         let mut overrides = match &options.dag_overrides {
             Some(path) => Overrides::from_file(path).unwrap_or_else(|e| {
@@ -120,7 +127,7 @@ impl Overrides {
         if let Some(text) = &options.stacks {
             overrides.stacks = split_list(text);
         }
-        DagErrors::check(errors, overrides)
+        (overrides, errors)
     }
 
     /// The stack subset, empty for all stacks.
