@@ -20,7 +20,7 @@ pub use error::{did_you_mean, DagError, DagErrors};
 pub use graph::{default_condition, Dag, Node, NodeId, NodeKind, ResourceSpec};
 pub use overrides::{split_list, NodeOverrideSpec, OverrideEntry, Overrides, OverridesFile};
 pub use plan::{plan, render_text, Plan, PlanSummary, PlannedNode};
-pub use random::random_dag;
+pub use random::{random_dag, random_dag_with, RandomShape, XorShift};
 pub use spec::{
     load_spec, AppSpec, DagSpec, Defaults, ResourceNodeSpec, SimOutcomeSpec, SimulationSpec,
     StackSpec, TimeoutsSpec,

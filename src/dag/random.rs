@@ -1,7 +1,7 @@
 //! Random, valid DAG files for benchmarks: deterministic for a seed, with
-//! stacks of about 100 apps, app-to-app dependencies inside and across
-//! stacks, some whole-stack dependencies, a few resources, random timeouts
-//! and simulated durations.
+//! stacks of apps, app-to-app dependencies inside and across stacks, some
+//! whole-stack dependencies, a few resources, random timeouts and simulated
+//! durations.
 
 use std::time::Duration;
 
@@ -40,19 +40,54 @@ impl XorShift {
     }
 }
 
-/// Apps per stack in [`random_dag`].
-const STACK_SIZE: usize = 100;
+/// The shape of a random DAG.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RandomShape {
+    /// Apps per stack (at least 1).
+    pub stack_size: usize,
+    /// Each app gets 0 to this many dependencies, uniformly.
+    pub max_dependencies: usize,
+    /// Probability that a dependency is one of the `window` apps just before
+    /// (making long chains); otherwise it is any earlier app.
+    pub nearby: f64,
+    /// How far back a nearby dependency may be (at least 1).
+    pub window: usize,
+    /// Probability that a stack depends on a whole earlier stack.
+    pub stack_dependency: f64,
+    /// Simulated `readyAfter` range, inclusive.
+    pub ready_after: (Duration, Duration),
+}
+
+impl Default for RandomShape {
+    /// 100 apps per stack, 0–3 dependencies, half of them within the 5
+    /// previous apps; a fifth of the stacks depend on an earlier stack;
+    /// `readyAfter` 200 ms–2 s.
+    fn default() -> Self {
+        RandomShape {
+            stack_size: 100,
+            max_dependencies: 3,
+            nearby: 0.5,
+            window: 5,
+            stack_dependency: 0.2,
+            ready_after: (Duration::from_millis(200), Duration::from_millis(2000)),
+        }
+    }
+}
+
+/// A valid DAG of about `nodes` nodes with the default [`RandomShape`]; see
+/// [`random_dag_with`].
+pub fn random_dag(nodes: usize, seed: u64) -> DagSpec {
+    random_dag_with(nodes, seed, &RandomShape::default())
+}
 
 /// A valid DAG of about `nodes` nodes (stacks included, at least one stack
-/// and one app), the same for the same seed. Apps are numbered globally and
-/// depend only on earlier apps, stacks only on earlier stacks, so it is
-/// acyclic. Each app has 0–3 dependencies, half of them nearby (a chain
-/// through the stack), half anywhere earlier; a fifth of the stacks depend
-/// on a whole earlier stack. Timeouts are 1–10 min; simulated `readyAfter`
-/// 200 ms–2 s.
-pub fn random_dag(nodes: usize, seed: u64) -> DagSpec {
+/// and one app), the same for the same seed and shape. Apps are numbered
+/// globally and depend only on earlier apps, stacks only on earlier stacks,
+/// so it is acyclic. Every 250th app is a resource node (a CRD); every other
+/// stack has an app-of-apps. Timeouts are 1–10 min.
+pub fn random_dag_with(nodes: usize, seed: u64, shape: &RandomShape) -> DagSpec {
     let mut rng = XorShift::new(seed);
-    let stack_count = nodes.div_ceil(STACK_SIZE + 1).max(1);
+    let stack_count = nodes.div_ceil(shape.stack_size.max(1) + 1).max(1);
     let app_count = nodes.saturating_sub(stack_count).max(stack_count);
     let mut stacks: Vec<StackSpec> = (0..stack_count)
         .map(|s| StackSpec {
@@ -61,17 +96,19 @@ pub fn random_dag(nodes: usize, seed: u64) -> DagSpec {
             ..StackSpec::default()
         })
         .collect();
+    let (lo, hi) = shape.ready_after;
+    let spread = hi.saturating_sub(lo).as_millis() as usize;
     for i in 0..app_count {
         // Contiguous blocks: apps of stack s come before those of stack s+1.
         let s = i * stack_count / app_count;
         let name = format!("app-{i}");
         let mut depends_on = Vec::new();
-        for _ in 0..rng.below(4) {
+        for _ in 0..rng.below(shape.max_dependencies + 1) {
             if i == 0 {
                 break;
             }
-            let j = if rng.chance(0.5) {
-                i - 1 - rng.below(i.min(5))
+            let j = if rng.chance(shape.nearby) {
+                i - 1 - rng.below(i.min(shape.window.max(1)))
             } else {
                 rng.below(i)
             };
@@ -87,7 +124,7 @@ pub fn random_dag(nodes: usize, seed: u64) -> DagSpec {
             health: minutes(&mut rng),
         };
         let simulation = Some(SimulationSpec {
-            ready_after: Some(Duration::from_millis(200 + rng.below(1801) as u64)),
+            ready_after: Some(lo + Duration::from_millis(rng.below(spread + 1) as u64)),
             ..SimulationSpec::default()
         });
         if i % 250 == 249 {
@@ -112,7 +149,7 @@ pub fn random_dag(nodes: usize, seed: u64) -> DagSpec {
         }
     }
     for (s, stack) in stacks.iter_mut().enumerate().skip(1) {
-        if rng.chance(0.2) {
+        if rng.chance(shape.stack_dependency) {
             let earlier = rng.below(s);
             stack.depends_on.push(format!("stack-{earlier}"));
         }
