@@ -62,8 +62,10 @@ pub fn run(args: &DagArgs) -> ExitCode {
         (None, _) => {
             let s = &plan.summary;
             println!(
-                "{} is valid: {} nodes ({} stacks, {} apps, {} resources), {} waves",
-                plan.source, s.nodes, s.stacks, s.apps, s.resources, s.waves
+                "{} is valid: {}, {} waves",
+                plan.source,
+                s.describe(),
+                s.waves
             );
         }
         (Some(_), Format::Text) => print!("{}", render_text(&plan)),

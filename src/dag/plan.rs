@@ -174,14 +174,39 @@ fn heaviest_chain(dag: &Dag, weight: impl Fn(NodeId) -> f64) -> Vec<NodeId> {
     chain
 }
 
+/// `1 stack`, `2 stacks`.
+fn count(n: usize, what: &str) -> String {
+    match (n, what) {
+        (1, _) => format!("{n} {what}"),
+        (_, "dependency") => format!("{n} dependencies"),
+        _ => format!("{n} {what}s"),
+    }
+}
+
+impl PlanSummary {
+    /// `49 nodes (7 stacks, 40 apps, 2 resources)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({}, {}, {})",
+            count(self.nodes, "node"),
+            count(self.stacks, "stack"),
+            count(self.apps, "app"),
+            count(self.resources, "resource")
+        )
+    }
+}
+
 /// The plan for people: counts, one line per wave, then the two chains.
 pub fn render_text(plan: &Plan) -> String {
     let s = &plan.summary;
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: {} nodes ({} stacks, {} apps, {} resources), {} dependencies, {} waves",
-        plan.source, s.nodes, s.stacks, s.apps, s.resources, s.dependencies, s.waves
+        "{}: {}, {}, {}",
+        plan.source,
+        s.describe(),
+        count(s.dependencies, "dependency"),
+        count(s.waves, "wave")
     );
     for (i, wave) in plan.waves.iter().enumerate() {
         let _ = writeln!(out, "  wave {:<3} {}", i + 1, wave.join(", "));
