@@ -58,7 +58,7 @@ impl Dag {
                     hint: match found {
                         Some(id) => format!(
                             "; it is {} of stack '{}', not a stack",
-                            self.node(id).kind_name(),
+                            a_kind(self.node(id).kind_name()),
                             self.node(id).stack_name.as_deref().unwrap_or("?")
                         ),
                         None => did_you_mean(name, stack_names()),
@@ -98,7 +98,10 @@ impl Dag {
                     dag: file.clone(),
                     hint: match found {
                         Some(id) => {
-                            format!("; it is {}: use app:{name}", self.node(id).kind_name())
+                            format!(
+                                "; it is {}: use app:{name}",
+                                a_kind(self.node(id).kind_name())
+                            )
                         }
                         None => did_you_mean(name, stack_names()),
                     },
@@ -184,6 +187,14 @@ impl Dag {
                 .collect();
         }
         Dag::assemble(protos, self.source.clone())
+    }
+}
+
+/// `an app`, `a resource`.
+fn a_kind(kind: &str) -> String {
+    match kind {
+        "app" => "an app".to_owned(),
+        other => format!("a {other}"),
     }
 }
 

@@ -93,7 +93,7 @@ const NOTHING: &[(&str, &[&str], &str)] = &[
     (
         "stack:grafana",
         &[],
-        "'grafana' names nothing in dag.yaml; it is app: use app:grafana",
+        "'grafana' names nothing in dag.yaml; it is an app: use app:grafana",
     ),
     (
         "app:grafna",
@@ -110,7 +110,7 @@ const NOTHING: &[(&str, &[&str], &str)] = &[
     (
         "platform",
         &["ceph"],
-        "it is app of stack 'storage', not a stack",
+        "it is an app of stack 'storage', not a stack",
     ),
 ];
 
