@@ -25,13 +25,11 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
-    let args = match &cli.command {
-        Command::Deploy(a) | Command::Validate(a) | Command::Teardown(a) => a.clone(),
-    };
-    let action = match &cli.command {
-        Command::Deploy(_) => Action::Deploy,
-        Command::Validate(_) => Action::Validate,
-        Command::Teardown(_) => Action::Teardown,
+    let (action, args) = match &cli.command {
+        Command::Dag(dag) => return crate::dag::cli::run(dag),
+        Command::Deploy(a) => (Action::Deploy, a.clone()),
+        Command::Validate(a) => (Action::Validate, a.clone()),
+        Command::Teardown(a) => (Action::Teardown, a.clone()),
     };
     let started_at = Utc::now();
     let output_dir = args

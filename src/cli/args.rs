@@ -24,6 +24,8 @@ pub enum Command {
     Validate(RunArgs),
     /// Delete every component in scope (requires --confirm <environment>).
     Teardown(RunArgs),
+    /// Work on the DAG file without a cluster: validate it or print its plan.
+    Dag(DagArgs),
 }
 
 /// Inputs shared by every action. Each flag falls back to its environment variable.
@@ -86,4 +88,70 @@ pub struct RunArgs {
     /// Run against the embedded Argo CD simulator on loopback instead of a cluster.
     #[arg(long, env = "EXECUTOR_SIMULATE", num_args = 0..=1, default_missing_value = "true")]
     pub simulate: Option<String>,
+    /// Stack subset and overrides of dag.yaml.
+    #[command(flatten)]
+    pub dag: DagOptions,
+}
+
+/// Which stacks of dag.yaml to run, and overrides of its nodes, without editing
+/// it. Shared by the actions and `executor dag`; checked by `crate::dag`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DagOptions {
+    /// A file whose `nodes:` entries replace nodes' dependsOn or timeouts (and whose `stacks:` picks a subset).
+    #[arg(long, env = "DAG_OVERRIDES", value_name = "FILE")]
+    pub dag_overrides: Option<PathBuf>,
+    /// Replace a node's timeouts: `<node>=sync:5m,health:10m` (either or both; repeatable).
+    #[arg(long, value_name = "NODE=sync:DURATION,health:DURATION")]
+    pub set_timeout: Vec<String>,
+    /// Replace a node's dependencies: `<node>=a,b` (`<node>=` for none; repeatable).
+    #[arg(long, value_name = "NODE=DEPENDENCY,...")]
+    pub set_depends: Vec<String>,
+    /// Run only these stacks, comma-separated (default: all).
+    #[arg(long, env = "DAG_STACKS", value_name = "STACK,...")]
+    pub stacks: Option<String>,
+}
+
+/// `executor dag <validate|plan>`.
+#[derive(Debug, Args, Clone)]
+pub struct DagArgs {
+    /// What to do with the DAG.
+    #[command(subcommand)]
+    pub command: DagCommand,
+}
+
+/// The `dag` subcommands; neither needs a cluster.
+#[derive(Debug, Subcommand, Clone)]
+pub enum DagCommand {
+    /// Check dag.yaml, its overrides and the scope; print nothing else.
+    Validate(DagInputs),
+    /// Print the waves, the critical path and the longest chain.
+    Plan(DagPlanArgs),
+}
+
+/// Inputs of `executor dag`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DagInputs {
+    /// Directory holding dag.yaml (and environment.yaml for clusterName and timeouts).
+    #[arg(long, env = "EXECUTOR_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// Optional here; when given, must equal `name` in environment.yaml.
+    #[arg(long, env = "ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// `platform`, `stack:<name>` or `app:<name>`.
+    #[arg(long, env = "TARGET_SCOPE")]
+    pub scope: Option<String>,
+    /// Stack subset and overrides of dag.yaml.
+    #[command(flatten)]
+    pub dag: DagOptions,
+}
+
+/// Inputs of `executor dag plan`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DagPlanArgs {
+    /// The DAG and its selection.
+    #[command(flatten)]
+    pub inputs: DagInputs,
+    /// `text` or `json`.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT")]
+    pub output: Option<String>,
 }

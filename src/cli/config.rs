@@ -384,6 +384,11 @@ impl Config {
             Command::Deploy(a) => (Action::Deploy, a),
             Command::Validate(a) => (Action::Validate, a),
             Command::Teardown(a) => (Action::Teardown, a),
+            Command::Dag(_) => {
+                return Err(ConfigError::Usage(
+                    "`executor dag` has no run configuration: it only reads the DAG".to_owned(),
+                ))
+            }
         };
         let simulate = parse_bool("--simulate (EXECUTOR_SIMULATE)", args.simulate.as_deref())?;
         let dry_run = parse_bool("--dry-run (DRY_RUN)", args.dry_run.as_deref())?;

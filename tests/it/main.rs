@@ -4,6 +4,7 @@
 mod common;
 
 mod conformance;
+mod dag;
 mod deploy;
 mod inputs;
 mod signals;

@@ -1,0 +1,156 @@
+//! `executor dag validate` and `executor dag plan`: read the DAG file, its
+//! overrides and environment.yaml from the config directory, validate them
+//! all, and print the plan. No cluster, no Argo CD, no report file.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::args::{DagArgs, DagCommand, DagInputs};
+use crate::cli::config::Scope;
+use crate::cli::environment::EnvironmentFile;
+use crate::exit::ExitCode;
+
+use super::build::BuildContext;
+use super::error::{DagError, DagErrors};
+use super::graph::Dag;
+use super::overrides::Overrides;
+use super::plan::{plan, render_text};
+use super::spec::load_spec;
+
+/// How `dag plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Runs `executor dag …`: prints to stdout, errors to stderr (every one of
+/// them), and returns Invalid for any problem, else Success.
+pub fn run(args: &DagArgs) -> ExitCode {
+    let (inputs, output) = match &args.command {
+        DagCommand::Validate(inputs) => (inputs, None),
+        DagCommand::Plan(p) => (&p.inputs, Some(p.output.as_deref())),
+    };
+    let format = match output {
+        None | Some(None | Some("text")) => Ok(Format::Text),
+        Some(Some("json")) => Ok(Format::Json),
+        Some(Some(other)) => Err(DagError::BadFlag {
+            flag: "-o (--output)",
+            value: other.to_owned(),
+            expected: "text or json".to_owned(),
+        }),
+    };
+    let result = format
+        .map_err(DagErrors::from)
+        .and_then(|format| load(inputs).map(|dag| (dag, format)));
+    let (dag, format) = match result {
+        Ok(done) => done,
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("error: {e}");
+            }
+            eprintln!(
+                "{} problem{} found; nothing was run: exit {}",
+                errors.0.len(),
+                if errors.0.len() == 1 { "" } else { "s" },
+                ExitCode::INVALID
+            );
+            return ExitCode::INVALID;
+        }
+    };
+    let plan = plan(&dag);
+    match (output, format) {
+        (None, _) => {
+            let s = &plan.summary;
+            println!(
+                "{} is valid: {}, {} waves",
+                plan.source,
+                s.describe(),
+                s.waves
+            );
+        }
+        (Some(_), Format::Text) => print!("{}", render_text(&plan)),
+        (Some(_), Format::Json) => println!(
+            "{}",
+            serde_json::to_string_pretty(&plan).expect("a plan always serializes")
+        ),
+    }
+    ExitCode::SUCCESS
+}
+
+/// Reads and checks everything `dag` needs, collecting every problem.
+pub fn load(inputs: &DagInputs) -> Result<Dag, DagErrors> {
+    let config_dir = inputs
+        .config_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/config"));
+    let mut errors = Vec::new();
+    let environment =
+        read_environment(&config_dir, inputs.environment.as_deref()).unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
+    let scope_text = inputs.scope.as_deref().unwrap_or("platform");
+    let scope = Scope::parse(scope_text).unwrap_or_else(|expected| {
+        errors.push(DagError::BadFlag {
+            flag: "--scope (TARGET_SCOPE)",
+            value: scope_text.to_owned(),
+            expected,
+        });
+        Scope::Platform
+    });
+    let (overrides, override_errors) = Overrides::collect(&inputs.dag);
+    errors.extend(override_errors);
+    let spec = match load_spec(&config_dir.join("dag.yaml")) {
+        Ok(spec) => spec,
+        Err(e) => {
+            errors.extend(e.0);
+            return Err(DagErrors(errors));
+        }
+    };
+    let timeouts = environment.as_ref().map(|e| e.timeouts).unwrap_or_default();
+    let ctx = BuildContext {
+        cluster_name: environment.as_ref().and_then(|e| e.cluster_name.as_deref()),
+        default_sync: timeouts.sync,
+        default_health: timeouts.health,
+    };
+    // Go on after bad inputs, with what did parse, so that one run reports everything.
+    match Dag::build_scoped(&spec, &overrides, &ctx, &scope) {
+        Ok(dag) => DagErrors::check(errors, dag),
+        Err(e) => {
+            errors.extend(e.0);
+            Err(DagErrors(errors))
+        }
+    }
+}
+
+/// environment.yaml when the config directory has one (for clusterName and
+/// the default timeouts); `None` when it has none, unless `--environment` asks for it.
+fn read_environment(
+    config_dir: &Path,
+    given: Option<&str>,
+) -> Result<Option<EnvironmentFile>, DagError> {
+    let path = config_dir.join("environment.yaml");
+    let text = match std::fs::read_to_string(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && given.is_none() => return Ok(None),
+        Err(source) => {
+            return Err(DagError::Read {
+                path,
+                hint: "the DAG's clusterName and default timeouts come from it".to_owned(),
+                source,
+            })
+        }
+        Ok(text) => text,
+    };
+    let env = EnvironmentFile::parse(&text).map_err(|e| DagError::Parse {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    match given {
+        Some(name) if !name.is_empty() && name != env.name => Err(DagError::BadFlag {
+            flag: "--environment (ENVIRONMENT)",
+            value: name.to_owned(),
+            expected: format!("'{}', the name in {}", env.name, path.display()),
+        }),
+        _ => Ok(Some(env)),
+    }
+}

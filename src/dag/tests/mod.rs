@@ -1,0 +1,7 @@
+//! Unit tests of the DAG file, its validation, selection and planning.
+
+mod plan;
+mod select;
+mod semantics;
+mod support;
+mod validation;
