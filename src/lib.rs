@@ -28,6 +28,7 @@ pub mod readiness;
 pub mod report;
 pub mod run;
 pub mod sim;
+pub mod simulate;
 pub mod summary;
 pub mod telemetry;
 pub mod wait;

@@ -4,20 +4,23 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use clap::Parser;
 
-use crate::actions::{deploy, teardown, validate, RunContext};
+use crate::actions::context::Deadlines;
+use crate::actions::{deploy, platform, teardown, validate, RunContext};
 use crate::argocd::{Client, ClientOptions};
 use crate::cli::args::{Cli, Command, RunArgs};
-use crate::cli::config::{Action, Config, ConfigError, LogSettings, Scope, SIMULATED_TOKEN};
+use crate::cli::config::{Action, Config, ConfigError, LogFormat, LogSettings, Scope};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::outcome::{Abort, ComponentResult, ComponentStatus, FailureReason, Outcome};
+use crate::progress::ProgressView;
 use crate::report::{write_outputs, Metrics, Report, RunInfo};
-use crate::sim::{Scenario, Simulator};
+use crate::sim::Simulator;
+use crate::wait::hub::Hub;
 
 /// Runs the executor with these arguments and returns the exit code.
 pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -48,7 +51,18 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             return invalid(&args, action, &output_dir, started_at, &e);
         }
     };
-    crate::telemetry::init(config.log, action.as_str(), config.trace.as_ref(), None);
+    let progress = (stderr_tty
+        && config.log.format == LogFormat::Text
+        && !matches!(config.scope, Scope::App(_)))
+    .then_some(config.dag.as_ref())
+    .flatten()
+    .map(|dag| ProgressView::new(dag.ids().map(|id| dag.node(id).name.clone()).collect()));
+    crate::telemetry::init(
+        config.log,
+        action.as_str(),
+        config.trace.as_ref(),
+        progress.as_ref(),
+    );
     let run = RunInfo {
         action: action.as_str().to_owned(),
         scope: config.scope.to_string(),
@@ -68,7 +82,7 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     let output_dir = config.output_dir.clone();
-    let result = runtime.block_on(execute(config));
+    let result = runtime.block_on(execute(config, progress));
     let (outcome, metrics) = match result {
         Ok(done) => done,
         Err(e) => {
@@ -81,19 +95,14 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 /// Executes a validated run, racing it against SIGTERM and SIGINT.
-pub async fn execute(mut config: Config) -> Result<(Outcome, Metrics), Error> {
-    let name = match &config.scope {
-        Scope::App(name) => name.clone(),
-        other => {
-            return Err(ConfigError::UnsupportedScope {
-                scope: other.to_string(),
-            }
-            .into())
-        }
-    };
+pub async fn execute(
+    mut config: Config,
+    progress: Option<ProgressView>,
+) -> Result<(Outcome, Metrics), Error> {
     let _simulator = if config.simulate {
-        let scenario = simulation_scenario(&config, &name)?;
-        let sim = Simulator::start(scenario).await.map_err(Error::Simulator)?;
+        let sim = Simulator::start(crate::simulate::scenario(&config)?)
+            .await
+            .map_err(Error::Simulator)?;
         tracing::info!(
             phase = "simulate",
             "serving the Argo CD simulator at {}",
@@ -124,7 +133,7 @@ pub async fn execute(mut config: Config) -> Result<(Outcome, Metrics), Error> {
         backoff: config.backoff,
         traceparent: config.trace.as_ref().map(|t| t.traceparent()),
     })?;
-    let ctx = RunContext {
+    let mut ctx = RunContext {
         client: client.clone(),
         run_id: format!(
             "{}-{}",
@@ -135,13 +144,6 @@ pub async fn execute(mut config: Config) -> Result<(Outcome, Metrics), Error> {
         hub: None,
     };
     let action = ctx.config.action;
-    let work = async {
-        match action {
-            Action::Deploy => deploy::deploy_app(&ctx, &name, ctx.default_deadlines()).await,
-            Action::Validate => validate::validate_app(&ctx, &name).await,
-            Action::Teardown => teardown::teardown_app(&ctx, &name, ctx.default_deadlines()).await,
-        }
-    };
     let mut outcome = Outcome {
         action,
         dry_run: ctx.config.dry_run,
@@ -150,12 +152,64 @@ pub async fn execute(mut config: Config) -> Result<(Outcome, Metrics), Error> {
         recommendations: vec![],
         aborted: None,
     };
-    tokio::select! {
-        result = work => outcome.components.push(result),
-        signal = shutdown_signal() => {
-            tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
-            outcome.cancelled = true;
-            outcome.components.push(cancelled_component(&name, signal));
+    let config = ctx.config.clone();
+    match (&config.scope, &config.dag) {
+        (Scope::App(name), dag) => {
+            // A single app: its own stream, and its DAG node's timeouts when it has one.
+            let deadlines = dag
+                .as_ref()
+                .and_then(|dag| {
+                    dag.nodes()
+                        .iter()
+                        .find(|n| n.application() == Some(name.as_str()))
+                })
+                .map(|n| Deadlines {
+                    sync: n.sync_timeout,
+                    health: n.health_timeout,
+                })
+                .unwrap_or_else(|| ctx.default_deadlines());
+            let work = async {
+                match action {
+                    Action::Deploy => deploy::deploy_app(&ctx, name, deadlines).await,
+                    Action::Validate => validate::validate_app(&ctx, name).await,
+                    Action::Teardown => teardown::teardown_app(&ctx, name, deadlines).await,
+                }
+            };
+            tokio::select! {
+                result = work => outcome.components.push(result),
+                signal = shutdown_signal() => {
+                    tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
+                    outcome.cancelled = true;
+                    outcome.components.push(cancelled_component(name, signal));
+                }
+            }
+        }
+        (_, Some(dag)) => {
+            let apps = dag
+                .nodes()
+                .iter()
+                .filter_map(|n| n.application().map(str::to_owned));
+            ctx.hub = Some(Arc::new(Hub::start(&client, apps)));
+            let slots = Mutex::new(Vec::new());
+            let ticker = progress.as_ref().map(ProgressView::spawn_ticker);
+            tokio::select! {
+                () = platform::run(&ctx, dag, &slots, progress.as_ref()) => {}
+                signal = shutdown_signal() => {
+                    tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
+                    outcome.cancelled = true;
+                }
+            }
+            if let Some(view) = &progress {
+                view.finish();
+            }
+            if let Some(ticker) = ticker {
+                ticker.abort();
+            }
+            let slots = slots.into_inner().unwrap_or_else(|e| e.into_inner());
+            outcome.components = platform::components(dag, slots, action, outcome.cancelled);
+        }
+        (_, None) => {
+            unreachable!("platform and stack scopes always have a DAG (checked in Config)")
         }
     }
     outcome.recommendations = recommendations(&outcome);
@@ -191,58 +245,6 @@ fn cancelled_component(name: &str, signal: &str) -> ComponentResult {
         message: format!("cancelled by {signal} before it completed"),
         failure: Some(FailureReason::Cancelled),
     }
-}
-
-/// The simulated Argo CD for `--simulate`: the app in scope, with optional
-/// overrides from `<config-dir>/simulation.yaml`.
-fn simulation_scenario(config: &Config, name: &str) -> Result<Scenario, Error> {
-    let path = config.config_dir.join("simulation.yaml");
-    let mut scenario = match std::fs::read_to_string(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Scenario::with_apps(SIMULATED_TOKEN, &[])
-        }
-        Err(source) => {
-            return Err(ConfigError::Unreadable {
-                what: "simulation.yaml",
-                path,
-                hint: "make it readable or remove it".to_owned(),
-                source,
-            }
-            .into())
-        }
-        Ok(text) => {
-            let mut value: serde_yaml::Value =
-                serde_yaml::from_str(&text).map_err(|e| sim_error(&path, e))?;
-            if let serde_yaml::Value::Mapping(map) = &mut value {
-                map.insert("token".into(), SIMULATED_TOKEN.into());
-            }
-            serde_yaml::from_value(value).map_err(|e| sim_error(&path, e))?
-        }
-    };
-    if !scenario.apps.iter().any(|a| a.name == name) {
-        let mut defaults = Scenario::with_apps(SIMULATED_TOKEN, &[name]);
-        let mut app = defaults.apps.remove(0);
-        if config.action != Action::Deploy {
-            // validate and teardown have something to look at: a deployed app.
-            app.initial = crate::sim::InitialState::Healthy;
-        }
-        scenario.apps.push(app);
-    }
-    if let Some(project) = &config.argocd.project {
-        // The executor asks for apps in this project; the simulated ones live there.
-        for app in &mut scenario.apps {
-            app.project = project.clone();
-        }
-    }
-    Ok(scenario)
-}
-
-fn sim_error(path: &Path, e: serde_yaml::Error) -> Error {
-    ConfigError::EnvironmentFile {
-        path: path.to_owned(),
-        message: e.to_string(),
-    }
-    .into()
 }
 
 fn recommendations(outcome: &Outcome) -> Vec<String> {

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod deploy;
+pub mod platform;
 pub mod teardown;
 pub mod validate;
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use super::args::{Command, RunArgs};
+
 use super::environment::{EnvironmentFile, HealthPolicy, SyncSettings};
 
 /// One of the contract's three actions.
@@ -244,6 +245,9 @@ pub struct Config {
     pub parallelism: usize,
     /// DAG runs: eager or waves.
     pub schedule: crate::dag::schedule::Mode,
+    /// The selected DAG: always for platform and stack scope; for app scope
+    /// when dag.yaml lists the app (its node's timeouts then apply).
+    pub dag: Option<crate::dag::Dag>,
 }
 
 /// A problem with the inputs. Always `ExitCode::INVALID`.
@@ -306,11 +310,16 @@ pub enum ConfigError {
         /// What was given, pre-formatted.
         given: String,
     },
-    /// A scope this version cannot run yet.
-    #[error("scope '{scope}' is not supported by this version: use app:<name>")]
-    UnsupportedScope {
+    /// dag.yaml, its overrides, or the scope's selection from it.
+    #[error("invalid DAG:\n{0}")]
+    Dag(#[from] crate::dag::DagErrors),
+    /// A platform or stack scope without a DAG file.
+    #[error("scope '{scope}' needs {path}: describe the platform's stacks and applications there (see examples/config/dag.yaml)")]
+    NoDag {
         /// The scope.
         scope: String,
+        /// Where dag.yaml was looked for.
+        path: PathBuf,
     },
     /// An argument the parser rejected.
     #[error("{0}")]
@@ -370,6 +379,54 @@ fn parse_server(input: &'static str, text: &str) -> Result<Url, ConfigError> {
         ));
     }
     Ok(url)
+}
+
+/// Reads, validates and selects the DAG for this scope, before any request.
+fn load_dag(
+    config_dir: &Path,
+    environment: &EnvironmentFile,
+    scope: &Scope,
+    args: &RunArgs,
+) -> Result<Option<crate::dag::Dag>, ConfigError> {
+    use crate::dag::{load_spec, BuildContext, Dag, DagErrors, Overrides};
+    let path = config_dir.join("dag.yaml");
+    if !path.exists() {
+        return match scope {
+            Scope::App(_) => Ok(None),
+            _ => Err(ConfigError::NoDag {
+                scope: scope.to_string(),
+                path,
+            }),
+        };
+    }
+    let (overrides, mut errors) = Overrides::collect(&args.dag);
+    let spec = load_spec(&path).map_err(|mut e| {
+        e.0.splice(0..0, errors.drain(..));
+        e
+    })?;
+    let ctx = BuildContext {
+        cluster_name: environment.cluster_name.as_deref(),
+        default_sync: environment.timeouts.sync,
+        default_health: environment.timeouts.health,
+    };
+    // An app that dag.yaml does not list can still be deployed on its own,
+    // with environment.yaml's timeouts.
+    if let Scope::App(name) = scope {
+        let listed = spec.stacks.iter().any(|stack| {
+            stack.app.as_deref() == Some(name.as_str())
+                || stack.apps.iter().any(|a| &a.name == name)
+        });
+        if !listed && errors.is_empty() {
+            return Ok(None);
+        }
+    }
+    match Dag::build_scoped(&spec, &overrides, &ctx, scope) {
+        Ok(dag) => Ok(Some(DagErrors::check(errors, dag)?)),
+        Err(e) => {
+            errors.extend(e.0);
+            Err(DagErrors(errors).into())
+        }
+    }
 }
 
 impl Config {
@@ -437,6 +494,8 @@ impl Config {
                     .to_owned(),
             });
         }
+
+        let dag = load_dag(&config_dir, &environment, &scope, args)?;
 
         let pv_policy = match args.pv_policy.as_deref() {
             None | Some("retain") => PvPolicy::Retain,
@@ -602,6 +661,7 @@ impl Config {
             validate_wait,
             parallelism,
             schedule,
+            dag,
             environment,
         })
     }

@@ -35,6 +35,8 @@ pub struct RecordedRequest {
     pub traceparent: Option<String>,
     /// The status code answered.
     pub status: u16,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -71,6 +73,7 @@ pub(crate) async fn gate(
         authorization: header_text(&parts.headers, "authorization"),
         traceparent: header_text(&parts.headers, "traceparent"),
         status: 0,
+        at: std::time::Instant::now(),
     };
     let (index, fault) = shared.record(recorded);
     let is_stream = parts.uri.path() == STREAM_PATH;

@@ -142,7 +142,31 @@ impl Simulator {
 
     /// Names of apps in the order they were finally removed (deletion finished).
     pub fn deletion_order(&self) -> Vec<String> {
-        self.shared.store().deletion_order.clone()
+        let store = self.shared.store();
+        store
+            .deletion_order
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// When the app's deletion finished (it disappeared), if it did.
+    pub fn deleted_at(&self, name: &str) -> Option<std::time::Instant> {
+        let store = self.shared.store();
+        store
+            .deletion_order
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, at)| at)
+    }
+
+    /// Changes how the app's next operations end, as a fix pushed to Git would.
+    pub fn set_outcome(&self, name: &str, outcome: super::scenario::SimOutcome) {
+        self.shared.mutate(|store| {
+            if let Some(sim) = store.get_mut(name) {
+                sim.scenario.outcome = outcome;
+            }
+        });
     }
 
     /// Stops serving (aborts the tasks and ends open streams); also done on drop.

@@ -152,8 +152,8 @@ pub(crate) struct Store {
     events: broadcast::Sender<WatchEvent>,
     /// When each app was last made Healthy by the controller.
     pub healthy_at: HashMap<String, std::time::Instant>,
-    /// Apps in the order their deletion finished.
-    pub deletion_order: Vec<String>,
+    /// Apps in the order their deletion finished, with when it did.
+    pub deletion_order: Vec<(String, std::time::Instant)>,
     /// Every request, in arrival order.
     pub requests: Vec<RecordedRequest>,
     /// Stream connections opened so far, for the drop fault.
@@ -200,6 +200,11 @@ impl Store {
     /// The app with this name, if it exists.
     pub(crate) fn get(&self, name: &str) -> Option<&SimApp> {
         self.apps.get(name)
+    }
+
+    /// The app with this name, to change its scenario.
+    pub(crate) fn get_mut(&mut self, name: &str) -> Option<&mut SimApp> {
+        self.apps.get_mut(name)
     }
 
     /// Finds an app for an API call, with argocd-server's rules for hiding
@@ -260,7 +265,8 @@ impl Store {
         if let Some(mut sim) = self.apps.remove(name) {
             sim.app.metadata.resource_version = Some(version);
             self.broadcast("DELETED", &sim.app);
-            self.deletion_order.push(name.to_string());
+            self.deletion_order
+                .push((name.to_string(), std::time::Instant::now()));
         }
     }
 

@@ -7,6 +7,7 @@ mod conformance;
 mod dag;
 mod deploy;
 mod inputs;
+mod platform;
 mod signals;
 mod teardown;
 mod validate;

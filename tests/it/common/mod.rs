@@ -93,6 +93,16 @@ impl TestContext {
         .unwrap();
     }
 
+    /// Writes dag.yaml into the config directory.
+    pub fn write_dag(&self, yaml: &str) {
+        std::fs::write(self.config_dir.join("dag.yaml"), yaml).unwrap();
+    }
+
+    /// Sync requests the simulator received for `app`.
+    pub fn syncs(&self, app: &str) -> usize {
+        self.count("POST", &format!("/applications/{app}/sync"))
+    }
+
     /// The binary with every directory and the simulator's URL set.
     pub fn command(&self, action: &str, args: &[&str]) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_executor"));

@@ -1,0 +1,230 @@
+//! Platform and stack scope: every node of the (selected) DAG, run by the
+//! scheduler in dependency order for deploy and validate, in reverse for
+//! teardown. Every node gets a result; the exit code is derived from all of them.
+
+use std::sync::Mutex;
+
+use super::context::{Deadlines, RunContext, Tracker};
+use super::{deploy, teardown, validate};
+use crate::cli::config::Action;
+use crate::dag::schedule::{self, Graph, Options, Slot};
+use crate::dag::{Dag, NodeId, NodeKind};
+use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
+use crate::progress::ProgressView;
+
+/// The scheduler's graph of a DAG: scheduler index `i` is `NodeId(i)`;
+/// teardown walks the edges in reverse.
+pub fn graph(dag: &Dag, action: Action) -> Graph {
+    let graph = Graph::new(dag.dependency_indices());
+    if action == Action::Teardown {
+        graph.reversed()
+    } else {
+        graph
+    }
+}
+
+/// Whether a node's result lets its dependents (or, in teardown, its dependencies) go on.
+fn lets_others_go_on(action: Action, dry_run: bool, result: &ComponentResult) -> bool {
+    match action {
+        // validate reports every component; an unhealthy one blocks nothing.
+        Action::Validate => true,
+        // A dry run's "would change" (pending) lets the plan go on.
+        _ => result.status.is_ok() || (dry_run && result.status == S::Pending),
+    }
+}
+
+/// Runs one node.
+async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
+    let node = dag.node(id);
+    let deadlines = Deadlines {
+        sync: node.sync_timeout,
+        health: node.health_timeout,
+    };
+    let action = ctx.config.action;
+    let mut result = match (&node.kind, action) {
+        (NodeKind::App, Action::Deploy) => deploy::deploy_app(ctx, &node.name, deadlines).await,
+        (NodeKind::App, Action::Validate) => validate::validate_app(ctx, &node.name).await,
+        (NodeKind::App, Action::Teardown) => teardown::teardown_app(ctx, &node.name, deadlines).await,
+        (NodeKind::Stack { app: Some(app) }, Action::Deploy) => deploy::deploy_app(ctx, app, deadlines).await,
+        (NodeKind::Stack { app: Some(app) }, Action::Validate) => validate::validate_app(ctx, app).await,
+        (NodeKind::Stack { app: Some(app) }, Action::Teardown) => teardown::teardown_app(ctx, app, deadlines).await,
+        (NodeKind::Stack { app: None }, _) => {
+            let status = match action {
+                Action::Deploy => S::Succeeded,
+                Action::Validate => S::Healthy,
+                Action::Teardown => S::Removed,
+            };
+            Tracker::app(&node.name).finish(status, None, "grouping stack without an Application of its own")
+        }
+        (NodeKind::Resource(_), Action::Teardown) => Tracker::app(&node.name).finish(
+            S::Absent,
+            None,
+            "resource nodes only order the teardown; Argo CD removes the resource with its Application",
+        ),
+        (NodeKind::Resource(_), _) if ctx.config.simulate => {
+            Tracker::app(&node.name).finish(ok_status(action), None, "simulated: the resource is ready")
+        }
+        (NodeKind::Resource(spec), _) => Tracker::app(&node.name).fail(
+            S::Failed,
+            R::ApiError,
+            None,
+            format!(
+                "cannot check {} {}: resource readiness checks need the Kubernetes side, which this version does not have",
+                spec.kind, spec.name
+            ),
+        ),
+    };
+    result.name = node.name.clone();
+    result.kind = node.kind_name();
+    result
+}
+
+fn ok_status(action: Action) -> S {
+    match action {
+        Action::Deploy => S::Succeeded,
+        Action::Validate => S::Healthy,
+        Action::Teardown => S::Removed,
+    }
+}
+
+/// Runs every node of `dag`, recording results in `slots` as they happen.
+pub async fn run(
+    ctx: &RunContext,
+    dag: &Dag,
+    slots: &Mutex<Vec<Slot<ComponentResult>>>,
+    progress: Option<&ProgressView>,
+) {
+    let action = ctx.config.action;
+    let dry_run = ctx.config.dry_run;
+    let weight = dag
+        .nodes()
+        .iter()
+        .map(|n| n.deadline().as_secs_f64())
+        .collect();
+    let options = Options {
+        parallelism: ctx.config.parallelism,
+        mode: ctx.config.schedule,
+        weight,
+    };
+    schedule::run(
+        &graph(dag, action),
+        &options,
+        slots,
+        |i| run_node(ctx, dag, NodeId(i)),
+        |result| lets_others_go_on(action, dry_run, result),
+        |event| {
+            if let Some(view) = progress {
+                view.event(event);
+            }
+        },
+    )
+    .await;
+}
+
+/// Every node's component result, from the slots: finished nodes as they
+/// ended, skipped ones naming the dependency, the rest pending or cancelled.
+/// Stacks carry the aggregate of their members.
+pub fn components(
+    dag: &Dag,
+    slots: Vec<Slot<ComponentResult>>,
+    action: Action,
+    cancelled: bool,
+) -> Vec<ComponentResult> {
+    let name = |i: usize| dag.node(NodeId(i)).name.clone();
+    let mut results: Vec<ComponentResult> = slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            let track = Tracker::app(&name(i));
+            let mut result = match slot {
+                Slot::Done(result) => result,
+                Slot::Skipped { failed_dependency } => {
+                    let verb = if action == Action::Teardown {
+                        "removed"
+                    } else {
+                        "ready"
+                    };
+                    let message = format!(
+                        "not attempted: '{}' did not become {verb}",
+                        name(failed_dependency)
+                    );
+                    track.fail(S::Skipped, R::DependencyFailed, None, message)
+                }
+                Slot::Running => track.fail(
+                    S::Cancelled,
+                    R::Cancelled,
+                    None,
+                    "cancelled while in progress",
+                ),
+                Slot::NotStarted if cancelled => track.fail(
+                    S::Pending,
+                    R::Cancelled,
+                    None,
+                    "not started: the run was cancelled",
+                ),
+                Slot::NotStarted => track.fail(S::Pending, R::ApiError, None, "not started"),
+            };
+            result.duration_seconds = if matches!(result.status, S::Skipped | S::Pending) {
+                0.0
+            } else {
+                result.duration_seconds
+            };
+            result.kind = dag.node(NodeId(i)).kind_name();
+            result
+        })
+        .collect();
+    if action == Action::Validate {
+        aggregate_stacks(dag, &mut results);
+    }
+    if action == Action::Teardown {
+        // Resource nodes only ordered the teardown; they are not components of it.
+        results.retain(|r| r.kind != "resource");
+    }
+    results
+}
+
+/// Stack health per the RFC: all Healthy → healthy; any Progressing, Degraded
+/// or Missing → degraded; any failed → unhealthy. The stack's own app counts too.
+fn aggregate_stacks(dag: &Dag, results: &mut [ComponentResult]) {
+    for i in 0..results.len() {
+        let id = NodeId(i);
+        if !matches!(dag.node(id).kind, NodeKind::Stack { .. }) {
+            continue;
+        }
+        let members: Vec<usize> = dag.members(id).iter().map(|m| m.index()).collect();
+        if members.is_empty() {
+            continue;
+        }
+        let statuses: Vec<S> = members
+            .iter()
+            .map(|&m| results[m].status)
+            .chain([results[i].status])
+            .collect();
+        let aggregate = if statuses.contains(&S::Unhealthy) {
+            S::Unhealthy
+        } else if statuses.contains(&S::Timeout) {
+            S::Timeout
+        } else if statuses.contains(&S::Degraded) {
+            S::Degraded
+        } else {
+            S::Healthy
+        };
+        let healthy = members
+            .iter()
+            .filter(|&&m| results[m].status == S::Healthy)
+            .count();
+        let stack = &mut results[i];
+        stack.message = format!(
+            "{}; {healthy}/{} members healthy",
+            stack.message,
+            members.len()
+        );
+        if aggregate != stack.status {
+            stack.status = aggregate;
+            stack.failure = stack.failure.or(Some(R::Degraded));
+        }
+        if aggregate == S::Healthy {
+            stack.failure = None;
+        }
+    }
+}
