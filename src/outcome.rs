@@ -81,6 +81,8 @@ pub enum FailureReason {
     Invalid,
     /// Not attempted because a dependency did not become ready.
     DependencyFailed,
+    /// Deleted, but Applications it managed remain.
+    Orphaned,
 }
 
 /// Why a run stopped before producing any component result.

@@ -26,6 +26,9 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
         );
     }
     let deadline = deadlines.sync + deadlines.health;
+    // An app-of-apps' child Applications should go with it; any left behind
+    // (Delete=false, or a failed cascade) are orphans.
+    let children = child_applications(ctx, name).await;
     let mut last: Option<Application> = Some(app);
     // Open the stream before deleting: once the app is gone, the stream has nothing to say.
     let mut watcher = match &ctx.hub {
@@ -62,11 +65,22 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
     })
     .await;
     match waited {
-        Ok(Ok(true)) => track.finish(
-            S::Removed,
-            None,
-            "deleted; Argo CD removed the application and its resources",
-        ),
+        Ok(Ok(true)) => match orphans(ctx, &children).await {
+            orphans if orphans.is_empty() => track.finish(
+                S::Removed,
+                None,
+                "deleted; Argo CD removed the application and its resources",
+            ),
+            orphans => track.fail(
+                S::Orphaned,
+                R::Orphaned,
+                None,
+                format!(
+                    "deleted, but Applications it managed remain: {} (Delete=false sync option, or not cascaded); delete them or remove them from Git",
+                    orphans.join(", ")
+                ),
+            ),
+        },
         Ok(Ok(false)) => track.finish(
             S::Absent,
             None,
@@ -90,4 +104,32 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
             track.fail(S::Timeout, R::Timeout, last.as_ref(), msg)
         }
     }
+}
+
+/// The Applications an app-of-apps manages, from its resource tree. A tree
+/// that cannot be read only means the orphan check is skipped.
+async fn child_applications(ctx: &RunContext, name: &str) -> Vec<String> {
+    match ctx.client.resource_tree(name).await {
+        Ok(tree) => tree
+            .nodes
+            .into_iter()
+            .filter(|n| n.group == "argoproj.io" && n.kind == "Application")
+            .map(|n| n.name)
+            .collect(),
+        Err(e) => {
+            tracing::warn!(phase = "delete", component = name, "no orphan check: {e}");
+            Vec::new()
+        }
+    }
+}
+
+/// Child Applications that still exist.
+async fn orphans(ctx: &RunContext, children: &[String]) -> Vec<String> {
+    let mut left = Vec::new();
+    for child in children {
+        if !matches!(ctx.client.find_app(child, false).await, Ok(None)) {
+            left.push(child.clone());
+        }
+    }
+    left
 }

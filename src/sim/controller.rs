@@ -48,6 +48,17 @@ fn fire(store: &mut Store, timer: Timer) {
     };
     if timer.step == Step::Remove {
         if sim.app.metadata.deletion_timestamp.is_some() {
+            // Foreground cascade: the managed Applications go first, except
+            // those whose Delete=false sync option keeps them.
+            let children: Vec<String> = sim.scenario.children.clone();
+            for child in children {
+                let protected = store
+                    .get(&child)
+                    .is_none_or(|c| c.scenario.delete_protected);
+                if !protected {
+                    store.remove(&child);
+                }
+            }
             store.remove(&timer.name);
         }
         return;

@@ -14,7 +14,7 @@ use crate::argocd::types::{Application, ApplicationTree};
 
 use super::error::ApiError;
 use super::gate::gate;
-use super::model::tree_nodes;
+use super::model::{child_app_nodes, tree_nodes};
 use super::params::{sync_request, Params};
 use super::server::Shared;
 use super::store::AppFilter;
@@ -197,7 +197,7 @@ async fn resource_tree(
         params.non_empty("project"),
         params.non_empty("appNamespace"),
     )?;
-    Ok(Json(ApplicationTree {
-        nodes: tree_nodes(&sim.app),
-    }))
+    let mut nodes = tree_nodes(&sim.app);
+    nodes.extend(child_app_nodes(&sim.scenario.children));
+    Ok(Json(ApplicationTree { nodes }))
 }

@@ -158,6 +158,21 @@ pub(crate) fn tree_nodes(app: &Application) -> Vec<ResourceNode> {
     ]
 }
 
+/// The Application nodes an app-of-apps shows in its resource tree.
+pub(crate) fn child_app_nodes(children: &[String]) -> Vec<ResourceNode> {
+    children
+        .iter()
+        .map(|child| ResourceNode {
+            group: "argoproj.io".into(),
+            version: "v1alpha1".into(),
+            kind: "Application".into(),
+            namespace: ARGOCD_NAMESPACE.into(),
+            name: child.clone(),
+            health: None,
+        })
+        .collect()
+}
+
 /// A sync operation as Argo CD records it.
 pub(crate) fn sync_operation(revision: String, username: Option<&str>) -> Operation {
     Operation {

@@ -97,6 +97,14 @@ pub struct AppScenario {
     /// After a cascading DELETE, how long finalizers keep the app before it disappears.
     #[serde(default = "default_deletion_delay", with = "humantime_duration")]
     pub deletion_delay: Duration,
+    /// Applications this app-of-apps manages: they show in its resource tree,
+    /// and its cascading deletion deletes them before it disappears.
+    #[serde(default)]
+    pub children: Vec<String>,
+    /// The app carries `argocd.argoproj.io/sync-options: Delete=false`, so a
+    /// parent's cascading deletion leaves it behind: an orphan.
+    #[serde(default)]
+    pub delete_protected: bool,
 }
 
 impl AppScenario {
@@ -122,6 +130,8 @@ impl Default for AppScenario {
             auto_sync: false,
             foreign_operation: None,
             deletion_delay: default_deletion_delay(),
+            children: Vec::new(),
+            delete_protected: false,
         }
     }
 }

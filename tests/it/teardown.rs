@@ -96,3 +96,32 @@ async fn teardown_dry_run_deletes_nothing() {
     assert!(ctx.requests().iter().all(|r| r.method == "GET"));
     assert!(ctx.sim.app("temporal").is_some());
 }
+
+/// An app-of-apps whose child Application survives the cascade (Delete=false)
+/// leaves an orphan: Partial, status orphaned, naming the child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_reports_orphaned_child_applications() {
+    let mut scenario = Scenario::with_apps(TOKEN, &["temporal", "temporal-db", "temporal-ui"]);
+    for app in &mut scenario.apps {
+        app.initial = InitialState::Healthy;
+        app.deletion_delay = Duration::from_millis(100);
+    }
+    scenario.apps[0].children = vec!["temporal-db".into(), "temporal-ui".into()];
+    scenario.apps[1].delete_protected = true;
+    let ctx = TestContext::new(scenario).await;
+    let result = ctx.run("teardown", &ARGS).await;
+    assert_code(&result, ExitCode::PARTIAL);
+    assert_eq!(result.status, "partial\n");
+    assert_eq!(result.component()["status"], "orphaned");
+    assert_eq!(result.report["failures"][0]["reason"], "Orphaned");
+    let message = result.component()["message"].as_str().unwrap();
+    assert!(
+        message.contains("temporal-db") && !message.contains("temporal-ui"),
+        "{message}"
+    );
+    assert!(
+        ctx.sim.app("temporal-ui").is_none(),
+        "the unprotected child went with its parent"
+    );
+    assert!(ctx.sim.app("temporal-db").is_some());
+}
