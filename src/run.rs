@@ -10,7 +10,7 @@ use chrono::Utc;
 use clap::Parser;
 
 use crate::actions::context::Deadlines;
-use crate::actions::{deploy, platform, teardown, validate, RunContext};
+use crate::actions::{platform, RunContext};
 use crate::argocd::{Client, ClientOptions};
 use crate::cli::args::{Cli, Command, RunArgs};
 use crate::cli::config::{Action, Config, ConfigError, LogFormat, LogSettings, Scope};
@@ -168,15 +168,8 @@ pub async fn execute(
                     health: n.health_timeout,
                 })
                 .unwrap_or_else(|| ctx.default_deadlines());
-            let work = async {
-                match action {
-                    Action::Deploy => deploy::deploy_app(&ctx, name, deadlines).await,
-                    Action::Validate => validate::validate_app(&ctx, name).await,
-                    Action::Teardown => teardown::teardown_app(&ctx, name, deadlines).await,
-                }
-            };
             tokio::select! {
-                result = work => outcome.components.push(result),
+                result = platform::run_app(&ctx, name, deadlines) => outcome.components.push(result),
                 signal = shutdown_signal() => {
                     tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
                     outcome.cancelled = true;

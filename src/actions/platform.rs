@@ -33,7 +33,17 @@ fn lets_others_go_on(action: Action, dry_run: bool, result: &ComponentResult) ->
     }
 }
 
-/// Runs one node.
+/// Runs the action on one Argo CD Application.
+pub async fn run_app(ctx: &RunContext, app: &str, deadlines: Deadlines) -> ComponentResult {
+    match ctx.config.action {
+        Action::Deploy => deploy::deploy_app(ctx, app, deadlines).await,
+        Action::Validate => validate::validate_app(ctx, app).await,
+        Action::Teardown => teardown::teardown_app(ctx, app, deadlines).await,
+    }
+}
+
+/// Runs one node: its Application (an app, or a stack's app-of-apps), or what
+/// stands in for a grouping stack or a resource.
 async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
     let node = dag.node(id);
     let deadlines = Deadlines {
@@ -41,30 +51,18 @@ async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
         health: node.health_timeout,
     };
     let action = ctx.config.action;
-    let mut result = match (&node.kind, action) {
-        (NodeKind::App, Action::Deploy) => deploy::deploy_app(ctx, &node.name, deadlines).await,
-        (NodeKind::App, Action::Validate) => validate::validate_app(ctx, &node.name).await,
-        (NodeKind::App, Action::Teardown) => teardown::teardown_app(ctx, &node.name, deadlines).await,
-        (NodeKind::Stack { app: Some(app) }, Action::Deploy) => deploy::deploy_app(ctx, app, deadlines).await,
-        (NodeKind::Stack { app: Some(app) }, Action::Validate) => validate::validate_app(ctx, app).await,
-        (NodeKind::Stack { app: Some(app) }, Action::Teardown) => teardown::teardown_app(ctx, app, deadlines).await,
-        (NodeKind::Stack { app: None }, _) => {
-            let status = match action {
-                Action::Deploy => S::Succeeded,
-                Action::Validate => S::Healthy,
-                Action::Teardown => S::Removed,
-            };
-            Tracker::app(&node.name).finish(status, None, "grouping stack without an Application of its own")
-        }
-        (NodeKind::Resource(_), Action::Teardown) => Tracker::app(&node.name).finish(
+    let track = Tracker::app(&node.name);
+    let mut result = match (node.application(), &node.kind) {
+        (Some(app), _) => run_app(ctx, app, deadlines).await,
+        (None, NodeKind::Resource(_)) if action == Action::Teardown => track.finish(
             S::Absent,
             None,
             "resource nodes only order the teardown; Argo CD removes the resource with its Application",
         ),
-        (NodeKind::Resource(_), _) if ctx.config.simulate => {
-            Tracker::app(&node.name).finish(ok_status(action), None, "simulated: the resource is ready")
+        (None, NodeKind::Resource(_)) if ctx.config.simulate => {
+            track.finish(ok_status(action), None, "simulated: the resource is ready")
         }
-        (NodeKind::Resource(spec), _) => Tracker::app(&node.name).fail(
+        (None, NodeKind::Resource(spec)) => track.fail(
             S::Failed,
             R::ApiError,
             None,
@@ -72,6 +70,11 @@ async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
                 "cannot check {} {}: resource readiness checks need the Kubernetes side, which this version does not have",
                 spec.kind, spec.name
             ),
+        ),
+        (None, _) => track.finish(
+            ok_status(action),
+            None,
+            "grouping stack without an Application of its own",
         ),
     };
     result.name = node.name.clone();
@@ -163,11 +166,6 @@ pub fn components(
                     "not started: the run was cancelled",
                 ),
                 Slot::NotStarted => track.fail(S::Pending, R::ApiError, None, "not started"),
-            };
-            result.duration_seconds = if matches!(result.status, S::Skipped | S::Pending) {
-                0.0
-            } else {
-                result.duration_seconds
             };
             result.kind = dag.node(NodeId(i)).kind_name();
             result

@@ -218,6 +218,18 @@ impl Client {
         }
     }
 
+    /// [`Client::send`] for a request without a body, with the usual timeout.
+    async fn send_plain(
+        &self,
+        what: &str,
+        app: &str,
+        method: Method,
+        url: Url,
+    ) -> Result<reqwest::Response, ArgoError> {
+        self.send(what, app, method, url, None, Some(REQUEST_TIMEOUT))
+            .await
+    }
+
     async fn classify(&self, what: &str, app: &str, response: reqwest::Response) -> Attempt {
         let status = response.status();
         let retry_after = response
@@ -314,14 +326,7 @@ impl Client {
         let what = format!("list of {}", name.unwrap_or("applications"));
         let url = self.url("/api/v1/applications", &self.filter(name));
         let response = self
-            .send(
-                &what,
-                name.unwrap_or(""),
-                Method::GET,
-                url,
-                None,
-                Some(REQUEST_TIMEOUT),
-            )
+            .send_plain(&what, name.unwrap_or(""), Method::GET, url)
             .await?;
         let list: ApplicationList = self.json(&what, response).await?;
         Ok(list.items.unwrap_or_default())
@@ -352,16 +357,9 @@ impl Client {
             &format!("/api/v1/applications/{name}/operation"),
             &self.project_query(),
         );
-        self.send(
-            &what,
-            name,
-            Method::DELETE,
-            url,
-            None,
-            Some(REQUEST_TIMEOUT),
-        )
-        .await
-        .map(drop)
+        self.send_plain(&what, name, Method::DELETE, url)
+            .await
+            .map(drop)
     }
 
     /// `DELETE /api/v1/applications/{name}?cascade=true&propagationPolicy=foreground`.
@@ -370,16 +368,9 @@ impl Client {
         let mut query = vec![("cascade", "true"), ("propagationPolicy", "foreground")];
         query.extend(self.project_query());
         let url = self.url(&format!("/api/v1/applications/{name}"), &query);
-        self.send(
-            &what,
-            name,
-            Method::DELETE,
-            url,
-            None,
-            Some(REQUEST_TIMEOUT),
-        )
-        .await
-        .map(drop)
+        self.send_plain(&what, name, Method::DELETE, url)
+            .await
+            .map(drop)
     }
 
     /// `GET /api/v1/applications/{name}/resource-tree`.
@@ -389,9 +380,7 @@ impl Client {
             &format!("/api/v1/applications/{name}/resource-tree"),
             &self.project_query(),
         );
-        let response = self
-            .send(&what, name, Method::GET, url, None, Some(REQUEST_TIMEOUT))
-            .await?;
+        let response = self.send_plain(&what, name, Method::GET, url).await?;
         self.json(&what, response).await
     }
 
