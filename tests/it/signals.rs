@@ -54,3 +54,55 @@ async fn sigterm_writes_a_cancelled_report_quickly() {
         assert_eq!(result.component()["status"], "cancelled");
     }
 }
+
+/// SIGTERM during a platform run: the report lists every node (what finished,
+/// what was cancelled in flight, what never started), status cancelled, and
+/// the exit code of what was achieved: Partial, since something succeeded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_platform_reports_every_node() {
+    let mut scenario = Scenario::with_apps(TOKEN, &["first", "slow", "after"]);
+    for app in &mut scenario.apps {
+        app.sync_duration = Duration::from_millis(100);
+        app.health_delay = Duration::from_millis(100);
+    }
+    scenario.apps[1].sync_duration = Duration::from_secs(60);
+    let ctx = TestContext::new(scenario).await;
+    ctx.write_dag(
+        "stacks:\n  - name: base\n    apps:\n      - name: first\n      - name: slow\n        dependsOn: [first]\n      - name: after\n        dependsOn: [slow]\n",
+    );
+    let child = ctx
+        .command("deploy", &["--scope", "platform"])
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ctx.count("POST", "/slow/sync") == 0 {
+        assert!(Instant::now() < deadline, "slow was never synced");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let kill = tokio::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(kill.success());
+    let output = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let result = ctx.result(output);
+    assert_code(&result, ExitCode::PARTIAL);
+    assert_eq!(result.status, "cancelled\n");
+    let status = |name: &str| {
+        result.report["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("first"), "succeeded");
+    assert_eq!(status("slow"), "cancelled");
+    assert_eq!(status("after"), "pending");
+}
