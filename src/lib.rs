@@ -22,6 +22,7 @@ pub mod cli;
 pub mod dag;
 pub mod error;
 pub mod exit;
+pub mod metrics;
 pub mod outcome;
 pub mod progress;
 pub mod readiness;

@@ -6,6 +6,15 @@ use serde::Serialize;
 use crate::cli::config::Action;
 use crate::exit::ExitCode;
 
+/// The word a unit enum serialises to (`succeeded`, `Degraded`, …), for logs,
+/// summaries and metric labels that must match the report.
+pub fn word(value: impl Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(word)) => word,
+        _ => String::new(),
+    }
+}
+
 /// What happened to one component. Serialised as the contract's lowercase words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -215,18 +215,26 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
     result.map_err(err)
 }
 
-/// Writes `report.json` and `status` into `dir`.
+/// Writes `report.json`, `status` and `metrics.prom` into `dir`.
 pub fn write_outputs(dir: &Path, report: &Report) -> Result<(), ReportError> {
     let mut json = serde_json::to_vec_pretty(report).map_err(|e| ReportError {
         path: dir.join("report.json"),
         source: e.into(),
     })?;
     json.push(b'\n');
-    write_atomic(&dir.join("report.json"), &json)?;
-    write_atomic(
+    let report_written = write_atomic(&dir.join("report.json"), &json);
+    let metrics_written = crate::metrics::render(report)
+        .map_err(|e| ReportError {
+            path: dir.join("metrics.prom"),
+            source: std::io::Error::other(e),
+        })
+        .and_then(|text| write_atomic(&dir.join("metrics.prom"), text.as_bytes()));
+    // The status word goes last and regardless: callers read it as the step's result.
+    let status_written = write_atomic(
         &dir.join("status"),
         format!("{}\n", report.status).as_bytes(),
-    )
+    );
+    report_written.and(metrics_written).and(status_written)
 }
 
 #[cfg(test)]

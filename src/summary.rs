@@ -34,10 +34,7 @@ pub fn render(report: &Report, output_dir: &Path) -> String {
             (None, Some(s)) => s.clone(),
             (None, None) => "-".to_owned(),
         };
-        let status = serde_json::to_value(c.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let status = crate::outcome::word(c.status);
         let _ = writeln!(
             out,
             "  {:<24} {:<10} {:<22} {}",

@@ -94,7 +94,7 @@ impl Tracker {
         message: impl Into<String>,
     ) -> ComponentResult {
         let message = message.into();
-        tracing::info!(phase = "result", component = %self.name, "{}: {message}", serde_plain(status));
+        tracing::info!(phase = "result", component = %self.name, "{}: {message}", crate::outcome::word(status));
         ComponentResult {
             name: self.name.clone(),
             kind: self.kind,
@@ -139,11 +139,4 @@ impl Tracker {
             error.to_string(),
         )
     }
-}
-
-fn serde_plain(status: ComponentStatus) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }

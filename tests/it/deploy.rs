@@ -40,6 +40,12 @@ async fn fresh_deploy_succeeds() {
         "a resolved commit SHA"
     );
     assert_eq!(result.report["summary"]["succeeded"], 1);
+    let metrics = std::fs::read_to_string(ctx.output_dir.join("metrics.prom")).unwrap();
+    assert!(metrics.contains("executor_action_status{"), "{metrics}");
+    assert!(
+        metrics.contains(r#"executor_component_health{action="deploy",component="temporal",kind="app",status="succeeded"} 1"#),
+        "{metrics}"
+    );
     assert_eq!(ctx.count("POST", "/sync"), 1);
     let sync = ctx
         .requests()

@@ -169,6 +169,15 @@ async fn a_failure_skips_exactly_its_dependents_and_the_rest_goes_on() {
         "skipped nodes are not attempted"
     );
     assert_eq!(result.report["summary"]["skipped"], 3);
+    let metrics = std::fs::read_to_string(ctx.output_dir.join("metrics.prom")).unwrap();
+    assert!(
+        metrics.contains(r#"executor_errors_total{action="deploy",type="DependencyFailed"} 3"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"executor_errors_total{action="deploy",type="OperationFailed"} 1"#),
+        "{metrics}"
+    );
 }
 
 /// A rerun after a partial failure re-syncs only what was not ready; a third
