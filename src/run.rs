@@ -77,8 +77,10 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            tracing::error!("failed to start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            let message = format!("failed to start the async runtime: {e}");
+            tracing::error!("{message}");
+            let outcome = aborted(action, false, message);
+            return finish(&run, &outcome, Metrics::default(), &config.output_dir);
         }
     };
     let output_dir = config.output_dir.clone();
@@ -99,6 +101,7 @@ pub async fn execute(
     mut config: Config,
     progress: Option<ProgressView>,
 ) -> Result<(Outcome, Metrics), Error> {
+    let mut signals = Signals::install();
     let _simulator = if config.simulate {
         let sim = Simulator::start(crate::simulate::scenario(&config)?)
             .await
@@ -170,7 +173,7 @@ pub async fn execute(
                 .unwrap_or_else(|| ctx.default_deadlines());
             tokio::select! {
                 result = platform::run_app(&ctx, name, deadlines) => outcome.components.push(result),
-                signal = shutdown_signal() => {
+                signal = signals.recv() => {
                     tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
                     outcome.cancelled = true;
                     outcome.components.push(cancelled_component(name, signal));
@@ -187,7 +190,7 @@ pub async fn execute(
             let ticker = progress.as_ref().map(ProgressView::spawn_ticker);
             tokio::select! {
                 () = platform::run(&ctx, dag, &slots, progress.as_ref()) => {}
-                signal = shutdown_signal() => {
+                signal = signals.recv() => {
                     tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
                     outcome.cancelled = true;
                 }
@@ -209,18 +212,36 @@ pub async fn execute(
     Ok((outcome, client.metrics()))
 }
 
-/// Resolves on SIGTERM or SIGINT, naming the signal.
-async fn shutdown_signal() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
+/// SIGTERM and SIGINT handlers, installed as soon as a run starts so that a
+/// signal during setup is caught too.
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        use tokio::signal::unix::{signal, SignalKind};
+        Signals {
+            term: signal(SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// Resolves on the first SIGTERM or SIGINT, naming it.
+    async fn recv(&mut self) -> &'static str {
+        async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
+            match signal {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            () = next(&mut self.term) => "SIGTERM",
+            () = next(&mut self.int) => "SIGINT",
+        }
     }
 }
 
