@@ -166,10 +166,7 @@ pub async fn execute(
                         .iter()
                         .find(|n| n.application() == Some(name.as_str()))
                 })
-                .map(|n| Deadlines {
-                    sync: n.sync_timeout,
-                    health: n.health_timeout,
-                })
+                .map(Deadlines::from)
                 .unwrap_or_else(|| ctx.default_deadlines());
             tokio::select! {
                 result = platform::run_app(&ctx, name, deadlines) => outcome.components.push(result),

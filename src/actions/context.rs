@@ -36,6 +36,15 @@ pub struct Deadlines {
     pub health: Duration,
 }
 
+impl From<&crate::dag::Node> for Deadlines {
+    fn from(node: &crate::dag::Node) -> Self {
+        Deadlines {
+            sync: node.sync_timeout,
+            health: node.health_timeout,
+        }
+    }
+}
+
 impl RunContext {
     /// environment.yaml's deadlines.
     pub fn default_deadlines(&self) -> Deadlines {

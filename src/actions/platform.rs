@@ -46,10 +46,7 @@ pub async fn run_app(ctx: &RunContext, app: &str, deadlines: Deadlines) -> Compo
 /// stands in for a grouping stack or a resource.
 async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
     let node = dag.node(id);
-    let deadlines = Deadlines {
-        sync: node.sync_timeout,
-        health: node.health_timeout,
-    };
+    let deadlines = Deadlines::from(node);
     let action = ctx.config.action;
     let track = Tracker::app(&node.name);
     let mut result = match (node.application(), &node.kind) {
