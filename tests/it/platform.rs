@@ -369,3 +369,35 @@ async fn platform_validate_aggregates_stacks() {
     assert_eq!(status_of(&result, "base"), "healthy");
     assert!(ctx.requests().iter().all(|r| r.method == "GET"));
 }
+
+/// The shared stream drops twice mid-run: the hub reconnects, re-lists, and
+/// the platform still deploys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_stream_survives_drops() {
+    let mut scenario = Scenario::with_apps(TOKEN, &APPS);
+    for app in &mut scenario.apps {
+        app.sync_duration = Duration::from_millis(150);
+        app.health_delay = Duration::from_millis(100);
+    }
+    scenario.faults.drop_stream_after = Some(5);
+    scenario.faults.drop_stream_times = 2;
+    let ctx = TestContext::new(scenario).await;
+    ctx.write_dag(DAG);
+    let result = ctx.run("deploy", &["--scope", "platform"]).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(
+        ctx.count("GET", "/stream/applications"),
+        3,
+        "two reconnects"
+    );
+    assert!(
+        result.report["metrics"]["watchReconnects"]
+            .as_u64()
+            .unwrap()
+            >= 2
+    );
+    assert!(
+        ctx.count("GET", "/api/v1/applications") >= 3,
+        "a listing after each (re)connect"
+    );
+}
