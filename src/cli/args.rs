@@ -49,13 +49,13 @@ pub struct RunArgs {
     /// `text` or `json` (default: text on a terminal, else json).
     #[arg(long, env = "LOG_FORMAT")]
     pub log_format: Option<String>,
-    /// Directory holding environment.yaml (and later dag.yaml, health.yaml).
+    /// Directory holding environment.yaml, dag.yaml and (for --simulate) simulation.yaml.
     #[arg(long, env = "EXECUTOR_CONFIG_DIR")]
     pub config_dir: Option<PathBuf>,
     /// Directory holding the `argocd-token` file.
     #[arg(long, env = "EXECUTOR_SECRETS_DIR")]
     pub secrets_dir: Option<PathBuf>,
-    /// Directory where report.json and status are written.
+    /// Directory where report.json, status and metrics.prom are written.
     #[arg(long, env = "EXECUTOR_OUTPUT_DIR")]
     pub output_dir: Option<PathBuf>,
     /// Base URL of the Argo CD API (an http:// URL must be given explicitly).
