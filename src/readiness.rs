@@ -17,13 +17,17 @@ pub const RUN_MARKER: &str = "executor-run";
 pub enum Tracked {
     /// None: the app must simply be settled (no operation pending or running).
     Settled,
-    /// The operation this run started: its `info` carries the marker, or it
-    /// started no earlier than the moment the sync was accepted.
+    /// The operation this run started: its `info` carries the marker, or, for
+    /// an operation with no executor marker at all, it started no earlier than
+    /// the moment the sync was accepted.
     Ours {
         /// Our `infos` marker.
         marker: Info,
         /// When Argo CD accepted our sync request.
         accepted_at: DateTime<Utc>,
+        /// `metadata.resourceVersion` of the app in the sync response: a
+        /// snapshot older than that predates our sync, whatever it shows.
+        since_version: Option<u64>,
     },
 }
 
@@ -61,11 +65,30 @@ fn is_running(state: &OperationState) -> bool {
 }
 
 fn is_ours(state: &OperationState, marker: &Info, accepted_at: DateTime<Utc>) -> bool {
+    let mut runs = state
+        .operation
+        .info
+        .iter()
+        .filter(|i| i.name == marker.name);
+    if let Some(run) = runs.next() {
+        // Another executor run's operation is never ours, even in the same second.
+        return run == marker || runs.any(|r| r == marker);
+    }
     // Kubernetes times have whole seconds, so compare at that precision.
     let accepted = accepted_at
         .duration_trunc(TimeDelta::seconds(1))
         .unwrap_or(accepted_at);
-    state.operation.info.contains(marker) || state.started_at.is_some_and(|t| t >= accepted)
+    state.started_at.is_some_and(|t| t >= accepted)
+}
+
+/// A snapshot older than the sync response cannot show our operation.
+fn predates(app: &Application, since_version: Option<u64>) -> bool {
+    let version = app
+        .metadata
+        .resource_version
+        .as_deref()
+        .and_then(|v| v.parse::<u64>().ok());
+    matches!((version, since_version), (Some(v), Some(since)) if v < since)
 }
 
 /// Who started an operation, for messages.
@@ -87,6 +110,11 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
     let sync = status.sync.status.as_str();
 
     // 1. The operation: pending (top-level `operation`) or running (operationState).
+    if let Tracked::Ours { since_version, .. } = &expect.tracked {
+        if predates(app, *since_version) {
+            return Verdict::Operating("sync requested, this snapshot predates it".to_owned());
+        }
+    }
     if let Some(pending) = &app.operation {
         let ours = matches!(&expect.tracked, Tracked::Ours { marker, .. } if pending.info.contains(marker));
         return if ours {
@@ -104,6 +132,7 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
             Tracked::Ours {
                 marker,
                 accepted_at,
+                ..
             },
             Some(state),
         ) if !is_ours(state, marker, *accepted_at) => {

@@ -130,16 +130,24 @@ pub async fn deploy_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> C
             project: config.argocd.project.clone(),
             ..SyncRequest::default()
         };
-        let ours = Expectation {
+        let mut ours = Expectation {
             tracked: Tracked::Ours {
                 marker: ctx.marker(),
                 accepted_at: chrono::Utc::now(),
+                since_version: None,
             },
             ..settled.clone()
         };
         tracing::info!(phase = "sync", component = name, "requesting sync");
         let synced = tokio::time::timeout(deadlines.sync, async {
-            ctx.client.sync(&request).await?;
+            let accepted = ctx.client.sync(&request).await?;
+            if let Tracked::Ours { since_version, .. } = &mut ours.tracked {
+                *since_version = accepted
+                    .metadata
+                    .resource_version
+                    .as_deref()
+                    .and_then(|v| v.parse().ok());
+            }
             wait_while(&mut watcher, &ours, &mut last, |v| {
                 matches!(v, Verdict::Operating(_))
             })

@@ -1,6 +1,9 @@
 //! Command-line inputs: raw clap values (`args`), the environment file
-//! (`environment`), and the validated run configuration (`config`).
+//! (`environment`), small input values (`values`), their errors (`error`),
+//! and the validated run configuration (`config`).
 
 pub mod args;
 pub mod config;
 pub mod environment;
+pub mod error;
+pub mod values;

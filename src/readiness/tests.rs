@@ -103,9 +103,19 @@ fn ours() -> Expectation {
                 value: RUN_ID.to_owned(),
             },
             accepted_at: at(ACCEPTED_AT),
+            since_version: None,
         },
         ..settled()
     }
+}
+
+/// Ours, knowing the resourceVersion the sync response carried.
+fn ours_since(version: u64) -> Expectation {
+    let mut expect = ours();
+    if let Tracked::Ours { since_version, .. } = &mut expect.tracked {
+        *since_version = Some(version);
+    }
+    expect
 }
 
 fn ours_suspended_is(suspended_is: SuspendedIs) -> Expectation {
@@ -272,6 +282,37 @@ fn ours_expectation() {
             change: |a| set_phase(a, "Failed", "one or more objects failed to apply"),
             expect: ours(),
             want: Is::Operating,
+        },
+        Case {
+            // Found by a rerun within one second: the last run's failed operation
+            // started in the same second as this run's sync was accepted.
+            name: "another executor run's Failed operation, same second: not ours",
+            fixture: SETTLED,
+            change: |a| {
+                set_phase(a, "Failed", "one or more objects failed to apply");
+                let state = a.status.operation_state.as_mut().unwrap();
+                state.started_at = Some(at(ACCEPTED_AT));
+                state.operation.info = vec![Info {
+                    name: RUN_MARKER.to_owned(),
+                    value: "20261122T075959Z-1".to_owned(),
+                }];
+            },
+            expect: ours(),
+            want: Is::Operating,
+        },
+        Case {
+            name: "a snapshot older than the sync response predates our operation",
+            fixture: OURS_SUCCEEDED,
+            change: |a| a.metadata.resource_version = Some("41".to_owned()),
+            expect: ours_since(42),
+            want: Is::Operating,
+        },
+        Case {
+            name: "a snapshot at or after the sync response is judged on its content",
+            fixture: OURS_SUCCEEDED,
+            change: |a| a.metadata.resource_version = Some("42".to_owned()),
+            expect: ours_since(42),
+            want: Is::Ready,
         },
         Case {
             name: "no operationState yet (app never synced before)",

@@ -1,0 +1,90 @@
+//! `ConfigError`: every way the inputs can be invalid. Always `ExitCode::INVALID`.
+
+use std::path::PathBuf;
+
+/// A problem with the inputs. Always `ExitCode::INVALID`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value that does not parse or is out of range.
+    #[error("invalid {input}: '{value}'; expected {expected}")]
+    BadValue {
+        /// The flag and variable.
+        input: &'static str,
+        /// What was given.
+        value: String,
+        /// What would be accepted.
+        expected: String,
+    },
+    /// A required input is absent.
+    #[error("missing {input}: {hint}")]
+    Missing {
+        /// The flag and variable.
+        input: &'static str,
+        /// How to provide it.
+        hint: String,
+    },
+    /// A file could not be read.
+    #[error("failed to read {what} at {path}: {source}; {hint}")]
+    Unreadable {
+        /// What the file is.
+        what: &'static str,
+        /// Where it was looked for.
+        path: PathBuf,
+        /// How to fix it.
+        hint: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// environment.yaml does not parse or has unknown fields.
+    #[error("invalid {path}: {message}")]
+    EnvironmentFile {
+        /// The file.
+        path: PathBuf,
+        /// serde_yaml's message, with line and column.
+        message: String,
+    },
+    /// `ENVIRONMENT` differs from the file's `name`.
+    #[error("--environment (ENVIRONMENT) is '{given}' but {path} is for '{in_file}': point --config-dir at the '{given}' configuration or fix the name")]
+    EnvironmentMismatch {
+        /// The requested environment.
+        given: String,
+        /// The name in the file.
+        in_file: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// Teardown without the right confirmation.
+    #[error("teardown needs --confirm (TEARDOWN_CONFIRM) equal to the environment name '{expected}'{given}; nothing was deleted")]
+    Confirmation {
+        /// The environment name.
+        expected: String,
+        /// What was given, pre-formatted.
+        given: String,
+    },
+    /// dag.yaml, its overrides, or the scope's selection from it.
+    #[error("invalid DAG:\n{0}")]
+    Dag(#[from] crate::dag::DagErrors),
+    /// A platform or stack scope without a DAG file.
+    #[error("scope '{scope}' needs {path}: describe the platform's stacks and applications there (see examples/config/dag.yaml)")]
+    NoDag {
+        /// The scope.
+        scope: String,
+        /// Where dag.yaml was looked for.
+        path: PathBuf,
+    },
+    /// An argument the parser rejected.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl ConfigError {
+    /// A value that does not parse: names the input and what would be accepted.
+    pub(crate) fn bad(input: &'static str, value: &str, expected: &str) -> Self {
+        ConfigError::BadValue {
+            input,
+            value: value.to_owned(),
+            expected: expected.to_owned(),
+        }
+    }
+}
