@@ -32,7 +32,7 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
     let mut last: Option<Application> = Some(app);
     // Open the stream before deleting: once the app is gone, the stream has nothing to say.
     let mut watcher = match &ctx.hub {
-        Some(hub) => hub.watcher(name),
+        Some(hub) => hub.watcher_for_existing(name),
         None => Watcher::new(&ctx.client, name).confirm_on_connect(),
     };
     tracing::info!(

@@ -17,10 +17,10 @@ use crate::argocd::types::{
 
 use super::error::ApiError;
 use super::model::{
-    health, now, outcome_health, resolve_revision, resources, sync_failed_message, sync_operation,
-    SYNC_SUCCEEDED_MESSAGE,
+    health, initial_app, now, outcome_health, resolve_revision, resources, sync_failed_message,
+    sync_operation, uid, SYNC_SUCCEEDED_MESSAGE,
 };
-use super::scenario::SimOutcome;
+use super::scenario::{AppScenario, InitialState, SimOutcome};
 use super::store::{SimApp, Step, Store};
 
 /// How long the controller takes to notice a requested operation.
@@ -226,7 +226,12 @@ impl Store {
     /// Controller: finishes the operation in one update. Health is left as it
     /// was and `reconciledAt` stays before `finishedAt`: the stale window.
     pub(crate) fn complete(&mut self, name: &str) {
+        let mut created = Vec::new();
         self.update(name, |sim| {
+            if sim.op_outcome != SimOutcome::OperationFailed && !sim.op_dry_run {
+                // An app-of-apps' sync applies its child Application manifests.
+                created = sim.scenario.children.clone();
+            }
             let finished = now();
             let failed = sim.op_outcome == SimOutcome::OperationFailed && !sim.op_dry_run;
             let app_name = sim.app.metadata.name.clone();
@@ -257,6 +262,17 @@ impl Store {
             set_health(sim, current);
             sim.next_health = (!sim.op_dry_run).then(|| outcome_health(sim.op_outcome, &app_name));
         });
+        for child in created {
+            if let Some(scenario) = self.unborn.remove(&child) {
+                let scenario = AppScenario {
+                    initial: InitialState::OutOfSync,
+                    ..scenario
+                };
+                if let Some(app) = initial_app(&scenario, uid(&child, 0)) {
+                    self.insert(SimApp::new(app, scenario));
+                }
+            }
+        }
         self.schedule_reconcile(name);
     }
 

@@ -87,6 +87,9 @@ impl Simulator {
         let mut store = Store::new();
         for (serial, app_scenario) in (1..).zip(&scenario.apps) {
             let Some(app) = initial_app(app_scenario, uid(&app_scenario.name, serial)) else {
+                store
+                    .unborn
+                    .insert(app_scenario.name.clone(), app_scenario.clone());
                 continue;
             };
             store.insert(SimApp::new(app, app_scenario.clone()));

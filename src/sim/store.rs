@@ -158,6 +158,8 @@ pub(crate) struct Store {
     pub requests: Vec<RecordedRequest>,
     /// Stream connections opened so far, for the drop fault.
     pub streams_opened: u32,
+    /// Apps that do not exist yet: an app-of-apps creates them when its sync succeeds.
+    pub unborn: HashMap<String, AppScenario>,
 }
 
 impl Store {
@@ -174,6 +176,7 @@ impl Store {
             deletion_order: Vec::new(),
             requests: Vec::new(),
             streams_opened: 0,
+            unborn: HashMap::new(),
         }
     }
 

@@ -2,7 +2,7 @@
 //! `GET /api/v1/stream/applications` (all apps, filtered client-side) and
 //! hands each app's latest state to its subscriber.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
@@ -19,6 +19,8 @@ pub struct Hub {
     /// senders, so when it stops every subscriber wakes with an error.
     channels: HashMap<String, Channel>,
     fatal: Arc<Mutex<Option<String>>>,
+    /// Apps known to exist, so that a listing without them means they are gone.
+    known: Arc<Mutex<HashSet<String>>>,
     task: JoinHandle<()>,
 }
 
@@ -40,19 +42,31 @@ impl Hub {
             channels.insert(name, receiver);
         }
         let fatal = Arc::new(Mutex::new(None));
+        let known = Arc::new(Mutex::new(HashSet::new()));
         let mut follower = Follower::new(client, None);
         // A listing on the first connection reports apps that vanished before it.
         follower.resync_on_first_connect = true;
-        let task = tokio::spawn(follow(follower, senders, fatal.clone()));
+        let task = tokio::spawn(follow(follower, senders, fatal.clone(), known.clone()));
         Hub {
             channels,
             fatal,
+            known,
             task,
         }
     }
 
+    /// A watcher for an app the caller has just seen exist (teardown): if a
+    /// listing after a reconnect lacks it, it is reported gone even when the
+    /// hub itself never saw it.
+    pub fn watcher_for_existing(&self, name: &str) -> Watcher {
+        self.known.lock().unwrap().insert(name.to_owned());
+        self.watcher(name)
+    }
+
     /// A watcher for one app of the hub. Its first observation is the latest
-    /// state the hub has seen, if any.
+    /// state the hub has seen, if any. An app missing from a listing is only
+    /// reported gone once it was known to exist: a deploy may wait for an
+    /// Application that its app-of-apps has yet to create.
     pub fn watcher(&self, name: &str) -> Watcher {
         let mut receiver = self
             .channels
@@ -107,6 +121,7 @@ async fn follow(
     mut follower: Follower,
     senders: HashMap<String, watch::Sender<Option<Observation>>>,
     fatal: Arc<Mutex<Option<String>>>,
+    known: Arc<Mutex<HashSet<String>>>,
 ) {
     let mut versions: HashMap<String, u64> = HashMap::new();
     let mut publish = |name: &str, observation: Observation| {
@@ -125,6 +140,7 @@ async fn follow(
         match follower.next().await {
             Ok(Update::One(name, observation)) => publish(&name, observation),
             Ok(Update::All(apps)) => {
+                let known_names = known.lock().unwrap().clone();
                 let mut present: HashMap<String, _> = apps
                     .into_iter()
                     .map(|a| (a.metadata.name.clone(), a))
@@ -132,7 +148,8 @@ async fn follow(
                 for name in senders.keys() {
                     match present.remove(name) {
                         Some(app) => publish(name, Observation::Present(Box::new(app))),
-                        None => publish(name, Observation::Gone),
+                        None if known_names.contains(name) => publish(name, Observation::Gone),
+                        None => {}
                     }
                 }
             }

@@ -401,3 +401,24 @@ async fn the_shared_stream_survives_drops() {
         "a listing after each (re)connect"
     );
 }
+
+/// A stack's app-of-apps creates its member Applications when it syncs: the
+/// members do not exist when the run starts, and the run waits for them
+/// instead of reporting them missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_created_by_their_app_of_apps_are_deployed() {
+    let ctx = platform(|app| {
+        if app.name == "monitoring-stack" {
+            app.children = vec!["prometheus".into(), "grafana".into()];
+        }
+        if app.name == "prometheus" || app.name == "grafana" {
+            app.initial = InitialState::Absent;
+        }
+    })
+    .await;
+    assert!(ctx.sim.app("prometheus").is_none(), "not created yet");
+    let result = ctx.run("deploy", &["--scope", "stack:monitoring"]).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(status_of(&result, "prometheus"), "succeeded");
+    assert_eq!(status_of(&result, "grafana"), "succeeded");
+}
