@@ -81,30 +81,39 @@ async fn second_deploy_is_unchanged_and_sends_no_sync() {
     assert_eq!(ctx.count("POST", "/sync"), 1, "no second sync");
 }
 
-/// A foreign operation in progress: deploy waits for it instead of failing,
+/// A foreign operation in progress (alice's sync, or the automated sync an
+/// auto-sync app starts on refresh): deploy waits for it instead of failing,
 /// and does not start a second sync on top of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_waits_behind_a_foreign_operation() {
-    let ctx = TestContext::new(scenario(AppScenario {
-        foreign_operation: Some(Duration::from_millis(600)),
-        ..app()
-    }))
-    .await;
-    let result = ctx.run("deploy", &SCOPE).await;
-    assert_code(&result, ExitCode::SUCCESS);
-    assert_eq!(
-        ctx.count("POST", "/sync"),
-        0,
-        "the foreign operation did the sync"
-    );
-    assert!(
-        result.component()["message"]
-            .as_str()
-            .unwrap()
-            .contains("alice"),
-        "{}",
-        result.component()
-    );
+    let cases = [
+        (
+            "alice",
+            AppScenario {
+                foreign_operation: Some(Duration::from_millis(600)),
+                ..app()
+            },
+        ),
+        (
+            "automated sync",
+            AppScenario {
+                auto_sync: true,
+                ..app()
+            },
+        ),
+    ];
+    for (who, app) in cases {
+        let ctx = TestContext::new(scenario(app)).await;
+        let result = ctx.run("deploy", &SCOPE).await;
+        assert_code(&result, ExitCode::SUCCESS);
+        assert_eq!(
+            ctx.count("POST", "/sync"),
+            0,
+            "{who}: that operation did the sync"
+        );
+        let message = result.component()["message"].as_str().unwrap();
+        assert!(message.contains(who), "{who}: {message}");
+    }
 }
 
 /// The watch stream drops mid-wait: the executor reconnects and still succeeds.
@@ -422,32 +431,6 @@ async fn deploy_falls_back_to_polling_when_the_stream_keeps_failing() {
         ctx.count("GET", "/stream/applications"),
         3,
         "gave up the stream after three failures"
-    );
-}
-
-/// An auto-sync app starts its own automated operation on refresh: deploy waits
-/// behind it instead of sending a second sync.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deploy_waits_for_an_automated_sync() {
-    let ctx = TestContext::new(scenario(AppScenario {
-        auto_sync: true,
-        ..app()
-    }))
-    .await;
-    let result = ctx.run("deploy", &SCOPE).await;
-    assert_code(&result, ExitCode::SUCCESS);
-    assert_eq!(
-        ctx.count("POST", "/sync"),
-        0,
-        "the automated sync did the work"
-    );
-    assert!(
-        result.component()["message"]
-            .as_str()
-            .unwrap()
-            .contains("automated sync"),
-        "{}",
-        result.component()
     );
 }
 

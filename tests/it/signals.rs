@@ -1,6 +1,6 @@
 //! SIGTERM and SIGINT: the run ends within 2 s with a `cancelled` report.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use executor::exit::ExitCode;
 use executor::sim::{AppScenario, Scenario};
@@ -20,34 +20,13 @@ async fn sigterm_writes_a_cancelled_report_quickly() {
             ..Scenario::with_apps(TOKEN, &[])
         })
         .await;
-        let child = ctx
-            .command("deploy", &["--scope", "app:temporal"])
-            .spawn()
-            .unwrap();
-        let pid = child.id().unwrap().to_string();
-        // Wait until the sync was sent, so the run is mid-wait.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while ctx.count("POST", "/sync") == 0 {
-            assert!(Instant::now() < deadline, "the sync was never sent");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let sent = Instant::now();
-        let kill = tokio::process::Command::new("kill")
-            .args([&format!("-{signal}"), &pid])
-            .status()
-            .await
-            .unwrap();
-        assert!(kill.success());
-        let output = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
-            .await
-            .unwrap()
-            .unwrap();
+        let (result, took) = ctx
+            .signal_after("deploy", &["--scope", "app:temporal"], "/sync", signal)
+            .await;
         assert!(
-            sent.elapsed() < Duration::from_secs(2),
-            "SIG{signal} handled in {:?}",
-            sent.elapsed()
+            took < Duration::from_secs(2),
+            "SIG{signal} handled in {took:?}"
         );
-        let result = ctx.result(output);
         assert_code(&result, ExitCode::FAILURE);
         assert_eq!(result.status, "cancelled\n");
         assert_eq!(result.report["status"], "cancelled");
@@ -70,27 +49,9 @@ async fn sigterm_mid_platform_reports_every_node() {
     ctx.write_dag(
         "stacks:\n  - name: base\n    apps:\n      - name: first\n      - name: slow\n        dependsOn: [first]\n      - name: after\n        dependsOn: [slow]\n",
     );
-    let child = ctx
-        .command("deploy", &["--scope", "platform"])
-        .spawn()
-        .unwrap();
-    let pid = child.id().unwrap().to_string();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while ctx.count("POST", "/slow/sync") == 0 {
-        assert!(Instant::now() < deadline, "slow was never synced");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let kill = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(kill.success());
-    let output = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    let result = ctx.result(output);
+    let (result, _) = ctx
+        .signal_after("deploy", &["--scope", "platform"], "/slow/sync", "TERM")
+        .await;
     assert_code(&result, ExitCode::PARTIAL);
     assert_eq!(result.status, "cancelled\n");
     let status = |name: &str| {

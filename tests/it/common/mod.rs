@@ -147,6 +147,42 @@ impl TestContext {
         self.result(output)
     }
 
+    /// Starts `executor <action> <args>`, waits until the simulator has
+    /// received a POST whose path ends with `sync_suffix` (so the run is
+    /// mid-wait), sends `SIG<signal>`, and returns the outputs with the time
+    /// the process took to exit after the signal.
+    pub async fn signal_after(
+        &self,
+        action: &str,
+        args: &[&str],
+        sync_suffix: &str,
+        signal: &str,
+    ) -> (RunResult, Duration) {
+        let child = self.command(action, args).spawn().expect("executor starts");
+        let pid = child.id().expect("running").to_string();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.count("POST", sync_suffix) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{sync_suffix} was never requested"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let sent = std::time::Instant::now();
+        let kill = tokio::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .await
+            .expect("kill runs");
+        assert!(kill.success());
+        let output = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
+            .await
+            .expect("exits within 5 s of the signal")
+            .expect("executor output");
+        let took = sent.elapsed();
+        (self.result(output), took)
+    }
+
     /// Reads the outputs of a finished process.
     pub fn result(&self, output: std::process::Output) -> RunResult {
         let raw = output
