@@ -126,6 +126,25 @@ pub enum DagCommand {
     Validate(DagInputs),
     /// Print the waves, the critical path and the longest chain.
     Plan(DagPlanArgs),
+    /// Print the DAG as an Argo Workflows Workflow or WorkflowTemplate.
+    Render(DagRenderArgs),
+}
+
+/// `executor dag render`.
+#[derive(Debug, Args, Clone)]
+pub struct DagRenderArgs {
+    /// The DAG and its selection.
+    #[command(flatten)]
+    pub inputs: DagInputs,
+    /// `deploy` (dependency order) or `teardown` (reverse order).
+    #[arg(long, default_value = "deploy")]
+    pub action: String,
+    /// `workflow` or `workflow-template`.
+    #[arg(long, default_value = "workflow")]
+    pub kind: String,
+    /// The workflow's name (a Workflow's `generateName` prefix); default `platform-<action>`.
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 /// Inputs of `executor dag`.

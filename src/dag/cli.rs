@@ -1,10 +1,11 @@
-//! `executor dag validate` and `executor dag plan`: read the DAG file, its
+//! `executor dag validate`, `plan` and `render`: read the DAG file, its
 //! overrides and environment.yaml from the config directory, validate them
 //! all, and print the plan. No cluster, no Argo CD, no report file.
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::args::{DagArgs, DagCommand, DagInputs};
+use crate::cli::args::{DagArgs, DagCommand, DagInputs, DagRenderArgs};
+use crate::cli::config::Action;
 use crate::cli::config::Scope;
 use crate::cli::environment::EnvironmentFile;
 use crate::exit::ExitCode;
@@ -14,6 +15,7 @@ use super::error::{DagError, DagErrors};
 use super::graph::Dag;
 use super::overrides::Overrides;
 use super::plan::{plan, render_text};
+use super::render::{render, RenderKind};
 use super::spec::load_spec;
 
 /// How `dag plan` prints.
@@ -29,6 +31,7 @@ pub fn run(args: &DagArgs) -> ExitCode {
     let (inputs, output) = match &args.command {
         DagCommand::Validate(inputs) => (inputs, None),
         DagCommand::Plan(p) => (&p.inputs, Some(p.output.as_deref())),
+        DagCommand::Render(r) => return render_command(r),
     };
     let format = match output {
         None | Some(None | Some("text")) => Ok(Format::Text),
@@ -44,18 +47,7 @@ pub fn run(args: &DagArgs) -> ExitCode {
         .and_then(|format| load(inputs).map(|dag| (dag, format)));
     let (dag, format) = match result {
         Ok(done) => done,
-        Err(errors) => {
-            for e in &errors.0 {
-                eprintln!("error: {e}");
-            }
-            eprintln!(
-                "{} problem{} found; nothing was run: exit {}",
-                errors.0.len(),
-                if errors.0.len() == 1 { "" } else { "s" },
-                ExitCode::INVALID
-            );
-            return ExitCode::INVALID;
-        }
+        Err(errors) => return invalid(&errors),
     };
     let plan = plan(&dag);
     match (output, format) {
@@ -74,6 +66,63 @@ pub fn run(args: &DagArgs) -> ExitCode {
             serde_json::to_string_pretty(&plan).expect("a plan always serializes")
         ),
     }
+    ExitCode::SUCCESS
+}
+
+/// Prints every problem to stderr; the code is always Invalid.
+fn invalid(errors: &DagErrors) -> ExitCode {
+    for e in &errors.0 {
+        eprintln!("error: {e}");
+    }
+    eprintln!(
+        "{} problem{} found; nothing was run: exit {}",
+        errors.0.len(),
+        if errors.0.len() == 1 { "" } else { "s" },
+        ExitCode::INVALID
+    );
+    ExitCode::INVALID
+}
+
+/// `executor dag render`: the Workflow on stdout.
+fn render_command(args: &DagRenderArgs) -> ExitCode {
+    let mut errors = Vec::new();
+    let action = match args.action.as_str() {
+        "deploy" => Action::Deploy,
+        "teardown" => Action::Teardown,
+        other => {
+            errors.push(DagError::BadFlag {
+                flag: "--action",
+                value: other.to_owned(),
+                expected: "deploy or teardown".to_owned(),
+            });
+            Action::Deploy
+        }
+    };
+    let kind = match args.kind.as_str() {
+        "workflow" => RenderKind::Workflow,
+        "workflow-template" => RenderKind::WorkflowTemplate,
+        other => {
+            errors.push(DagError::BadFlag {
+                flag: "--kind",
+                value: other.to_owned(),
+                expected: "workflow or workflow-template".to_owned(),
+            });
+            RenderKind::Workflow
+        }
+    };
+    let dag = match load(&args.inputs) {
+        Ok(dag) if errors.is_empty() => dag,
+        Ok(_) => return invalid(&DagErrors(errors)),
+        Err(e) => {
+            errors.extend(e.0);
+            return invalid(&DagErrors(errors));
+        }
+    };
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("platform-{action}"));
+    print!("{}", render(&dag, action, kind, &name));
     ExitCode::SUCCESS
 }
 

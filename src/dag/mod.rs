@@ -1,7 +1,8 @@
 //! The DAG of stacks, applications and resources: the `dag.yaml` file and its
 //! overrides (`spec`, `overrides`), validation into a [`Dag`] (`build`),
 //! selection by scope (`select`), planning (`plan`), the `executor dag`
-//! subcommands (`cli`), and the scheduler (`schedule`).
+//! subcommands (`cli`), rendering as an Argo Workflow (`render`), and the
+//! scheduler (`schedule`).
 
 mod build;
 pub mod cli;
@@ -11,6 +12,7 @@ mod graph;
 mod overrides;
 mod plan;
 pub mod random;
+pub mod render;
 pub mod schedule;
 mod select;
 mod spec;

@@ -8,6 +8,7 @@ mod dag;
 mod deploy;
 mod inputs;
 mod platform;
+mod render;
 mod signals;
 mod teardown;
 mod validate;

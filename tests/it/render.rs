@@ -1,0 +1,118 @@
+//! `executor dag render`: the example DAG as an Argo Workflow, deterministic,
+//! with `depends` that follow the DAG (reversed for teardown).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use executor::exit::ExitCode;
+use serde_json::Value;
+
+/// Runs `executor dag render <args>` on the shipped example; returns (code, stdout, stderr).
+fn render(args: &[&str]) -> (ExitCode, String, String) {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/config");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_executor"))
+        .args(["dag", "render", "--config-dir"])
+        .arg(&config)
+        .args(args)
+        .output()
+        .expect("executor runs");
+    let code = ExitCode::from_code(output.status.code().unwrap()).expect("a contract exit code");
+    (
+        code,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Each task's name and the tasks it depends on.
+fn tasks(yaml: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let doc: Value = serde_yaml::from_str(yaml).expect("valid YAML");
+    let dag = &doc["spec"]["templates"][0]["dag"]["tasks"];
+    dag.as_array()
+        .expect("tasks")
+        .iter()
+        .map(|t| {
+            let depends = t["depends"].as_str().unwrap_or("");
+            let deps = depends
+                .split(" && ")
+                .filter(|d| !d.is_empty())
+                .map(|d| {
+                    d.strip_suffix(".Succeeded")
+                        .expect("depends on success")
+                        .to_owned()
+                })
+                .collect();
+            (t["name"].as_str().unwrap().to_owned(), deps)
+        })
+        .collect()
+}
+
+/// The same input renders byte-identical output, and every `depends` names a task.
+#[test]
+fn render_is_deterministic_and_closed() {
+    let (code, first, stderr) = render(&[]);
+    assert_eq!(code, ExitCode::SUCCESS, "{stderr}");
+    let (_, second, _) = render(&[]);
+    assert_eq!(first, second);
+    let tasks = tasks(&first);
+    assert_eq!(tasks.len(), 47, "40 apps and 7 stacks with an app-of-apps");
+    for (task, deps) in &tasks {
+        for d in deps {
+            assert!(tasks.contains_key(d), "{task} depends on unknown task {d}");
+        }
+    }
+}
+
+/// Deploy tasks wait for their dependencies; resources pass their ordering through.
+#[test]
+fn deploy_follows_the_dag() {
+    let (_, yaml, _) = render(&["--action", "deploy"]);
+    let tasks = tasks(&yaml);
+    for (dependent, dependency) in [
+        ("rook-ceph-operator", "metallb"),
+        ("ceph-storage-classes", "rook-ceph-cluster"),
+        ("grafana", "prometheus"),
+        ("metallb", "infrastructure"),
+        // cluster-issuers → cert-manager-crds (a resource) → cert-manager.
+        ("cluster-issuers", "cert-manager"),
+    ] {
+        assert!(
+            tasks[dependent].contains(dependency),
+            "{dependent} waits for {dependency}: {:?}",
+            tasks[dependent]
+        );
+    }
+    assert!(tasks["infrastructure"].is_empty());
+    assert!(yaml.contains("template: sync-and-wait"));
+}
+
+/// Teardown renders the reverse graph: a dependency waits for its dependents.
+#[test]
+fn teardown_is_the_reverse_graph() {
+    let (code, yaml, _) = render(&["--action", "teardown", "--kind", "workflow-template"]);
+    assert_eq!(code, ExitCode::SUCCESS);
+    let tasks = tasks(&yaml);
+    assert!(tasks["metallb"].contains("rook-ceph-operator"));
+    assert!(tasks["rook-ceph-cluster"].contains("ceph-storage-classes"));
+    assert!(tasks["prometheus"].contains("grafana"));
+    assert!(
+        tasks["infrastructure"].contains("metallb"),
+        "a stack's app-of-apps goes after its members"
+    );
+    let doc: Value = serde_yaml::from_str(&yaml).unwrap();
+    assert_eq!(doc["kind"], "WorkflowTemplate");
+    assert_eq!(doc["metadata"]["name"], "platform-teardown");
+    assert!(yaml.contains("template: teardown"));
+}
+
+/// A bad flag is Invalid, reported with the DAG's own problems, and prints no workflow.
+#[test]
+fn bad_render_flags_are_invalid() {
+    let (code, stdout, stderr) = render(&["--action", "upgrade", "--kind", "cronworkflow"]);
+    assert_eq!(code, ExitCode::INVALID);
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("--action") && stderr.contains("--kind"),
+        "{stderr}"
+    );
+}
