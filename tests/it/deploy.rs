@@ -17,6 +17,14 @@ fn scenario(app: AppScenario) -> Scenario {
     }
 }
 
+/// The default app behind Argo CD answering with these faults.
+fn faulty(faults: Faults) -> Scenario {
+    Scenario {
+        faults,
+        ..scenario(app())
+    }
+}
+
 fn app() -> AppScenario {
     Scenario::with_apps(TOKEN, &[APP]).apps.remove(0)
 }
@@ -119,14 +127,11 @@ async fn deploy_waits_behind_a_foreign_operation() {
 /// The watch stream drops mid-wait: the executor reconnects and still succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_survives_a_dropped_stream() {
-    let ctx = TestContext::new(Scenario {
-        faults: Faults {
-            drop_stream_after: Some(2),
-            drop_stream_times: 2,
-            ..Faults::default()
-        },
-        ..scenario(app())
-    })
+    let ctx = TestContext::new(faulty(Faults {
+        drop_stream_after: Some(2),
+        drop_stream_times: 2,
+        ..Faults::default()
+    }))
     .await;
     let result = ctx.run("deploy", &SCOPE).await;
     assert_code(&result, ExitCode::SUCCESS);
@@ -147,13 +152,10 @@ async fn deploy_survives_a_dropped_stream() {
 /// Three 503s are retried with backoff, and the deploy succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_retries_through_three_503s() {
-    let ctx = TestContext::new(Scenario {
-        faults: Faults {
-            unavailable_first: 3,
-            ..Faults::default()
-        },
-        ..scenario(app())
-    })
+    let ctx = TestContext::new(faulty(Faults {
+        unavailable_first: 3,
+        ..Faults::default()
+    }))
     .await;
     let result = ctx.run("deploy", &SCOPE).await;
     assert_code(&result, ExitCode::SUCCESS);
@@ -165,14 +167,11 @@ async fn deploy_retries_through_three_503s() {
 /// 429 with Retry-After is honoured: the retry waits at least that long.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_honours_retry_after() {
-    let ctx = TestContext::new(Scenario {
-        faults: Faults {
-            rate_limited_first: 1,
-            retry_after_secs: 1,
-            ..Faults::default()
-        },
-        ..scenario(app())
-    })
+    let ctx = TestContext::new(faulty(Faults {
+        rate_limited_first: 1,
+        retry_after_secs: 1,
+        ..Faults::default()
+    }))
     .await;
     let result = ctx.run("deploy", &SCOPE).await;
     assert_code(&result, ExitCode::SUCCESS);
@@ -186,13 +185,10 @@ async fn deploy_honours_retry_after() {
 /// Argo CD down for longer than the retries allow: Failure, reason Unavailable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_fails_when_argocd_stays_unavailable() {
-    let ctx = TestContext::new(Scenario {
-        faults: Faults {
-            unavailable_first: 50,
-            ..Faults::default()
-        },
-        ..scenario(app())
-    })
+    let ctx = TestContext::new(faulty(Faults {
+        unavailable_first: 50,
+        ..Faults::default()
+    }))
     .await;
     let result = ctx.run("deploy", &SCOPE).await;
     assert_code(&result, ExitCode::FAILURE);
@@ -411,14 +407,11 @@ async fn trace_context_reaches_argocd() {
 /// polling GET, and the deploy still succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_falls_back_to_polling_when_the_stream_keeps_failing() {
-    let ctx = TestContext::new(Scenario {
-        faults: Faults {
-            drop_stream_after: Some(0),
-            drop_stream_times: 100,
-            ..Faults::default()
-        },
-        ..scenario(app())
-    })
+    let ctx = TestContext::new(faulty(Faults {
+        drop_stream_after: Some(0),
+        drop_stream_times: 100,
+        ..Faults::default()
+    }))
     .await;
     let result = ctx.run("deploy", &SCOPE).await;
     assert_code(&result, ExitCode::SUCCESS);
@@ -437,13 +430,10 @@ async fn deploy_falls_back_to_polling_when_the_stream_keeps_failing() {
 /// Slow answers from Argo CD slow the run down but change nothing else.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_tolerates_slow_responses() {
-    let ctx = TestContext::new(Scenario {
-        faults: Faults {
-            response_delay: Duration::from_millis(300),
-            ..Faults::default()
-        },
-        ..scenario(app())
-    })
+    let ctx = TestContext::new(faulty(Faults {
+        response_delay: Duration::from_millis(300),
+        ..Faults::default()
+    }))
     .await;
     let result = ctx.run("deploy", &SCOPE).await;
     assert_code(&result, ExitCode::SUCCESS);
