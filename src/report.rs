@@ -215,7 +215,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
     result.map_err(err)
 }
 
-/// Writes `report.json`, `status` and `metrics.prom` into `dir`.
+/// Writes `report.json`, `metrics.prom`, `exit-code` and `status` into `dir`.
 pub fn write_outputs(dir: &Path, report: &Report) -> Result<(), ReportError> {
     let mut json = serde_json::to_vec_pretty(report).map_err(|e| ReportError {
         path: dir.join("report.json"),
@@ -229,12 +229,19 @@ pub fn write_outputs(dir: &Path, report: &Report) -> Result<(), ReportError> {
             source: std::io::Error::other(e),
         })
         .and_then(|text| write_atomic(&dir.join("metrics.prom"), text.as_bytes()));
+    let code_written = write_atomic(
+        &dir.join("exit-code"),
+        format!("{}\n", report.exit_code).as_bytes(),
+    );
     // The status word goes last and regardless: callers read it as the step's result.
     let status_written = write_atomic(
         &dir.join("status"),
         format!("{}\n", report.status).as_bytes(),
     );
-    report_written.and(metrics_written).and(status_written)
+    report_written
+        .and(metrics_written)
+        .and(code_written)
+        .and(status_written)
 }
 
 #[cfg(test)]

@@ -11,4 +11,5 @@ mod platform;
 mod render;
 mod signals;
 mod teardown;
+mod templates;
 mod validate;
