@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Validates every Argo Workflows document in workflow-templates/ against Argo
-Workflows' own JSON schema (../shared/reference/argo-workflows/schema.json),
-rejecting unknown fields (the schema itself allows them), and checks what no
-schema checks: every templateRef names a template that exists, and every
-`depends` names a task of the same DAG. Skips, with a message, when ../shared
-is absent. Exit 0 when everything is valid, 1 otherwise."""
+"""Validates the documents in workflow-templates/ against the real schemas in
+../shared/reference/: Argo Workflows documents against Argo Workflows' own
+JSON schema, the ClusterAnalysisTemplate against Argo Rollouts' CRD schema,
+both with unknown fields rejected (the schemas themselves allow them). It also
+checks what no schema checks: every templateRef names a template that exists,
+and every `depends` names a task of the same DAG. Core Kubernetes objects are
+checked separately with `kubernetes-validate --strict` (see .ci/run). Skips,
+with a message, when ../shared is absent. Exit 0 when all is valid, else 1."""
 
 import json
 import re
@@ -16,14 +18,17 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT.parent / "shared/reference/argo-workflows/schema.json"
+ROLLOUTS = ROOT.parent / "shared/reference/argo-rollouts"
 KINDS = {"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate"}
 
 
 def closed(schema):
-    """The schema with additionalProperties: false wherever it lists properties."""
+    """The schema with additionalProperties: false wherever it lists properties
+    (except where a CRD explicitly keeps unknown fields)."""
     if isinstance(schema, dict):
         out = {k: closed(v) for k, v in schema.items()}
-        if "properties" in out and "additionalProperties" not in out:
+        keeps_unknown = out.get("x-kubernetes-preserve-unknown-fields") is True
+        if "properties" in out and "additionalProperties" not in out and not keeps_unknown:
             out["additionalProperties"] = False
         return out
     if isinstance(schema, list):
@@ -31,11 +36,29 @@ def closed(schema):
     return schema
 
 
-def documents():
+def documents(kinds):
     for path in sorted((ROOT / "workflow-templates").rglob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
-            if isinstance(doc, dict) and doc.get("kind") in KINDS:
+            if isinstance(doc, dict) and doc.get("kind") in kinds:
                 yield path.relative_to(ROOT), doc
+
+
+def analysis_templates():
+    """Problems of the (Cluster)AnalysisTemplates against Argo Rollouts' CRDs."""
+    problems, count = [], 0
+    for kind, crd_file in [
+        ("AnalysisTemplate", "analysis-template-crd.yaml"),
+        ("ClusterAnalysisTemplate", "cluster-analysis-template-crd.yaml"),
+    ]:
+        crd = yaml.safe_load((ROLLOUTS / crd_file).read_text())
+        schema = closed(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+        validator = jsonschema.Draft7Validator(schema)
+        for path, doc in documents({kind}):
+            count += 1
+            for error in validator.iter_errors(doc):
+                where = "/".join(str(p) for p in error.absolute_path)
+                problems.append(f"{path}: {where}: {error.message}")
+    return count, problems
 
 
 def references(docs):
@@ -74,7 +97,7 @@ def main():
         print(f"skipping Argo Workflows schema validation: {SCHEMA} not found (../shared is absent)")
         return 0
     schema = closed(json.loads(SCHEMA.read_text()))
-    docs = list(documents())
+    docs = list(documents(KINDS))
     problems = []
     for path, doc in docs:
         definition = {"$ref": f"#/definitions/io.argoproj.workflow.v1alpha1.{doc['kind']}"}
@@ -83,9 +106,11 @@ def main():
             where = "/".join(str(p) for p in error.absolute_path)
             problems.append(f"{path}: {where}: {error.message}")
     problems += references(docs)
+    analyses, analysis_problems = analysis_templates()
+    problems += analysis_problems
     for p in problems:
         print(f"FAILED: {p}")
-    print(f"{len(docs)} Argo Workflows documents checked, {len(problems)} problems")
+    print(f"{len(docs)} Argo Workflows documents and {analyses} analysis templates checked, {len(problems)} problems")
     return 1 if problems else 0
 
 
