@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use clap::Parser;
 
-use crate::actions::context::Deadlines;
 use crate::actions::{platform, RunContext};
 use crate::argocd::{Client, ClientOptions};
 use crate::cli::args::{Cli, Command, RunArgs};
@@ -159,15 +158,12 @@ pub async fn execute(
     match (&config.scope, &config.dag) {
         (Scope::App(name), dag) => {
             // A single app: its own stream, and its DAG node's timeouts when it has one.
-            let deadlines = dag
-                .as_ref()
-                .and_then(|dag| {
-                    dag.nodes()
-                        .iter()
-                        .find(|n| n.application() == Some(name.as_str()))
-                })
-                .map(Deadlines::from)
-                .unwrap_or_else(|| ctx.default_deadlines());
+            let node = dag.as_ref().and_then(|dag| {
+                dag.nodes()
+                    .iter()
+                    .find(|n| n.application() == Some(name.as_str()))
+            });
+            let deadlines = ctx.deadlines(node);
             tokio::select! {
                 result = platform::run_app(&ctx, name, deadlines) => outcome.components.push(result),
                 signal = signals.recv() => {

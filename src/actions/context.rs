@@ -46,11 +46,16 @@ impl From<&crate::dag::Node> for Deadlines {
 }
 
 impl RunContext {
-    /// environment.yaml's deadlines.
-    pub fn default_deadlines(&self) -> Deadlines {
-        Deadlines {
+    /// The deadlines of a component: its DAG node's, else environment.yaml's,
+    /// replaced by `--sync-timeout` / `--health-timeout` when given.
+    pub fn deadlines(&self, node: Option<&crate::dag::Node>) -> Deadlines {
+        let base = node.map(Deadlines::from).unwrap_or(Deadlines {
             sync: self.config.sync_timeout,
             health: self.config.health_timeout,
+        });
+        Deadlines {
+            sync: self.config.sync_override.unwrap_or(base.sync),
+            health: self.config.health_override.unwrap_or(base.health),
         }
     }
 

@@ -46,7 +46,7 @@ pub async fn run_app(ctx: &RunContext, app: &str, deadlines: Deadlines) -> Compo
 /// stands in for a grouping stack or a resource.
 async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
     let node = dag.node(id);
-    let deadlines = Deadlines::from(node);
+    let deadlines = ctx.deadlines(Some(node));
     let action = ctx.config.action;
     let track = Tracker::app(&node.name);
     let mut result = match (node.application(), &node.kind) {

@@ -76,6 +76,14 @@ pub struct RunArgs {
     /// Validate only: wait up to this long (e.g. `5m`) for every component to become Healthy and Synced.
     #[arg(long, env = "VALIDATE_WAIT")]
     pub wait: Option<String>,
+    /// Deadline from sync request to operation completed, for every component of this run
+    /// (overrides environment.yaml and dag.yaml; empty means no override).
+    #[arg(long, env = "SYNC_TIMEOUT")]
+    pub sync_timeout: Option<String>,
+    /// Deadline from operation completed to ready, for every component of this run
+    /// (overrides environment.yaml and dag.yaml; empty means no override).
+    #[arg(long, env = "HEALTH_TIMEOUT")]
+    pub health_timeout: Option<String>,
     /// DAG runs: most nodes in flight at once (default 8).
     #[arg(long, env = "PARALLELISM")]
     pub parallelism: Option<String>,

@@ -69,6 +69,10 @@ pub struct Config {
     pub trace: Option<TraceContext>,
     /// validate: how long to wait for health; `None` checks once.
     pub validate_wait: Option<Duration>,
+    /// `--sync-timeout`: replaces every component's sync deadline.
+    pub sync_override: Option<Duration>,
+    /// `--health-timeout`: replaces every component's health deadline.
+    pub health_override: Option<Duration>,
     /// DAG runs: most nodes in flight.
     pub parallelism: usize,
     /// DAG runs: eager or waves.
@@ -275,6 +279,18 @@ impl Config {
                 )?),
             };
 
+        let timeout = |input: &'static str, value: &Option<String>| match value.as_deref() {
+            None | Some("") => Ok(None),
+            Some(text) => super::environment::parse_duration(text)
+                .map(Some)
+                .map_err(|expected| ConfigError::BadValue {
+                    input,
+                    value: text.to_owned(),
+                    expected,
+                }),
+        };
+        let sync_override = timeout("--sync-timeout (SYNC_TIMEOUT)", &args.sync_timeout)?;
+        let health_override = timeout("--health-timeout (HEALTH_TIMEOUT)", &args.health_timeout)?;
         let parallelism = match args.parallelism.as_deref() {
             None => 8,
             Some(text) => match text.parse::<usize>() {
@@ -401,6 +417,8 @@ impl Config {
             simulate,
             trace,
             validate_wait,
+            sync_override,
+            health_override,
             parallelism,
             schedule,
             dag,

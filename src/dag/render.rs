@@ -7,6 +7,7 @@
 
 use serde_json::{json, Value};
 
+use super::duration::format as duration;
 use super::graph::{Dag, NodeId, NodeKind};
 use crate::cli::config::Action;
 
@@ -73,13 +74,15 @@ fn task(dag: &Dag, id: NodeId, action: Action) -> Value {
         parameter("scope", format!("app:{app}")),
         parameter("dry-run", "{{workflow.parameters.dry-run}}"),
         parameter("log-level", "{{workflow.parameters.log-level}}"),
+        parameter("sync-timeout", duration(node.sync_timeout)),
+        parameter("health-timeout", duration(node.health_timeout)),
     ];
     if action == Action::Teardown {
         parameters.push(parameter("confirm", "{{workflow.parameters.confirm}}"));
         parameters.push(parameter("pv-policy", "{{workflow.parameters.pv-policy}}"));
     }
-    // The node's timeouts come from dag.yaml in the mounted config, as for any
-    // app-scope run; the task only names the app.
+    // The node's timeouts as rendered, overrides included, so the task runs
+    // with them whatever the mounted dag.yaml says.
     let mut task = json!({
         "name": node.name,
         "templateRef": { "name": EXECUTOR_TEMPLATE, "template": template, "clusterScope": true },

@@ -269,6 +269,36 @@ async fn sync_deadline_times_out_and_terminates_our_operation() {
     );
 }
 
+/// `--sync-timeout` (SYNC_TIMEOUT, as a rendered workflow task sets it)
+/// replaces environment.yaml's deadline for this run; an empty value does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_run_timeout_replaces_the_configured_one() {
+    let slow = || {
+        scenario(AppScenario {
+            sync_duration: Duration::from_secs(30),
+            ..app()
+        })
+    };
+    let ctx = TestContext::new(slow()).await;
+    let mut cmd = ctx.command("deploy", &SCOPE);
+    cmd.env("SYNC_TIMEOUT", "1s").env("HEALTH_TIMEOUT", "");
+    let result = ctx.run_command(cmd).await;
+    assert_code(&result, ExitCode::TIMEOUT);
+    assert!(result.component()["message"]
+        .as_str()
+        .unwrap()
+        .contains("sync timeout of 1s"));
+    let ctx = TestContext::new(slow()).await;
+    let result = ctx
+        .run(
+            "deploy",
+            &["--scope", "app:temporal", "--sync-timeout", "soon"],
+        )
+        .await;
+    assert_code(&result, ExitCode::INVALID);
+    assert!(ctx.requests().is_empty());
+}
+
 /// With --no-terminate-on-timeout the operation is left running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_terminate_on_timeout_leaves_the_operation() {

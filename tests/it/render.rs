@@ -84,6 +84,26 @@ fn deploy_follows_the_dag() {
     }
     assert!(tasks["infrastructure"].is_empty());
     assert!(yaml.contains("template: sync-and-wait"));
+    // rook-ceph-cluster sets its own timeouts in dag.yaml (10m / 30m); the task carries them.
+    let doc: Value = serde_yaml::from_str(&yaml).unwrap();
+    let task = doc["spec"]["templates"][0]["dag"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "rook-ceph-cluster")
+        .unwrap()
+        .clone();
+    let param = |name: &str| {
+        task["arguments"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["value"]
+            .clone()
+    };
+    assert_eq!(param("sync-timeout"), "10m");
+    assert_eq!(param("health-timeout"), "30m");
 }
 
 /// Teardown renders the reverse graph: a dependency waits for its dependents.
