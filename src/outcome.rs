@@ -92,6 +92,12 @@ pub enum FailureReason {
     DependencyFailed,
     /// Deleted, but Applications it managed remain.
     Orphaned,
+    /// The sync left resources that require pruning, with prune off.
+    PruneSkipped,
+    /// Argo CD cannot compare the app: a `ComparisonError` or `InvalidSpecError` condition.
+    ComparisonError,
+    /// A sync window of the app's project blocks the sync.
+    SyncWindow,
 }
 
 /// Why a run stopped before producing any component result.
@@ -131,9 +137,25 @@ pub struct ComponentResult {
     pub duration_seconds: f64,
     /// A human sentence about what happened.
     pub message: String,
+    /// What became of the operation this run started, when a deadline or a
+    /// signal cut it short.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub termination: Option<Termination>,
     /// Why it failed, when it did.
     #[serde(skip)]
     pub failure: Option<FailureReason>,
+}
+
+/// What became of an operation this run started and did not see through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Termination {
+    /// Terminated, and Argo CD confirmed that it ended.
+    Terminated,
+    /// Termination was requested; the operation was not yet seen to end.
+    TerminationRequested,
+    /// Left running (`--no-terminate-on-timeout`).
+    LeftRunning,
 }
 
 /// The result of a whole run.
@@ -232,6 +254,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, &status)| ComponentResult {
                     name: format!("c{i}"),
+                    termination: None,
                     kind: "app",
                     status,
                     health: None,

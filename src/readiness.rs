@@ -56,8 +56,68 @@ pub enum Verdict {
     /// Unhealthy in a way that fails after the grace period (Degraded, Unknown,
     /// Missing after the sync, or Suspended when it counts as failed).
     Unhealthy(FailureReason, String),
-    /// Failed now: the operation ended Failed or Error.
+    /// Would be [`Verdict::Unhealthy`], but read from a reconcile stamped in the
+    /// same second as the operation's end, which may predate the sync (§3 "Not
+    /// stale"): only a later reconcile can confirm it.
+    Unconfirmed(FailureReason, String),
+    /// Failed now: the operation ended Failed or Error, or Argo CD says the
+    /// sync cannot reach ready (resources left to prune, a comparison error).
     Failed(FailureReason, String),
+}
+
+/// How `reconciledAt` relates to the last operation's `finishedAt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    /// Reconciled strictly after the operation finished, or no operation finished.
+    Fresh,
+    /// Reconciled in the same second: it may or may not include the sync.
+    Tied,
+    /// Reconciled before the operation finished, or never.
+    Stale,
+}
+
+/// Both timestamps have one-second precision, and on Argo CD 3.2.11 a
+/// reconcile that began before the sync's apply can land after the operation
+/// ended, stamped in the same second and still carrying the pre-sync
+/// comparison (OutOfSync, Missing). So a tie can only count in the app's favour.
+fn freshness(status: &crate::argocd::types::ApplicationStatus) -> Freshness {
+    let finished = status.operation_state.as_ref().and_then(|s| s.finished_at);
+    match (finished, status.reconciled_at) {
+        (None, _) => Freshness::Fresh,
+        (Some(f), Some(r)) if r > f => Freshness::Fresh,
+        (Some(f), Some(r)) if r == f => Freshness::Tied,
+        _ => Freshness::Stale,
+    }
+}
+
+/// The app's conditions that mean no sync can reach ready until someone fixes
+/// the spec or the source: Argo CD reports them instead of a comparison.
+fn blocking_condition(app: &Application) -> Option<&crate::argocd::types::ApplicationCondition> {
+    app.status
+        .conditions
+        .iter()
+        .find(|c| matches!(c.kind.as_str(), "ComparisonError" | "InvalidSpecError"))
+}
+
+/// Resources the operation left in place because pruning was off: results
+/// `PruneSkipped` ("ignored (requires pruning)", or "ignored (no prune)" for a
+/// `Prune=false` resource; gitops-engine `pkg/sync/sync_context.go`). The app
+/// then stays OutOfSync whatever happens next.
+pub fn prune_skipped(state: &OperationState) -> Vec<String> {
+    state
+        .sync_result
+        .iter()
+        .flat_map(|r| &r.resources)
+        .filter(|r| r.status == "PruneSkipped")
+        .map(|r| {
+            let ns = if r.namespace.is_empty() {
+                String::new()
+            } else {
+                format!("{}/", r.namespace)
+            };
+            format!("{}/{ns}{}", r.kind, r.name)
+        })
+        .collect()
 }
 
 fn is_running(state: &OperationState) -> bool {
@@ -165,18 +225,31 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
                 format!("operation {}: {message}", state.phase),
             );
         }
+        let skipped = prune_skipped(state);
+        if state.phase == "Succeeded"
+            && !skipped.is_empty()
+            && matches!(expect.tracked, Tracked::Ours { .. })
+        {
+            return Verdict::Failed(
+                FailureReason::PruneSkipped,
+                format!(
+                    "the sync left resources that require pruning, so the app stays OutOfSync: {}; enable sync.prune in environment.yaml (or the app's automated prune), or delete them",
+                    skipped.join(", ")
+                ),
+            );
+        }
     }
 
     // 4. Not stale (checked first: stale health says nothing): health must be assessed after the operation finished.
-    if let Some(finished) = op_state.and_then(|s| s.finished_at) {
-        match status.reconciled_at {
-            Some(reconciled) if reconciled >= finished => {}
-            _ => {
-                return Verdict::Waiting(
-                    "health not yet re-assessed since the sync finished".to_owned(),
-                )
-            }
-        }
+    let fresh = freshness(status);
+    if fresh == Freshness::Stale {
+        return Verdict::Waiting("health not yet re-assessed since the sync finished".to_owned());
+    }
+    if let Some(condition) = blocking_condition(app).filter(|_| fresh == Freshness::Fresh) {
+        return Verdict::Failed(
+            FailureReason::ComparisonError,
+            format!("{}: {}", condition.kind, condition.message),
+        );
     }
 
     // 3. Healthy, gated per the RFC table. Unhealthy wins over OutOfSync, so a
@@ -211,8 +284,12 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
             format!("health is {}{message}", or_unknown(other)),
         ),
     };
-    if matches!(verdict, Verdict::Unhealthy(..)) {
-        return verdict;
+    if let Verdict::Unhealthy(reason, message) = verdict {
+        return if fresh == Freshness::Tied {
+            Verdict::Unconfirmed(reason, message)
+        } else {
+            Verdict::Unhealthy(reason, message)
+        };
     }
 
     // 2. Synced, to the revision that was synced when one was requested.

@@ -43,6 +43,7 @@ enum Is {
     Foreign,
     Waiting,
     Unhealthy(FailureReason),
+    Unconfirmed(FailureReason),
     Failed(FailureReason),
 }
 
@@ -53,6 +54,7 @@ fn kind(verdict: &Verdict) -> Is {
         Verdict::ForeignOperation(_) => Is::Foreign,
         Verdict::Waiting(_) => Is::Waiting,
         Verdict::Unhealthy(reason, _) => Is::Unhealthy(*reason),
+        Verdict::Unconfirmed(reason, _) => Is::Unconfirmed(*reason),
         Verdict::Failed(reason, _) => Is::Failed(*reason),
     }
 }
@@ -562,6 +564,140 @@ fn health_gating() {
             change: |a| set_health(a, "Progressing", None),
             expect: settled(),
             want: Is::Waiting,
+        },
+    ]);
+}
+
+/// `reconciledAt` equal to `finishedAt` (one-second precision): on Argo CD 3.2.11
+/// the update right after a new app's operation can carry that tie and still the
+/// pre-sync comparison. A tie never fails an app; it can make it ready.
+#[test]
+fn tied_reconcile() {
+    fn tie(a: &mut Application) {
+        a.status.reconciled_at = Some(at("2026-11-22T08:00:21Z"));
+    }
+    run(vec![
+        Case {
+            name: "tie, OutOfSync and Missing: the stale update 3.2.11 sends",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                tie(a);
+                a.status.sync.status = "OutOfSync".to_owned();
+                set_health(a, "Missing", None);
+            },
+            expect: ours(),
+            want: Is::Unconfirmed(FailureReason::Missing),
+        },
+        Case {
+            name: "tie, Degraded: not confirmed either",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                tie(a);
+                set_health(a, "Degraded", None);
+            },
+            expect: ours(),
+            want: Is::Unconfirmed(FailureReason::Degraded),
+        },
+        Case {
+            name: "tie, Synced and Healthy: ready",
+            fixture: OURS_SUCCEEDED,
+            change: tie,
+            expect: ours(),
+            want: Is::Ready,
+        },
+        Case {
+            name: "tie, Progressing: waiting",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                tie(a);
+                set_health(a, "Progressing", None);
+            },
+            expect: ours(),
+            want: Is::Waiting,
+        },
+        Case {
+            name: "reconciled a second after the tie, still Missing: fails",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                a.status.reconciled_at = Some(at("2026-11-22T08:00:22Z"));
+                set_health(a, "Missing", None);
+            },
+            expect: ours(),
+            want: Is::Unhealthy(FailureReason::Missing),
+        },
+        Case {
+            name: "tie with a ComparisonError condition: not judged on it yet",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                tie(a);
+                a.status.conditions = vec![comparison_error()];
+            },
+            expect: ours(),
+            want: Is::Ready,
+        },
+    ]);
+}
+
+fn comparison_error() -> crate::argocd::types::ApplicationCondition {
+    crate::argocd::types::ApplicationCondition {
+        kind: "ComparisonError".to_owned(),
+        message: "apps/missing: app path does not exist".to_owned(),
+    }
+}
+
+/// Argo CD already says the sync cannot reach ready: fail without waiting for a deadline.
+#[test]
+fn fail_fast() {
+    run(vec![
+        Case {
+            name: "our operation Succeeded but left resources that require pruning",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                a.status.sync.status = "OutOfSync".to_owned();
+                let result = op_state(a).sync_result.get_or_insert_with(Default::default);
+                result.resources = vec![crate::argocd::types::ResourceResult {
+                    kind: "ConfigMap".to_owned(),
+                    namespace: "payments".to_owned(),
+                    name: "old-settings".to_owned(),
+                    status: "PruneSkipped".to_owned(),
+                    message: "ignored (requires pruning)".to_owned(),
+                    ..Default::default()
+                }];
+            },
+            expect: ours(),
+            want: Is::Failed(FailureReason::PruneSkipped),
+        },
+        Case {
+            name: "a ComparisonError condition after the sync",
+            fixture: OURS_SUCCEEDED,
+            change: |a| a.status.conditions = vec![comparison_error()],
+            expect: ours(),
+            want: Is::Failed(FailureReason::ComparisonError),
+        },
+        Case {
+            name: "an InvalidSpecError condition on a settled app",
+            fixture: SETTLED,
+            change: |a| {
+                a.status.conditions = vec![crate::argocd::types::ApplicationCondition {
+                    kind: "InvalidSpecError".to_owned(),
+                    message: "application destination can't have both name and server defined"
+                        .to_owned(),
+                }]
+            },
+            expect: settled(),
+            want: Is::Failed(FailureReason::ComparisonError),
+        },
+        Case {
+            name: "a SyncError condition is not a blocking one",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                a.status.conditions = vec![crate::argocd::types::ApplicationCondition {
+                    kind: "SyncError".to_owned(),
+                    message: "old".to_owned(),
+                }]
+            },
+            expect: ours(),
+            want: Is::Ready,
         },
     ]);
 }

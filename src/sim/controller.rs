@@ -69,6 +69,7 @@ fn fire(store: &mut Store, timer: Timer) {
     match timer.step {
         Step::PickUp => store.pick_up(&timer.name),
         Step::Complete => store.complete(&timer.name),
+        Step::StaleReconcile => store.stale_reconcile(&timer.name),
         Step::Reconcile => store.reconcile(&timer.name),
         Step::FinishTerminate => store.finish_terminate(&timer.name),
         Step::Remove => {}

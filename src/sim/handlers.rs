@@ -38,6 +38,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/api/v1/applications/{name}/resource-tree",
             get(resource_tree),
         )
+        .route(
+            "/api/v1/account/can-i/{resource}/{action}/{*subresource}",
+            get(can_i),
+        )
         .route(STREAM_PATH, get(stream::watch))
         .fallback(|| async { ApiError::route_not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
@@ -182,6 +186,14 @@ async fn delete_app(
         )
     })?;
     Ok(Json(json!({})))
+}
+
+/// `GET /api/v1/account/can-i/{resource}/{action}/{subresource}`: the
+/// simulator's one token is an admin's, so the answer is always `yes`
+/// (`accountCanIResponse`). A token that may not see a project is shown on
+/// the real stack (e2e), not here.
+async fn can_i() -> Json<Value> {
+    Json(json!({"value": "yes"}))
 }
 
 /// `GET /api/v1/applications/{applicationName}/resource-tree`.

@@ -231,6 +231,7 @@ pub(crate) fn initial_app(scenario: &AppScenario, uid: String) -> Option<Applica
                     sync_result: Some(SyncOperationResult {
                         revision: target_sha,
                         revisions: Vec::new(),
+                        resources: Vec::new(),
                     }),
                     started_at: Some(started),
                     finished_at: Some(started + TimeDelta::seconds(12)),
@@ -270,6 +271,7 @@ pub(crate) fn initial_app(scenario: &AppScenario, uid: String) -> Option<Applica
                     prune: Some(true),
                     self_heal: Some(true),
                 }),
+                ..SyncPolicy::default()
             }),
         },
         operation: None,

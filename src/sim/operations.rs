@@ -25,6 +25,8 @@ use super::store::{SimApp, Step, Store};
 
 /// How long the controller takes to notice a requested operation.
 pub(crate) const PICKUP_DELAY: Duration = Duration::from_millis(20);
+/// How long after an operation's end the stale reconcile lands.
+pub(crate) const STALE_RECONCILE_DELAY: Duration = Duration::from_millis(5);
 /// How long the controller takes to stop a Terminating operation.
 pub(crate) const TERMINATE_DELAY: Duration = Duration::from_millis(50);
 /// The user the scenario's token belongs to.
@@ -143,6 +145,7 @@ impl Store {
             sim.op_outcome = outcome.unwrap_or(sim.scenario.outcome);
             sim.op_dry_run = dry_run;
             sim.next_health = None;
+            sim.next_sync = None;
         });
         self.schedule(name, Step::PickUp, PICKUP_DELAY);
         app
@@ -214,11 +217,10 @@ impl Store {
             .as_ref()
             .and_then(|s| s.revision.clone())
             .unwrap_or_default();
+        // Health stays as the last comparison found it (Missing for a new app):
+        // the controller reassesses it only when it reconciles again.
         self.update(name, |sim| {
             sim.app.status.operation_state = Some(running_state(operation, revision));
-            if !sim.op_dry_run {
-                set_health(sim, health("Progressing", None));
-            }
         });
         self.schedule(name, Step::Complete, duration);
     }
@@ -251,11 +253,10 @@ impl Store {
             } else {
                 state.phase = "Succeeded".into();
                 state.message = Some(SYNC_SUCCEEDED_MESSAGE.into());
-                if !sim.op_dry_run {
-                    status.sync.status = "Synced".into();
-                    status.sync.revision = Some(revision);
-                }
             }
+            // Argo CD 3.2.11 ends the operation with the pre-sync comparison still
+            // in place; only the re-comparison after it shows Synced.
+            sim.next_sync = (!failed && !sim.op_dry_run).then_some(revision);
             keep_stale(status, finished);
             sim.app.operation = None;
             let current = sim.app.status.health.clone();
@@ -276,11 +277,29 @@ impl Store {
         self.schedule_reconcile(name);
     }
 
-    /// Controller: re-reconciles after an operation and assesses health.
+    /// Controller: the reconcile that started before the operation's apply
+    /// lands after it, stamped in the operation's final second, with the old
+    /// comparison (watched on Argo CD 3.2.11 after a new app's first sync).
+    pub(crate) fn stale_reconcile(&mut self, name: &str) {
+        self.update(name, |sim| {
+            let status = &mut sim.app.status;
+            if let Some(finished) = status.operation_state.as_ref().and_then(|s| s.finished_at) {
+                status.reconciled_at = Some(finished);
+            }
+        });
+    }
+
+    /// Controller: re-reconciles after an operation: compares again and assesses health.
     pub(crate) fn reconcile(&mut self, name: &str) {
         let mut assessed = None;
         self.update(name, |sim| {
             mark_reconciled(&mut sim.app.status);
+            if let Some(revision) = sim.next_sync.take() {
+                sim.app.status.sync.status = "Synced".into();
+                sim.app.status.sync.revision = Some(revision);
+                let current = sim.app.status.health.clone();
+                set_health(sim, current);
+            }
             if let Some(new) = sim.next_health.take() {
                 assessed = Some(new.status.clone());
                 set_health(sim, new);
@@ -330,12 +349,15 @@ impl Store {
             keep_stale(&mut sim.app.status, finished);
             sim.app.operation = None;
             sim.next_health = None;
+            sim.next_sync = None;
         });
         self.schedule_reconcile(name);
     }
 
     fn schedule_reconcile(&mut self, name: &str) {
         if let Some(delay) = self.get(name).map(|sim| sim.scenario.health_delay) {
+            // Scheduled first, so it lands first even when both are due at once.
+            self.schedule(name, Step::StaleReconcile, delay.min(STALE_RECONCILE_DELAY));
             self.schedule(name, Step::Reconcile, delay);
         }
     }
@@ -350,6 +372,7 @@ fn running_state(operation: Operation, revision: String) -> OperationState {
         sync_result: Some(SyncOperationResult {
             revision,
             revisions: Vec::new(),
+            resources: Vec::new(),
         }),
         started_at: Some(now()),
         finished_at: None,

@@ -38,6 +38,8 @@ pub(crate) struct SimApp {
     pub op_dry_run: bool,
     /// The health the next re-reconcile assesses; `None` keeps the current one.
     pub next_health: Option<HealthStatus>,
+    /// The revision the next re-reconcile finds Synced; `None` keeps the sync status.
+    pub next_sync: Option<String>,
 }
 
 impl SimApp {
@@ -50,6 +52,7 @@ impl SimApp {
             token: 0,
             op_dry_run: false,
             next_health: None,
+            next_sync: None,
         }
     }
 }
@@ -61,7 +64,10 @@ pub(crate) enum Step {
     PickUp,
     /// Finish the running operation in one update.
     Complete,
-    /// Re-reconcile after an operation: refresh `reconciledAt`, assess health.
+    /// A reconcile that began before the operation's apply and lands after it:
+    /// `reconciledAt` equal to `finishedAt`, the pre-sync comparison unchanged.
+    StaleReconcile,
+    /// Re-reconcile after an operation: refresh `reconciledAt`, compare, assess health.
     Reconcile,
     /// Turn a Terminating operation into Failed.
     FinishTerminate,

@@ -18,7 +18,10 @@ fn sync_revision(app: &Application) -> Option<&str> {
 }
 
 /// Sync is asynchronous: the POST only sets `operation`; the controller runs
-/// it, completes it in one update with stale health, then re-reconciles.
+/// it and completes it in one update with the pre-sync comparison; then, as
+/// watched on Argo CD 3.2.11 for a new app, a reconcile stamped in the same
+/// second as `finishedAt` still shows OutOfSync/Missing, and only the next
+/// one shows Synced with the new health.
 #[tokio::test]
 async fn sync_goes_pending_running_succeeded_stale_then_healthy() {
     let sim = start(vec![fast("web")]).await;
@@ -55,7 +58,7 @@ async fn sync_goes_pending_running_succeeded_stale_then_healthy() {
             break;
         }
     }
-    assert_eq!(states.len(), 4, "{states:#?}");
+    assert_eq!(states.len(), 5, "{states:#?}");
 
     let pending = &states[0];
     assert!(pending.operation.is_some());
@@ -69,25 +72,31 @@ async fn sync_goes_pending_running_succeeded_stale_then_healthy() {
     );
     let state = running.status.operation_state.as_ref().unwrap();
     assert!(state.started_at.is_some() && state.finished_at.is_none());
-    assert_eq!(running.status.health.status, "Progressing");
+    assert_eq!(
+        running.status.health.status, "Missing",
+        "health is the last comparison's"
+    );
 
     let completed = &states[2];
     assert_eq!(phase(completed), "Succeeded");
     assert!(completed.operation.is_none(), "cleared in the same update");
-    assert_eq!(completed.status.sync.status, "Synced");
+    assert_eq!(completed.status.sync.status, "OutOfSync");
+    assert_eq!(completed.status.health.status, "Missing", "health is stale");
     let state = completed.status.operation_state.as_ref().unwrap();
     let revision = state.sync_result.as_ref().unwrap().revision.as_str();
     assert!(is_sha(Some(revision)));
-    assert_eq!(sync_revision(completed), Some(revision));
-    assert_eq!(
-        completed.status.health.status, "Progressing",
-        "health is stale"
-    );
     let finished = state.finished_at.unwrap();
     assert!(completed.status.reconciled_at.unwrap() < finished);
 
-    let healthy = &states[3];
+    let tied = &states[3];
+    assert_eq!(tied.status.reconciled_at, Some(finished), "same second");
+    assert_eq!(tied.status.sync.status, "OutOfSync");
+    assert_eq!(tied.status.health.status, "Missing");
+
+    let healthy = &states[4];
     assert!(healthy.status.reconciled_at.unwrap() >= finished);
+    assert_eq!(healthy.status.sync.status, "Synced");
+    assert_eq!(sync_revision(healthy), Some(revision));
     assert!(sim.healthy_at("web").is_some());
     assert_eq!(sim.app("web").as_ref(), Some(healthy));
 }
