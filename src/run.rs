@@ -250,6 +250,7 @@ fn cancelled_component(name: &str, signal: &str) -> ComponentResult {
         started_at: crate::report::rfc3339(Utc::now()),
         duration_seconds: 0.0,
         message: format!("cancelled by {signal} before it completed"),
+        termination: None,
         failure: Some(FailureReason::Cancelled),
     }
 }

@@ -23,6 +23,8 @@ use crate::argocd::{ArgoError, Client};
 
 /// Consecutive stream failures after which the follower falls back to polling.
 const MAX_STREAM_FAILURES: u32 = 3;
+/// Silence on the watch stream after which it is reopened and the state re-read.
+const WATCH_IDLE: Duration = Duration::from_secs(20);
 /// The polling interval once the stream has been given up.
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -100,7 +102,17 @@ impl Follower {
                 }
                 continue;
             };
-            match stream.next_event().await {
+            let Ok(read) = tokio::time::timeout(WATCH_IDLE, stream.next_event()).await else {
+                // argocd-server sends no keep-alive and drops events for a slow
+                // subscriber (argo-cd `server/application/broadcaster.go`: a full
+                // channel skips the event), so silence can hide a lost event or a
+                // half-open connection: reopen, which re-reads the current state.
+                tracing::debug!(phase = "watch", component = %self.name.as_deref().unwrap_or("applications"), "watch stream silent for {WATCH_IDLE:?}; reopening it");
+                self.stream = None;
+                self.client.count_reconnect();
+                continue;
+            };
+            match read {
                 Ok(Some(event)) => {
                     self.failures = 0;
                     self.backoff.reset();

@@ -127,6 +127,7 @@ impl Tracker {
             started_at: crate::report::rfc3339(self.started_at),
             duration_seconds: self.started.elapsed().as_millis() as f64 / 1000.0,
             message,
+            termination: None,
             failure: None,
         }
     }

@@ -6,9 +6,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::context::{Deadlines, RunContext, Tracker};
-use crate::argocd::types::{Application, SyncOptions, SyncRequest};
+use super::sync_plan;
+use crate::argocd::types::{Application, SyncRequest};
 use crate::argocd::ArgoError;
-use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
+use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R, Termination};
 use crate::readiness::{assess, Expectation, Tracked, Verdict};
 use crate::wait::{self, Observation, Watcher};
 
@@ -23,6 +24,22 @@ enum Phase {
 
 /// Deploys one application per contract §4.
 pub async fn deploy_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> ComponentResult {
+    let mut notes = Vec::new();
+    let mut result = deploy(ctx, name, deadlines, &mut notes).await;
+    for note in notes {
+        result.message.push_str("; ");
+        result.message.push_str(&note);
+    }
+    result
+}
+
+/// [`deploy_app`], collecting the sync plan's notes for the report.
+async fn deploy(
+    ctx: &RunContext,
+    name: &str,
+    deadlines: Deadlines,
+    notes: &mut Vec<String>,
+) -> ComponentResult {
     let track = Tracker::app(name);
     let config = &ctx.config;
     let settled = Expectation {
@@ -31,10 +48,21 @@ pub async fn deploy_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> C
         suspended_is: config.health.suspended_is,
     };
 
-    let app = match ctx.client.find_app(name, true).await {
-        Ok(Some(app)) => app,
-        Ok(None) => return not_found(&track, name),
-        Err(e) => return track.api_error(&e, None),
+    // argocd-server answers a refresh GET only once the controller has
+    // re-reconciled the app, with no limit of its own (argo-cd
+    // `server/application/application.go`, `Get` waits for the refresh
+    // annotation to clear): a stalled controller holds it open forever.
+    let app = match tokio::time::timeout(deadlines.sync, ctx.client.find_app(name, true)).await {
+        Ok(Ok(Some(app))) => app,
+        Ok(Ok(None)) => return not_found(&track, name),
+        Ok(Err(e)) => return track.api_error(&e, None),
+        Err(_) => {
+            let msg = format!(
+                "Argo CD's application controller did not reconcile '{name}' within the sync timeout of {}: the refresh GET was still unanswered; check that argocd-application-controller is running",
+                human(deadlines.sync)
+            );
+            return track.fail(S::Timeout, R::Timeout, None, msg);
+        }
     };
     let mut verdict = assess(&app, &settled);
     if verdict == Verdict::Ready {
@@ -101,8 +129,10 @@ pub async fn deploy_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> C
                             format!("ready after {what} completed; no sync sent"),
                         );
                     }
-                    if op_succeeded && app.status.sync.status == "Synced" {
+                    if op_succeeded {
                         // That operation did the sync; only health is left to wait for.
+                        // Its last update still carries the pre-sync comparison
+                        // (OutOfSync): the re-comparison comes after it.
                         return wait_healthy(
                             ctx,
                             deadlines.health,
@@ -120,12 +150,21 @@ pub async fn deploy_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> C
         }
 
         // Sync, and wait for our operation to complete within the sync deadline.
+        let plan = sync_plan::plan(
+            last.as_ref().unwrap_or(&Application::default()),
+            config.sync.prune,
+            &config.sync.options,
+        );
+        for note in &plan.notes {
+            tracing::warn!(phase = "sync", component = name, "{note}");
+            if !notes.contains(note) {
+                notes.push(note.clone());
+            }
+        }
         let request = SyncRequest {
             name: name.to_owned(),
-            prune: Some(config.sync.prune),
-            sync_options: (!config.sync.options.is_empty()).then(|| SyncOptions {
-                items: config.sync.options.clone(),
-            }),
+            prune: Some(plan.prune),
+            sync_options: plan.options,
             infos: vec![ctx.marker()],
             project: config.argocd.project.clone(),
             ..SyncRequest::default()
@@ -139,8 +178,9 @@ pub async fn deploy_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> C
             ..settled.clone()
         };
         tracing::info!(phase = "sync", component = name, "requesting sync");
+        let mut window: Option<String> = None;
         let synced = tokio::time::timeout(deadlines.sync, async {
-            let accepted = ctx.client.sync(&request).await?;
+            let accepted = sync_through_windows(ctx, &request, &mut window).await?;
             if let Tracked::Ours { since_version, .. } = &mut ours.tracked {
                 *since_version = accepted
                     .metadata
@@ -155,7 +195,15 @@ pub async fn deploy_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> C
         })
         .await;
         match synced {
-            Err(_) => return sync_timeout(ctx, &track, last.as_ref(), name, deadlines).await,
+            Err(_) if window.is_some() => {
+                let msg = format!(
+                    "the sync window stayed closed until the sync timeout of {}: {}",
+                    human(deadlines.sync),
+                    window.unwrap_or_default()
+                );
+                return track.fail(S::Timeout, R::SyncWindow, last.as_ref(), msg);
+            }
+            Err(_) => return sync_timeout(ctx, &track, &mut watcher, last, name, deadlines).await,
             Ok(Err(ArgoError::OperationInProgress { .. })) => {
                 verdict = Verdict::ForeignOperation("operation that started first".to_owned());
                 continue;
@@ -195,6 +243,46 @@ pub async fn deploy_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> C
     }
 }
 
+/// How often a deploy that waits for a sync window asks whether it has opened.
+const SYNC_WINDOW_POLL: Duration = Duration::from_secs(5);
+
+/// Sends the sync. When a sync window refuses it, names the active windows,
+/// and with `--wait-sync-window` asks again until the window opens; the
+/// caller's sync deadline bounds the wait. `window` keeps what blocked it.
+async fn sync_through_windows(
+    ctx: &RunContext,
+    request: &SyncRequest,
+    window: &mut Option<String>,
+) -> Result<Application, ArgoError> {
+    let name = &request.name;
+    loop {
+        match ctx.client.sync(request).await {
+            Err(ArgoError::SyncWindow { app, message }) => {
+                let active = match ctx.client.sync_windows(name).await {
+                    Ok(w) if !w.active_windows.is_empty() => w
+                        .active_windows
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    Ok(_) => "no window is active right now".to_owned(),
+                    Err(e) => format!("the windows could not be read: {e}"),
+                };
+                let message = format!("{message}; active: {active}");
+                if !ctx.config.wait_sync_window {
+                    return Err(ArgoError::SyncWindow { app, message });
+                }
+                if window.is_none() {
+                    tracing::info!(phase = "sync", component = %name, "{message}; waiting for the window to open (--wait-sync-window)");
+                }
+                *window = Some(message);
+                tokio::time::sleep(SYNC_WINDOW_POLL).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Waits while `keep_waiting` holds for the verdict; returns the first other verdict.
 async fn wait_while(
     watcher: &mut Watcher,
@@ -230,6 +318,9 @@ async fn wait_healthy(
 ) -> ComponentResult {
     let grace = ctx.config.health.degraded_grace_period;
     let mut unhealthy_since: Option<Instant> = None;
+    let mut unconfirmed_since: Option<Instant> = None;
+    let mut refreshed = false;
+    let ends = Instant::now() + deadline;
     let waited = tokio::time::timeout(
         deadline,
         wait::until(watcher, |observation| {
@@ -252,6 +343,20 @@ async fn wait_healthy(
                     } else {
                         ControlFlow::Continue(Some(since + grace))
                     }
+                }
+                Verdict::Unconfirmed(..) => {
+                    // Normally the confirming reconcile follows within milliseconds.
+                    // If none comes, ask for one: a refresh makes the controller
+                    // compare again, stamped with a later second.
+                    let since = *unconfirmed_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() < UNCONFIRMED_PATIENCE {
+                        return ControlFlow::Continue(Some(since + UNCONFIRMED_PATIENCE));
+                    }
+                    if !refreshed {
+                        refreshed = true;
+                        request_refresh(ctx, track.name(), ends);
+                    }
+                    ControlFlow::Continue(None)
                 }
                 _ => {
                     unhealthy_since = None;
@@ -284,11 +389,53 @@ async fn wait_healthy(
     }
 }
 
-/// The sync deadline passed: terminate our operation unless told not to.
+/// How long an unconfirmed failing verdict may stand before the executor asks for a refresh.
+const UNCONFIRMED_PATIENCE: Duration = Duration::from_millis(1500);
+
+/// Asks Argo CD to re-reconcile `name` in the background; what the controller
+/// finds arrives on the watch stream. Bounded by the phase's deadline.
+fn request_refresh(ctx: &RunContext, name: &str, ends: Instant) {
+    let client = ctx.client.clone();
+    let name = name.to_owned();
+    tokio::spawn(async move {
+        let bounded = tokio::time::timeout_at(ends, client.get_app(&name, true));
+        if let Ok(Err(e)) = bounded.await {
+            tracing::debug!(phase = "health", component = %name, "refresh failed: {e}");
+        }
+    });
+}
+
+/// How long, after a deadline, the executor watches a terminated operation to confirm it ended.
+const TERMINATE_CONFIRM: Duration = Duration::from_secs(10);
+/// How often it terminates again an operation that the app's retry policy revived.
+const MAX_TERMINATIONS: u32 = 3;
+
+/// The operation in this snapshot is ours and still pending or running.
+fn ours_in_flight(app: &Application, marker: &crate::argocd::types::Info) -> bool {
+    app.operation
+        .as_ref()
+        .is_some_and(|op| op.info.contains(marker))
+        || app.status.operation_state.as_ref().is_some_and(|s| {
+            s.operation.info.contains(marker)
+                && matches!(s.phase.as_str(), "Running" | "Terminating" | "")
+        })
+}
+
+/// The operation's own last message (`Retrying attempt #8: …`, an apply
+/// error): at a deadline, the one thing the reader needs.
+fn operation_message(app: Option<&Application>) -> Option<String> {
+    app.and_then(|a| a.status.operation_state.as_ref())
+        .and_then(|s| s.message.clone())
+        .filter(|m| !m.trim().is_empty())
+}
+
+/// The sync deadline passed: terminate our operation unless told not to, and
+/// confirm that it really ended.
 async fn sync_timeout(
     ctx: &RunContext,
     track: &Tracker,
-    last: Option<&Application>,
+    watcher: &mut Watcher,
+    last: Option<Application>,
     name: &str,
     deadlines: Deadlines,
 ) -> ComponentResult {
@@ -296,25 +443,110 @@ async fn sync_timeout(
         "operation did not complete within the sync timeout of {}",
         human(deadlines.sync)
     );
-    let ours_running = last.is_some_and(|app| {
-        let marker = ctx.marker();
-        app.operation
-            .as_ref()
-            .is_some_and(|op| op.info.contains(&marker))
-            || app.status.operation_state.as_ref().is_some_and(|s| {
-                s.operation.info.contains(&marker)
-                    && matches!(s.phase.as_str(), "Running" | "Terminating" | "")
-            })
-    });
+    if let Some(op) = operation_message(last.as_ref()) {
+        msg.push_str(&format!("; the operation's last message: {op}"));
+    }
+    let marker = ctx.marker();
+    let ours_running = last
+        .as_ref()
+        .is_some_and(|app| ours_in_flight(app, &marker));
+    let mut termination = None;
+    let mut last = last;
     if ours_running && ctx.config.terminate_on_timeout {
-        match ctx.client.terminate_operation(name).await {
-            Ok(()) => msg.push_str("; terminated the operation this run started"),
-            Err(e) => msg.push_str(&format!("; {e}")),
-        }
+        let (outcome, note) = terminate_and_confirm(ctx, watcher, name, &mut last).await;
+        termination = Some(outcome);
+        msg.push_str(&note);
     } else if ours_running {
+        termination = Some(Termination::LeftRunning);
         msg.push_str("; left the operation running (--no-terminate-on-timeout)");
     }
-    track.fail(S::Timeout, R::Timeout, last, msg)
+    let mut result = track.fail(S::Timeout, R::Timeout, last.as_ref(), msg);
+    result.termination = termination;
+    result
+}
+
+/// Sends TerminateOperation, then watches, for [`TERMINATE_CONFIRM`] at most,
+/// until the operation has ended (final phase, `operation` cleared). An app
+/// whose own `retry` policy puts the operation back to Running is terminated
+/// again: the controller's retry loop can revive it (compare argo-cd PR 24020).
+async fn terminate_and_confirm(
+    ctx: &RunContext,
+    watcher: &mut Watcher,
+    name: &str,
+    last: &mut Option<Application>,
+) -> (Termination, String) {
+    let marker = ctx.marker();
+    let mut sent = 0;
+    let confirmed = tokio::time::timeout(TERMINATE_CONFIRM, async {
+        loop {
+            sent += 1;
+            match ctx.client.terminate_operation(name).await {
+                Ok(()) => {}
+                // "Unable to terminate operation. No operation is in progress": it ended by itself.
+                Err(ArgoError::Api { status: 400, .. }) if sent > 1 => {}
+                Err(e) => return Err(e.to_string()),
+            }
+            // Events from before the request can still show Running: only a
+            // Running after Terminating is a revival.
+            let mut terminating_seen = false;
+            let seen = wait::until(watcher, |observation| match observation {
+                Observation::Gone => ControlFlow::Break(None),
+                Observation::Present(app) => {
+                    *last = Some((**app).clone());
+                    let state = app.status.operation_state.as_ref();
+                    let phase = state.map(|s| s.phase.as_str()).unwrap_or("");
+                    if app.operation.is_none() && matches!(phase, "Failed" | "Error" | "Succeeded") {
+                        ControlFlow::Break(Some(true))
+                    } else if phase == "Terminating" {
+                        terminating_seen = true;
+                        ControlFlow::Continue(None)
+                    } else if terminating_seen && phase == "Running" && ours_in_flight(app, &marker) {
+                        // Revived by the retry loop (or not yet stopped): terminate again.
+                        ControlFlow::Break(Some(false))
+                    } else {
+                        ControlFlow::Continue(None)
+                    }
+                }
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            match seen {
+                None => return Ok("the application disappeared".to_owned()),
+                Some(true) => {
+                    let phase = last
+                        .as_ref()
+                        .and_then(|a| a.status.operation_state.as_ref())
+                        .map(|s| s.phase.clone())
+                        .unwrap_or_default();
+                    return Ok(format!("it ended {phase}"));
+                }
+                Some(false) if sent >= MAX_TERMINATIONS => {
+                    return Err(format!(
+                        "it was still Running after {sent} termination requests (the app's retry policy revives it)"
+                    ))
+                }
+                Some(false) => {}
+            }
+        }
+    })
+    .await;
+    match confirmed {
+        Ok(Ok(how)) => (
+            Termination::Terminated,
+            format!("; terminated the operation this run started ({how})"),
+        ),
+        Ok(Err(why)) => (
+            Termination::TerminationRequested,
+            format!("; requested termination of the operation this run started, not confirmed: {why}"),
+        ),
+        Err(_) => (
+            Termination::TerminationRequested,
+            format!(
+                "; requested termination of the operation this run started, not confirmed: still not ended {} later",
+                human(TERMINATE_CONFIRM)
+            ),
+        ),
+    }
 }
 
 fn not_found(track: &Tracker, name: &str) -> ComponentResult {
@@ -332,6 +564,9 @@ pub(crate) fn describe(verdict: &Verdict) -> String {
         Verdict::Ready => "ready".to_owned(),
         Verdict::Operating(m) | Verdict::ForeignOperation(m) | Verdict::Waiting(m) => m.clone(),
         Verdict::Unhealthy(_, m) | Verdict::Failed(_, m) => m.clone(),
+        Verdict::Unconfirmed(_, m) => {
+            format!("{m} (not yet confirmed by a reconcile after the sync)")
+        }
     }
 }
 

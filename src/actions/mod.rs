@@ -4,6 +4,7 @@
 pub mod context;
 pub mod deploy;
 pub mod platform;
+pub mod sync_plan;
 pub mod teardown;
 pub mod validate;
 

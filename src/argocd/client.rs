@@ -13,7 +13,10 @@ use serde::Serialize;
 
 use super::error::ArgoError;
 use super::stream::EventStream;
-use super::types::{ApiErrorBody, Application, ApplicationList, ApplicationTree, SyncRequest};
+use super::types::{
+    ApiErrorBody, Application, ApplicationList, ApplicationTree, CanIResponse, SyncRequest,
+    SyncWindows,
+};
 use crate::report::Metrics;
 
 /// How long one non-streaming request may take before it counts as a transient failure.
@@ -239,10 +242,7 @@ impl Client {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
         let text = response.text().await.unwrap_or_default();
-        let body: ApiErrorBody = serde_json::from_str(&text).unwrap_or_else(|_| ApiErrorBody {
-            message: text.trim().to_owned(),
-            ..ApiErrorBody::default()
-        });
+        let body = ApiErrorBody::parse(&text);
         let message = if body.message.is_empty() {
             body.error
         } else {
@@ -301,8 +301,12 @@ impl Client {
 
     /// Like [`Client::get_app`], but an absent application is `Ok(None)`.
     ///
-    /// Argo CD answers 403, not 404, for an unknown app when no project is
-    /// given; then listing by name tells "absent" from "not allowed".
+    /// Argo CD answers 403 for an unknown app when no project is given, and
+    /// 404 with a project, but the same for an app the token may not see or
+    /// that lives in another project, and its listing omits those too
+    /// (argo-cd `server/application/application.go`,
+    /// `getApplicationEnforceRBACInformer`). So an app is absent only when the
+    /// token is allowed to see it; otherwise the answer is [`ArgoError::NotVisible`].
     pub async fn find_app(
         &self,
         name: &str,
@@ -310,11 +314,25 @@ impl Client {
     ) -> Result<Option<Application>, ArgoError> {
         match self.get_app(name, refresh).await {
             Ok(app) => Ok(Some(app)),
-            Err(ArgoError::NotFound { .. }) => Ok(None),
-            Err(denied @ ArgoError::PermissionDenied { .. }) if self.options.project.is_none() => {
-                match self.list_apps(Some(name)).await {
-                    Ok(items) if items.iter().all(|a| a.metadata.name != name) => Ok(None),
-                    _ => Err(denied),
+            Err(refused @ (ArgoError::NotFound { .. } | ArgoError::PermissionDenied { .. })) => {
+                match self.can_get(name).await {
+                    Ok(true) => Ok(None),
+                    Ok(false) => Err(ArgoError::NotVisible {
+                        app: name.to_owned(),
+                        project: self
+                            .options
+                            .project
+                            .clone()
+                            .unwrap_or_else(|| "*".to_owned()),
+                    }),
+                    Err(e) => {
+                        tracing::debug!(
+                            phase = "request",
+                            component = name,
+                            "permission check failed: {e}"
+                        );
+                        Err(refused)
+                    }
                 }
             }
             Err(e) => Err(e),
@@ -348,6 +366,34 @@ impl Client {
             )
             .await?;
         self.json(&what, response).await
+    }
+
+    /// `GET /api/v1/applications/{name}/syncwindows`: the windows of the app's project.
+    pub async fn sync_windows(&self, name: &str) -> Result<SyncWindows, ArgoError> {
+        let what = format!("sync windows of {name}");
+        let url = self.url(
+            &format!("/api/v1/applications/{name}/syncwindows"),
+            &self.project_query(),
+        );
+        let response = self.send_plain(&what, name, Method::GET, url).await?;
+        self.json(&what, response).await
+    }
+
+    /// `GET /api/v1/account/can-i/applications/get/<project>/<name>`: may this
+    /// token see the app? Without a project, asks for `*`: a yes then covers
+    /// every project the app could be in (argo-cd `server/account/account.go`,
+    /// `CanI`, enforces the RBAC object as given, so `*/<name>` is granted only
+    /// by a policy on every project).
+    pub async fn can_get(&self, name: &str) -> Result<bool, ArgoError> {
+        let what = format!("permission check for {name}");
+        let project = self.options.project.as_deref().unwrap_or("*");
+        let url = self.url(
+            &format!("/api/v1/account/can-i/applications/get/{project}/{name}"),
+            &[],
+        );
+        let response = self.send_plain(&what, name, Method::GET, url).await?;
+        let answer: CanIResponse = self.json(&what, response).await?;
+        Ok(answer.value == "yes")
     }
 
     /// `DELETE /api/v1/applications/{name}/operation`: terminate the running operation.

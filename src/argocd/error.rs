@@ -21,11 +21,30 @@ pub enum ArgoError {
         /// Extra hint about `argocd.project`, pre-formatted.
         project_hint: String,
     },
+    /// 403 / code 7 from a sync that a sync window of the app's project blocks
+    /// (argo-cd `server/application/application.go`, `Server.Sync`: "cannot sync:
+    /// blocked by sync window"). Not a token problem.
+    #[error("sync of '{app}' is blocked by a sync window of its project ({message}); wait for the window to open, or pass --wait-sync-window to wait within the sync timeout")]
+    SyncWindow {
+        /// The application.
+        app: String,
+        /// Argo CD's message, with the active windows when they could be read.
+        message: String,
+    },
     /// 404 / code 5, or a 403 for an app that listing confirms does not exist.
     #[error("application '{app}' not found in Argo CD")]
     NotFound {
         /// The application.
         app: String,
+    },
+    /// Argo CD says no such app, but the token may not see every app of that
+    /// name, so it may exist all the same.
+    #[error("application '{app}' is absent or not visible to this token: Argo CD answers the same for both, and the token may not get applications '{project}/{app}'; grant it applications, get in the app's project (argocd-rbac-cm), or check the name")]
+    NotVisible {
+        /// The application.
+        app: String,
+        /// The project asked about (`*` when none is configured).
+        project: String,
     },
     /// 400 / code 9, "another operation is already in progress".
     #[error("another operation is already in progress on '{app}'")]
@@ -79,7 +98,17 @@ impl ArgoError {
         message: String,
         project: Option<&str>,
     ) -> ArgoError {
+        // A body without a gRPC code (a proxy's page, an unparsed chunk) is typed by its HTTP status.
+        let code = match (code, status) {
+            (0, 401) => grpc::UNAUTHENTICATED,
+            (0, 403) => grpc::PERMISSION_DENIED,
+            (0, 404) => grpc::NOT_FOUND,
+            _ => code,
+        };
         match code {
+            grpc::PERMISSION_DENIED if message.contains("blocked by sync window") => {
+                ArgoError::SyncWindow { app: app.to_owned(), message }
+            }
             grpc::UNAUTHENTICATED => ArgoError::Unauthenticated { message },
             grpc::PERMISSION_DENIED => ArgoError::PermissionDenied {
                 app: app.to_owned(),
@@ -109,6 +138,8 @@ impl ArgoError {
             ArgoError::Unauthenticated { .. } => R::Unauthenticated,
             ArgoError::PermissionDenied { .. } => R::PermissionDenied,
             ArgoError::NotFound { .. } => R::NotFound,
+            ArgoError::SyncWindow { .. } => R::SyncWindow,
+            ArgoError::NotVisible { .. } => R::PermissionDenied,
             ArgoError::Unavailable { .. } => R::Unavailable,
             ArgoError::OperationInProgress { .. }
             | ArgoError::Api { .. }

@@ -59,17 +59,12 @@ impl EventStream {
                 source,
             })?;
         if let Some(err) = parsed.error {
-            let message = if err.message.is_empty() {
-                err.error
-            } else {
-                err.message
-            };
             return Err(ArgoError::from_body(
                 "watch",
                 "",
-                200,
-                err.code,
-                message,
+                err.http_code,
+                err.grpc_code,
+                err.message,
                 self.project.as_deref(),
             ));
         }

@@ -97,6 +97,12 @@ pub struct ApplicationDestination {
 pub struct SyncPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automated: Option<SyncPolicyAutomated>,
+    /// The app's own sync options. A sync request's options replace them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sync_options: Vec<String>,
+    /// The app's own `retry` policy, kept as Argo CD wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<serde_json::Value>,
 }
 
 /// `v1alpha1SyncPolicyAutomated`.
@@ -253,6 +259,30 @@ pub struct SyncOperationResult {
     pub revision: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revisions: Vec<String>,
+    /// One result per resource the operation handled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceResult>,
+}
+
+/// `v1alpha1ResourceResult`: what the operation did with one resource.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceResult {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    #[serde(default)]
+    pub name: String,
+    /// `Synced`, `SyncFailed`, `Pruned` or `PruneSkipped`.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
 }
 
 /// `v1alpha1ApplicationList`. `items` is `null` when nothing matches.
@@ -268,7 +298,44 @@ pub struct StreamLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<WatchEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ApiErrorBody>,
+    pub error: Option<StreamErrorBody>,
+}
+
+/// The error chunk of a stream, as grpc-gateway v1 writes it (`runtime/handler.go`,
+/// `handleForwardResponseStreamError`): `{"error": {"grpc_code", "http_code",
+/// "message", "http_status"}}`. Before the first chunk the HTTP status is set to
+/// `http_code` too, so a refused stream is, say, a 401 with this body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StreamErrorBody {
+    #[serde(default)]
+    pub grpc_code: i32,
+    #[serde(default)]
+    pub http_code: u16,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub http_status: String,
+}
+
+impl ApiErrorBody {
+    /// Reads an error body of either shape: a unary call's `{"error","code","message"}`
+    /// or a stream's `{"error": {"grpc_code", …}}`; anything else becomes the message.
+    pub fn parse(text: &str) -> ApiErrorBody {
+        if let Ok(body) = serde_json::from_str::<ApiErrorBody>(text) {
+            return body;
+        }
+        if let Ok(StreamLine { error: Some(e), .. }) = serde_json::from_str::<StreamLine>(text) {
+            return ApiErrorBody {
+                error: e.message.clone(),
+                code: e.grpc_code,
+                message: e.message,
+            };
+        }
+        ApiErrorBody {
+            message: text.trim().to_owned(),
+            ..ApiErrorBody::default()
+        }
+    }
 }
 
 /// `v1alpha1ApplicationWatchEvent`.
@@ -310,6 +377,49 @@ pub struct SyncRequest {
     pub project: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_namespace: Option<String>,
+}
+
+/// `applicationApplicationSyncWindowsResponse`: the windows of the app's project.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncWindows {
+    #[serde(default)]
+    pub active_windows: Vec<SyncWindow>,
+    #[serde(default)]
+    pub assigned_windows: Vec<SyncWindow>,
+    #[serde(default)]
+    pub can_sync: bool,
+}
+
+/// `applicationApplicationSyncWindow`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncWindow {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub schedule: String,
+    #[serde(default)]
+    pub duration: String,
+    #[serde(default)]
+    pub manual_sync: bool,
+}
+
+impl std::fmt::Display for SyncWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} window '{}' for {}",
+            self.kind, self.schedule, self.duration
+        )
+    }
+}
+
+/// `accountCanIResponse`: `yes` or `no`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CanIResponse {
+    #[serde(default)]
+    pub value: String,
 }
 
 /// `applicationSyncOptions`.

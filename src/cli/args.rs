@@ -90,6 +90,9 @@ pub struct RunArgs {
     /// DAG runs: `eager` (a node starts when its dependencies are ready) or `waves` (strict wave barrier).
     #[arg(long, env = "SCHEDULE")]
     pub schedule: Option<String>,
+    /// Deploy: when a sync window blocks the sync, wait for it to open (within the sync timeout) instead of failing.
+    #[arg(long, env = "WAIT_SYNC_WINDOW", num_args = 0..=1, default_missing_value = "true")]
+    pub wait_sync_window: Option<String>,
     /// On a deadline, leave the operation this run started running instead of terminating it.
     #[arg(long)]
     pub no_terminate_on_timeout: bool,

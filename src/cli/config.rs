@@ -63,6 +63,8 @@ pub struct Config {
     pub pv_policy: PvPolicy,
     /// Terminate our own operation on a deadline.
     pub terminate_on_timeout: bool,
+    /// deploy: wait for a blocking sync window to open, within the sync deadline.
+    pub wait_sync_window: bool,
     /// Serve the embedded simulator and run against it.
     pub simulate: bool,
     /// Caller's trace context.
@@ -414,6 +416,10 @@ impl Config {
             sync: environment.sync.clone(),
             pv_policy,
             terminate_on_timeout: !args.no_terminate_on_timeout,
+            wait_sync_window: parse_bool(
+                "--wait-sync-window (WAIT_SYNC_WINDOW)",
+                args.wait_sync_window.as_deref(),
+            )?,
             simulate,
             trace,
             validate_wait,

@@ -144,9 +144,10 @@ pub enum SuspendedIs {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SyncSettings {
-    /// Delete resources that are no longer in Git.
+    /// Delete resources that are no longer in Git. Unset: the app's own
+    /// `syncPolicy.automated.prune` (Argo CD takes `prune` only from the request).
     #[serde(default)]
-    pub prune: bool,
+    pub prune: Option<bool>,
     /// Argo CD sync options, such as `ServerSideApply=true`.
     #[serde(default)]
     pub options: Vec<String>,
@@ -186,7 +187,7 @@ mod tests {
         assert_eq!(env.retries.backoff, Duration::from_secs(5));
         assert_eq!(env.health.degraded_grace_period, Duration::ZERO);
         assert_eq!(env.health.suspended_is, SuspendedIs::Progressing);
-        assert!(!env.sync.prune);
+        assert_eq!(env.sync.prune, None);
     }
 
     #[test]

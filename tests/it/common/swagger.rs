@@ -30,7 +30,13 @@ pub fn swagger() -> Option<&'static Value> {
 /// Does `path` match the swagger template `template` (`{name}` matches one segment)?
 fn matches_template(template: &str, path: &str) -> bool {
     let t: Vec<&str> = template.split('/').collect();
-    let p: Vec<&str> = path.split('/').collect();
+    let mut p: Vec<&str> = path.split('/').collect();
+    // CanI's `subresource` is a `**` pattern in Argo CD's gateway
+    // (`pkg/apiclient/account/account.pb.gw.go`, `pattern_AccountService_CanI_0`),
+    // so `<project>/<name>` fills it; the swagger cannot say so.
+    if template.ends_with("/can-i/{resource}/{action}/{subresource}") && p.len() > t.len() {
+        p.truncate(t.len());
+    }
     t.len() == p.len()
         && t.iter()
             .zip(&p)
