@@ -1,0 +1,110 @@
+//! What the token may see and do: a project the token cannot see, and a sync window.
+
+use std::time::Duration;
+
+use executor::exit::ExitCode;
+
+use crate::fixture::{self, assert_code, config_map, App, Executor, ENVIRONMENT};
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// Argo CD answers 403 both for an absent app and for one in a project the
+/// token may not see, and its listing omits the latter. Teardown must not call
+/// such an app absent (exit 0): it says it cannot tell, exit 1, and deletes nothing.
+#[test]
+fn teardown_of_an_app_the_token_cannot_see_is_not_absent() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let mut app = App::new(stack, "hidden");
+    app.project = "hidden".to_owned();
+    app.push(&[("cm.yaml", config_map("settings"))]).create();
+    let run = Executor::new(stack, "")
+        .token(stack, "ARGOCD_LIMITED_TOKEN_FILE")
+        .args(&[
+            "--scope",
+            &format!("app:{}", app.name),
+            "--confirm",
+            ENVIRONMENT,
+        ])
+        .run(stack, "teardown", LIMIT);
+    assert_code(&run, ExitCode::FAILURE);
+    let component = run.component(&app.name);
+    assert_ne!(component["status"], "absent", "{}", run.show());
+    let message = component["message"].as_str().unwrap_or("");
+    assert!(message.contains("not visible"), "{}", run.show());
+    assert!(
+        app.application().is_some(),
+        "the Application is still there"
+    );
+}
+
+/// An app that really is absent is still `absent`, exit 0, for a token that may see it.
+#[test]
+fn teardown_of_an_absent_app_is_success() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let name = stack.unique("absent");
+    let run = Executor::new(stack, "")
+        .args(&["--scope", &format!("app:{name}"), "--confirm", ENVIRONMENT])
+        .run(stack, "teardown", LIMIT);
+    assert_code(&run, ExitCode::SUCCESS);
+    assert_eq!(run.component(&name)["status"], "absent", "{}", run.show());
+}
+
+/// A deny window refuses the sync with "permission denied": reported as a
+/// sync window, with the window, not as a token problem.
+#[test]
+fn a_sync_window_is_named_not_blamed_on_the_token() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let mut app = App::new(stack, "window");
+    app.project = "windowed".to_owned();
+    app.push(&[("cm.yaml", config_map("settings"))]).create();
+    let run = Executor::new(stack, "")
+        .args(&["--scope", &format!("app:{}", app.name)])
+        .run(stack, "deploy", LIMIT);
+    assert_code(&run, ExitCode::FAILURE);
+    assert_eq!(
+        run.report["failures"][0]["reason"],
+        "SyncWindow",
+        "{}",
+        run.show()
+    );
+    let message = run.component(&app.name)["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("sync window") && message.contains("deny"),
+        "{}",
+        run.show()
+    );
+    assert!(!message.contains("RBAC"), "{}", run.show());
+}
+
+/// With `--wait-sync-window`, the deploy waits for the window within the sync
+/// timeout, then times out saying the window stayed closed.
+#[test]
+fn wait_sync_window_is_bounded_by_the_sync_timeout() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let mut app = App::new(stack, "windowwait");
+    app.project = "windowed".to_owned();
+    app.push(&[("cm.yaml", config_map("settings"))]).create();
+    let run = Executor::new(stack, "")
+        .args(&[
+            "--scope",
+            &format!("app:{}", app.name),
+            "--wait-sync-window",
+            "--sync-timeout",
+            "8s",
+            "--health-timeout",
+            "5s",
+        ])
+        .run(stack, "deploy", LIMIT);
+    assert_code(&run, ExitCode::TIMEOUT);
+    let message = run.component(&app.name)["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("sync window stayed closed"),
+        "{}",
+        run.show()
+    );
+    assert!(run.took < Duration::from_secs(8 + 5 + 5), "{}", run.show());
+}

@@ -1,0 +1,590 @@
+//! The vocabulary of an end-to-end scenario against the real stack of `e2e/`:
+//! find the stack, push manifests to its git repository, create Applications,
+//! flip a Widget's status, and run the executor binary.
+//!
+//! Modelled on Argo CD's own e2e fixture (`test/e2e/fixture/app/`), without its
+//! global state: every scenario gets its own app names, paths and namespaces,
+//! so tests run in any order and in parallel.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use executor::exit::ExitCode;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The environment every e2e run deploys to.
+pub const ENVIRONMENT: &str = "e2e";
+
+/// The running stack, read from the env file `e2e/up` writes.
+pub struct Stack {
+    vars: BTreeMap<String, String>,
+    /// A clone of the stack's git repository that scenarios commit to.
+    work: TempDir,
+    /// One pusher at a time.
+    git: Mutex<()>,
+}
+
+/// Where `e2e/up` writes its env file.
+fn env_file() -> PathBuf {
+    if let Ok(state) = std::env::var("E2E_STATE") {
+        return PathBuf::from(state).join("env");
+    }
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".to_owned());
+    PathBuf::from(home).join(".cache/executor-e2e/run/env")
+}
+
+/// The stack, or `None` (with a message) when it is not up outside CI.
+/// With `CI` set, a missing stack fails the test: it never passes silently.
+pub fn stack() -> Option<&'static Stack> {
+    static STACK: OnceLock<Option<Stack>> = OnceLock::new();
+    let stack = STACK.get_or_init(|| {
+        let path = env_file();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Some(Stack::load(&text)),
+            Err(e) => {
+                let msg = format!(
+                    "the real stack is not up ({}: {e}); run e2e/build && e2e/up",
+                    path.display()
+                );
+                if std::env::var_os("CI").is_some() {
+                    panic!("{msg}");
+                }
+                eprintln!("skipping: {msg}");
+                None
+            }
+        }
+    });
+    stack.as_ref()
+}
+
+/// The stack for this test, or return from it (outside CI) when there is none.
+macro_rules! require_stack {
+    () => {
+        match $crate::fixture::stack() {
+            Some(stack) => stack,
+            None => return,
+        }
+    };
+}
+
+/// Scenarios that stop a component of the stack exclude every other scenario;
+/// the others share it.
+static EXCLUSIVE: RwLock<()> = RwLock::new(());
+
+/// Held by every scenario that only uses the stack.
+pub fn shared() -> RwLockReadGuard<'static, ()> {
+    EXCLUSIVE.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Held by a scenario that stops or restarts a component of the stack.
+pub fn exclusive() -> RwLockWriteGuard<'static, ()> {
+    EXCLUSIVE.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn run_ok(cmd: &mut Command) -> Result<String, String> {
+    let output = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{cmd:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
+        ))
+    }
+}
+
+impl Stack {
+    fn load(text: &str) -> Stack {
+        let vars: BTreeMap<String, String> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| {
+                (
+                    k.trim().trim_start_matches("export ").to_owned(),
+                    v.trim().trim_matches('"').to_owned(),
+                )
+            })
+            .collect();
+        let work = tempfile::tempdir().expect("temp dir");
+        let stack = Stack {
+            vars,
+            work,
+            git: Mutex::new(()),
+        };
+        let clone = stack.work.path().join("repo");
+        run_ok(
+            Command::new("git")
+                .args(["clone", "--quiet", stack.var("GIT_REPO_URL")])
+                .arg(&clone),
+        )
+        .expect("the stack's git repository clones");
+        for (k, v) in [("user.name", "e2e"), ("user.email", "e2e@127.0.0.1")] {
+            run_ok(
+                Command::new("git")
+                    .arg("-C")
+                    .arg(&clone)
+                    .args(["config", k, v]),
+            )
+            .unwrap();
+        }
+        stack
+    }
+
+    /// A variable of the env file.
+    pub fn var(&self, key: &str) -> &str {
+        self.vars
+            .get(key)
+            .unwrap_or_else(|| panic!("{key} is not in the stack's env file"))
+    }
+
+    /// A name no other scenario of this or an earlier run uses: `<prefix>-<run>-<n>`.
+    pub fn unique(&self, prefix: &str) -> String {
+        static N: AtomicU32 = AtomicU32::new(0);
+        static RUN: OnceLock<String> = OnceLock::new();
+        let run = RUN.get_or_init(|| {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            format!("{:x}", t % 0xfffff)
+        });
+        format!("{prefix}-{run}-{}", N.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Runs kubectl as the cluster admin.
+    pub fn kubectl(&self, args: &[&str]) -> Result<String, String> {
+        run_ok(
+            Command::new(self.var("KUBECTL"))
+                .env("KUBECONFIG", self.var("KUBECONFIG"))
+                .args(args),
+        )
+    }
+
+    /// `kubectl apply -f -` of a YAML document.
+    pub fn apply(&self, yaml: &str) -> Result<String, String> {
+        use std::io::Write;
+        let mut child = Command::new(self.var("KUBECTL"))
+            .env("KUBECONFIG", self.var("KUBECONFIG"))
+            .args(["apply", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(yaml.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let output = child.wait_with_output().map_err(|e| e.to_string())?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(format!(
+                "kubectl apply failed: {}\n{yaml}",
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        }
+    }
+
+    /// One object as JSON, or `None` when it does not exist.
+    pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
+        let out = self
+            .kubectl(&[
+                "get",
+                kind,
+                name,
+                "-n",
+                namespace,
+                "-o",
+                "json",
+                "--ignore-not-found",
+            ])
+            .unwrap_or_else(|e| panic!("{e}"));
+        (!out.trim().is_empty()).then(|| serde_json::from_str(&out).expect("kubectl JSON"))
+    }
+
+    /// Writes (or with `None`, removes) files under the repository root, commits and pushes.
+    pub fn push(&self, files: &[(&str, Option<&str>)], message: &str) {
+        let _one = self.git.lock().unwrap_or_else(|e| e.into_inner());
+        let repo = self.work.path().join("repo");
+        for (path, content) in files {
+            let target = repo.join(path);
+            match content {
+                Some(text) => {
+                    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+                    std::fs::write(&target, text).unwrap();
+                }
+                None => {
+                    let _ = std::fs::remove_file(&target);
+                }
+            }
+        }
+        let git = |args: &[&str]| run_ok(Command::new("git").arg("-C").arg(&repo).args(args));
+        git(&["add", "-A"]).unwrap();
+        git(&["commit", "--quiet", "--allow-empty", "-m", message]).unwrap();
+        // Another process (a concurrent test binary) may have pushed: rebase once and retry.
+        if git(&["push", "--quiet", "origin", "HEAD:main"]).is_err() {
+            git(&["pull", "--quiet", "--rebase", "origin", "main"]).unwrap();
+            git(&["push", "--quiet", "origin", "HEAD:main"]).unwrap();
+        }
+    }
+
+    /// The pid of a component `e2e/up` started.
+    pub fn pid(&self, component: &str) -> u32 {
+        let path = Path::new(self.var("E2E_STATE")).join(format!("pids/{component}.pid"));
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .trim()
+            .parse()
+            .expect("a pid")
+    }
+}
+
+/// A ConfigMap manifest: healthy as soon as it exists.
+pub fn config_map(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  key: value\n")
+}
+
+/// A Widget manifest: Progressing until a test sets its `status.phase`.
+pub fn widget(name: &str) -> String {
+    format!("apiVersion: e2e.executor.dev/v1\nkind: Widget\nmetadata:\n  name: {name}\nspec:\n  size: 1\n")
+}
+
+/// One Application of a scenario and its git path.
+pub struct App {
+    pub stack: &'static Stack,
+    /// The Application's name, also its git path and destination namespace.
+    pub name: String,
+    /// `spec.project`.
+    pub project: String,
+    /// Extra YAML under `spec.syncPolicy` (indented by the caller for 4 spaces).
+    pub sync_policy: String,
+    /// The git path the app points at (default: its name).
+    pub path: String,
+}
+
+impl App {
+    /// A new app in project `default` with a unique name.
+    pub fn new(stack: &'static Stack, prefix: &str) -> App {
+        let name = stack.unique(prefix);
+        App {
+            stack,
+            path: name.clone(),
+            name,
+            project: "default".to_owned(),
+            sync_policy: "    syncOptions:\n      - CreateNamespace=true\n".to_owned(),
+        }
+    }
+
+    /// Its destination namespace.
+    pub fn namespace(&self) -> &str {
+        &self.name
+    }
+
+    /// Pushes manifests (file name, content) to the app's path.
+    pub fn push(&self, files: &[(&str, String)]) -> &Self {
+        let paths: Vec<(String, Option<&str>)> = files
+            .iter()
+            .map(|(f, c)| (format!("{}/{f}", self.path), Some(c.as_str())))
+            .collect();
+        let refs: Vec<(&str, Option<&str>)> = paths.iter().map(|(p, c)| (p.as_str(), *c)).collect();
+        self.stack.push(&refs, &format!("{}: manifests", self.name));
+        self
+    }
+
+    /// Removes a manifest from the app's path.
+    pub fn remove(&self, file: &str) -> &Self {
+        let path = format!("{}/{file}", self.path);
+        self.stack
+            .push(&[(&path, None)], &format!("{}: remove {file}", self.name));
+        self
+    }
+
+    /// The Application manifest.
+    pub fn manifest(&self) -> String {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: {argocd}\nspec:\n  project: {project}\n  source:\n    repoURL: {repo}\n    path: {path}\n    targetRevision: main\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {name}\n  syncPolicy:\n{policy}",
+            name = self.name,
+            argocd = self.stack.var("ARGOCD_NAMESPACE"),
+            project = self.project,
+            repo = self.stack.var("GIT_REPO_URL"),
+            path = self.path,
+            policy = if self.sync_policy.is_empty() { "    {}\n" } else { &self.sync_policy },
+        )
+    }
+
+    /// Creates the Application in Kubernetes, as an app-of-apps or a person would.
+    pub fn create(&self) -> &Self {
+        self.stack
+            .apply(&self.manifest())
+            .unwrap_or_else(|e| panic!("{e}"));
+        self
+    }
+
+    /// The Application object as the API server holds it.
+    pub fn application(&self) -> Option<Value> {
+        self.stack.get(
+            "applications.argoproj.io",
+            self.stack.var("ARGOCD_NAMESPACE"),
+            &self.name,
+        )
+    }
+
+    /// Sets a Widget's `status.phase` (and message), as its controller would.
+    pub fn set_widget(&self, widget: &str, phase: &str) {
+        let patch =
+            format!(r#"{{"status":{{"phase":"{phase}","message":"set by the e2e test"}}}}"#);
+        self.stack
+            .kubectl(&[
+                "patch",
+                "widgets.e2e.executor.dev",
+                widget,
+                "-n",
+                self.namespace(),
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                &patch,
+            ])
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// What one run of the executor left behind.
+#[derive(Debug)]
+pub struct Run {
+    pub code: ExitCode,
+    pub stdout: String,
+    pub stderr: String,
+    pub report: Value,
+    pub took: Duration,
+}
+
+impl Run {
+    /// The report's component of that name.
+    pub fn component(&self, name: &str) -> &Value {
+        self.report["components"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["name"] == name))
+            .unwrap_or_else(|| panic!("no component {name} in the report:\n{:#}", self.report))
+    }
+
+    /// Everything about the run, for assertion messages.
+    pub fn show(&self) -> String {
+        format!(
+            "exit {} after {:?}\nstdout:\n{}\nstderr:\n{}\nreport:\n{:#}",
+            self.code, self.took, self.stdout, self.stderr, self.report
+        )
+    }
+}
+
+/// Asserts the exit code by name, showing the run when it differs.
+#[track_caller]
+pub fn assert_code(run: &Run, expected: ExitCode) {
+    assert_eq!(run.code, expected, "{}", run.show());
+    assert_eq!(run.report["exitCode"], expected.code(), "{}", run.show());
+}
+
+/// The executor's inputs for one run against the stack.
+pub struct Executor {
+    dir: TempDir,
+    token_file: String,
+    extra_env: String,
+    args: Vec<String>,
+}
+
+impl Executor {
+    /// Runs with the full-rights `executor` token and environment.yaml's defaults
+    /// plus `extra` (YAML appended to it).
+    pub fn new(stack: &Stack, extra: &str) -> Executor {
+        Executor {
+            dir: tempfile::tempdir().expect("temp dir"),
+            token_file: stack.var("ARGOCD_TOKEN_FILE").to_owned(),
+            extra_env: extra.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Uses another token file of the stack's env file (say `ARGOCD_LIMITED_TOKEN_FILE`).
+    pub fn token(mut self, stack: &Stack, key: &str) -> Executor {
+        self.token_file = stack.var(key).to_owned();
+        self
+    }
+
+    /// Adds command-line arguments.
+    pub fn args(mut self, args: &[&str]) -> Executor {
+        self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// The config directory, for a dag.yaml.
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    fn prepare(&self, stack: &Stack, action: &str) -> Command {
+        let config = self.config_dir();
+        let secrets = self.dir.path().join("secrets");
+        let out = self.dir.path().join("out");
+        for d in [&config, &secrets, &out] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(
+            config.join("environment.yaml"),
+            format!(
+                "name: {ENVIRONMENT}\ndomain: e2e.local\ngitRepository: {}\ngitRevision: main\n\
+                 argocdNamespace: {}\nretries:\n  maxAttempts: 3\n  backoff: 200ms\n{}",
+                stack.var("GIT_REPO_URL"),
+                stack.var("ARGOCD_NAMESPACE"),
+                self.extra_env
+            ),
+        )
+        .unwrap();
+        std::fs::copy(&self.token_file, secrets.join("argocd-token")).unwrap();
+        // E2E_EXECUTOR runs another build (an older commit's, to show a scenario failing before its fix).
+        let binary = std::env::var("E2E_EXECUTOR")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_executor").to_owned());
+        let mut cmd = Command::new(binary);
+        cmd.arg(action)
+            .args(["--environment", ENVIRONMENT])
+            .arg("--config-dir")
+            .arg(&config)
+            .arg("--secrets-dir")
+            .arg(&secrets)
+            .arg("--output-dir")
+            .arg(&out)
+            .args(["--argocd-server", stack.var("ARGOCD_SERVER")])
+            .args(["--argocd-ca-file", stack.var("ARGOCD_CA_FILE")])
+            .args(["--log-format", "json", "--log-level", "debug"])
+            .args(&self.args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    /// Runs `executor <action>` to completion (killed after `limit`) and reads its outputs.
+    pub fn run(&self, stack: &Stack, action: &str, limit: Duration) -> Run {
+        self.spawn(stack, action).finish(limit)
+    }
+
+    /// Starts `executor <action>` and returns at once.
+    pub fn spawn(&self, stack: &Stack, action: &str) -> Running<'_> {
+        let child = self
+            .prepare(stack, action)
+            .spawn()
+            .expect("executor starts");
+        Running {
+            executor: self,
+            child: Some(child),
+            started: Instant::now(),
+        }
+    }
+
+    fn read(&self, output: std::process::Output, took: Duration) -> Run {
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let raw = output.status.code().unwrap_or_else(|| {
+            panic!(
+                "executor killed by a signal after {took:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+            )
+        });
+        let code = ExitCode::from_code(raw)
+            .unwrap_or_else(|| panic!("exit code {raw} is not in the contract\n{stderr}"));
+        let report_path = self.dir.path().join("out/report.json");
+        let report = std::fs::read_to_string(&report_path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| panic!("report.json written\nstdout:\n{stdout}\nstderr:\n{stderr}"));
+        Run {
+            code,
+            stdout,
+            stderr,
+            report,
+            took,
+        }
+    }
+}
+
+/// An executor run in progress.
+pub struct Running<'a> {
+    executor: &'a Executor,
+    child: Option<std::process::Child>,
+    started: Instant,
+}
+
+impl Running<'_> {
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// Waits, while the executor runs, for `check` to hold (polling like
+    /// [`crate::expect::eventually`]); fails showing the run if the executor exits first.
+    #[track_caller]
+    pub fn meanwhile<T>(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        mut check: impl FnMut() -> Result<T, String>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            if !self.is_running() {
+                let run = self.collect();
+                panic!("expected {what} while the executor runs, but it exited\n{}", run.show());
+            }
+            match check() {
+                Ok(value) => return value,
+                Err(seen) if Instant::now() >= deadline => {
+                    panic!("expected {what} within {timeout:?}; last saw: {seen}")
+                }
+                Err(_) => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+
+    fn collect(&mut self) -> Run {
+        let child = self.child.take().expect("collected once");
+        let output = child.wait_with_output().expect("executor output");
+        self.executor.read(output, self.started.elapsed())
+    }
+
+    /// Waits for the exit (killing it after `limit`) and reads the outputs.
+    pub fn finish(mut self, limit: Duration) -> Run {
+        let pid = self.child.as_ref().expect("running").id();
+        let deadline = self.started + limit;
+        let killer = std::thread::spawn(move || {
+            while Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    return;
+                }
+            }
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        });
+        let run = self.collect();
+        let _ = killer.join();
+        run
+    }
+}

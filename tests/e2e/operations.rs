@@ -1,0 +1,123 @@
+//! Operations that do not end by themselves: an app's own retry policy, and a
+//! stalled application controller.
+
+use std::time::Duration;
+
+use executor::exit::ExitCode;
+
+use crate::expect::{self, eventually};
+use crate::fixture::{self, assert_code, App, Executor, Stack};
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+/// A Service the API server rejects (`spec.type: Unsupported value`).
+fn bad_service() -> String {
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec:\n  type: Bogus\n  ports:\n    - port: 80\n".to_owned()
+}
+
+/// An app with its own `retry` policy keeps its operation Running
+/// ("Retrying attempt #N"). At the sync deadline the executor reports the
+/// operation's own message, terminates it, and confirms that it ended; when it
+/// says `terminated`, Argo CD agrees.
+#[test]
+fn a_retrying_operation_is_terminated_and_confirmed_at_the_deadline() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let mut app = App::new(stack, "retry");
+    app.sync_policy = "    syncOptions:\n      - CreateNamespace=true\n    retry:\n      limit: 50\n      backoff:\n        duration: 1s\n        factor: 1\n        maxDuration: 1s\n".to_owned();
+    app.push(&[("svc.yaml", bad_service())]).create();
+    let run = Executor::new(stack, "")
+        .args(&[
+            "--scope",
+            &format!("app:{}", app.name),
+            "--sync-timeout",
+            "8s",
+            "--health-timeout",
+            "5s",
+        ])
+        .run(stack, "deploy", LIMIT);
+    assert_code(&run, ExitCode::TIMEOUT);
+    let component = run.component(&app.name);
+    let message = component["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("Unsupported value"),
+        "the operation's own message: {}",
+        run.show()
+    );
+    // Deadline 8 s, confirmation 10 s at most, plus margin for a loaded machine.
+    assert!(run.took < Duration::from_secs(8 + 10 + 5), "{}", run.show());
+    match component["termination"].as_str() {
+        Some("terminated") => {
+            let phase = expect::operation_ended(&app).unwrap_or_else(|seen| {
+                panic!(
+                    "reported terminated, but Argo CD shows {seen}\n{}",
+                    run.show()
+                )
+            });
+            assert_ne!(phase, "Succeeded");
+        }
+        Some("terminationRequested") => {
+            assert!(message.contains("not confirmed"), "{}", run.show())
+        }
+        other => panic!("termination {other:?}\n{}", run.show()),
+    }
+}
+
+/// Resumes a stopped process when dropped, so a failing test leaves the stack running.
+struct Stopped(u32);
+
+impl Stopped {
+    fn new(stack: &Stack, component: &str) -> Stopped {
+        let pid = stack.pid(component);
+        assert!(std::process::Command::new("kill")
+            .args(["-STOP", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success());
+        Stopped(pid)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &self.0.to_string()])
+            .status();
+    }
+}
+
+/// With the application controller stopped, argocd-server holds a refresh GET
+/// open with no limit. The deploy still ends near its deadline (exit 4),
+/// saying that the controller did not reconcile, instead of minutes later.
+#[test]
+fn a_stalled_controller_cannot_hold_a_run_past_its_deadline() {
+    let stack = require_stack!();
+    let _alone = fixture::exclusive();
+    let app = App::new(stack, "stalled");
+    app.push(&[("cm.yaml", crate::fixture::config_map("settings"))])
+        .create();
+    // Let the controller see the app once, as it would have in a real cluster.
+    eventually("a first reconcile", LIMIT, || {
+        let live = app.application().ok_or("no app")?;
+        live.pointer("/status/reconciledAt")
+            .map(|_| ())
+            .ok_or_else(|| "not reconciled".to_owned())
+    });
+    let run = {
+        let _stopped = Stopped::new(stack, "argocd-application-controller");
+        Executor::new(stack, "")
+            .args(&[
+                "--scope",
+                &format!("app:{}", app.name),
+                "--sync-timeout",
+                "5s",
+                "--health-timeout",
+                "5s",
+            ])
+            .run(stack, "deploy", LIMIT)
+    };
+    assert_code(&run, ExitCode::TIMEOUT);
+    assert!(run.took < Duration::from_secs(5 + 5 + 5), "{}", run.show());
+    let message = run.component(&app.name)["message"].as_str().unwrap_or("");
+    assert!(message.contains("controller"), "{}", run.show());
+}
