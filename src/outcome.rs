@@ -98,6 +98,8 @@ pub enum FailureReason {
     ComparisonError,
     /// A sync window of the app's project blocks the sync.
     SyncWindow,
+    /// validate: the snapshot predates the controller's re-comparison after the last operation.
+    Stale,
 }
 
 /// Why a run stopped before producing any component result.

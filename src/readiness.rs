@@ -67,7 +67,7 @@ pub enum Verdict {
 
 /// How `reconciledAt` relates to the last operation's `finishedAt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Freshness {
+pub enum Freshness {
     /// Reconciled strictly after the operation finished, or no operation finished.
     Fresh,
     /// Reconciled in the same second: it may or may not include the sync.
@@ -80,7 +80,7 @@ enum Freshness {
 /// reconcile that began before the sync's apply can land after the operation
 /// ended, stamped in the same second and still carrying the pre-sync
 /// comparison (OutOfSync, Missing). So a tie can only count in the app's favour.
-fn freshness(status: &crate::argocd::types::ApplicationStatus) -> Freshness {
+pub fn freshness(status: &crate::argocd::types::ApplicationStatus) -> Freshness {
     let finished = status.operation_state.as_ref().and_then(|s| s.finished_at);
     match (finished, status.reconciled_at) {
         (None, _) => Freshness::Fresh,

@@ -165,7 +165,7 @@ pub async fn execute(
             });
             let deadlines = ctx.deadlines(node);
             tokio::select! {
-                result = platform::run_app(&ctx, name, deadlines) => outcome.components.push(result),
+                result = platform::run_app(&ctx, name, deadlines, false) => outcome.components.push(result),
                 signal = signals.recv() => {
                     tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
                     outcome.cancelled = true;

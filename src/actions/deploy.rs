@@ -22,10 +22,17 @@ enum Phase {
     Gone,
 }
 
-/// Deploys one application per contract §4.
-pub async fn deploy_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> ComponentResult {
+/// Deploys one application per contract §4. With `from_parent`, an app that
+/// does not exist yet is waited for, within its sync deadline: its app-of-apps
+/// was just synced, and Argo CD creates the child Applications as it applies them.
+pub async fn deploy_app(
+    ctx: &RunContext,
+    name: &str,
+    deadlines: Deadlines,
+    from_parent: bool,
+) -> ComponentResult {
     let mut notes = Vec::new();
-    let mut result = deploy(ctx, name, deadlines, &mut notes).await;
+    let mut result = deploy(ctx, name, deadlines, from_parent, &mut notes).await;
     for note in notes {
         result.message.push_str("; ");
         result.message.push_str(&note);
@@ -38,6 +45,7 @@ async fn deploy(
     ctx: &RunContext,
     name: &str,
     deadlines: Deadlines,
+    from_parent: bool,
     notes: &mut Vec<String>,
 ) -> ComponentResult {
     let track = Tracker::app(name);
@@ -54,6 +62,17 @@ async fn deploy(
     // annotation to clear): a stalled controller holds it open forever.
     let app = match tokio::time::timeout(deadlines.sync, ctx.client.find_app(name, true)).await {
         Ok(Ok(Some(app))) => app,
+        Ok(Ok(None)) if from_parent => match appeared(ctx, name, deadlines.sync).await {
+            Ok(Some(app)) => app,
+            Ok(None) => {
+                let msg = format!(
+                    "application '{name}' did not appear within the sync timeout of {} after its app-of-apps synced; check that the app-of-apps' source defines it",
+                    human(deadlines.sync)
+                );
+                return track.fail(S::Timeout, R::NotFound, None, msg);
+            }
+            Err(e) => return track.api_error(&e, None),
+        },
         Ok(Ok(None)) => return not_found(&track, name),
         Ok(Err(e)) => return track.api_error(&e, None),
         Err(_) => {
@@ -240,6 +259,33 @@ async fn deploy(
                 .await;
             }
         }
+    }
+}
+
+/// Waits on the stream for an Application that does not exist yet; `None` at the deadline.
+async fn appeared(
+    ctx: &RunContext,
+    name: &str,
+    deadline: Duration,
+) -> Result<Option<Application>, ArgoError> {
+    tracing::info!(
+        phase = "wait",
+        component = name,
+        "not created yet; waiting for its app-of-apps to create it"
+    );
+    let mut watcher = ctx.watcher(name);
+    let found = tokio::time::timeout(
+        deadline,
+        wait::until(&mut watcher, |observation| match observation {
+            Observation::Present(app) => ControlFlow::Break((**app).clone()),
+            Observation::Gone => ControlFlow::Continue(None),
+        }),
+    )
+    .await;
+    match found {
+        Ok(Ok(app)) => Ok(Some(app)),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Ok(None),
     }
 }
 

@@ -33,10 +33,17 @@ fn lets_others_go_on(action: Action, dry_run: bool, result: &ComponentResult) ->
     }
 }
 
-/// Runs the action on one Argo CD Application.
-pub async fn run_app(ctx: &RunContext, app: &str, deadlines: Deadlines) -> ComponentResult {
+/// Runs the action on one Argo CD Application. `from_parent`: the app is a
+/// member of a stack whose app-of-apps this run synced first, so it may not
+/// exist until that sync has been applied.
+pub async fn run_app(
+    ctx: &RunContext,
+    app: &str,
+    deadlines: Deadlines,
+    from_parent: bool,
+) -> ComponentResult {
     match ctx.config.action {
-        Action::Deploy => deploy::deploy_app(ctx, app, deadlines).await,
+        Action::Deploy => deploy::deploy_app(ctx, app, deadlines, from_parent).await,
         Action::Validate => validate::validate_app(ctx, app).await,
         Action::Teardown => teardown::teardown_app(ctx, app, deadlines).await,
     }
@@ -50,7 +57,13 @@ async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
     let action = ctx.config.action;
     let track = Tracker::app(&node.name);
     let mut result = match (node.application(), &node.kind) {
-        (Some(app), _) => run_app(ctx, app, deadlines).await,
+        (Some(app), NodeKind::App) => {
+            let from_parent = node
+                .stack
+                .is_some_and(|s| matches!(dag.node(s).kind, NodeKind::Stack { app: Some(_) }));
+            run_app(ctx, app, deadlines, from_parent).await
+        }
+        (Some(app), _) => run_app(ctx, app, deadlines, false).await,
         (None, NodeKind::Resource(_)) if action == Action::Teardown => track.finish(
             S::Absent,
             None,

@@ -7,6 +7,7 @@ use super::deploy::human;
 use crate::argocd::types::Application;
 use crate::cli::environment::SuspendedIs;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
+use crate::readiness::{freshness, Freshness};
 use crate::wait::{self, Observation};
 
 /// The validate verdict on one snapshot, per contract §2 (validate column).
@@ -28,6 +29,22 @@ pub fn classify(app: &Application, suspended_is: SuspendedIs) -> (S, Option<R>, 
         .unwrap_or_default();
     let health_ok =
         health == "Healthy" || (health == "Suspended" && suspended_is == SuspendedIs::Healthy);
+    // Read-only, validate cannot ask for a refresh: a snapshot from before the
+    // controller re-compared after the last operation proves nothing either way
+    // (contract §3, "Not stale"; a tie counts only in the app's favour).
+    let fresh = freshness(&app.status);
+    let ready = health_ok && sync == "Synced" && !running;
+    if fresh == Freshness::Stale || (fresh == Freshness::Tied && !ready) {
+        return (
+            S::Degraded,
+            Some(R::Stale),
+            format!(
+                "not yet re-assessed since the last operation (health {}, sync {} as of the comparison before it)",
+                or_unknown(health),
+                or_unknown(sync)
+            ),
+        );
+    }
     match health {
         _ if health_ok && sync == "Synced" && !running => {
             (S::Healthy, None, "Healthy and Synced".to_owned())
@@ -196,5 +213,35 @@ mod tests {
             classify(&app("Suspended", "Synced"), SuspendedIs::Failed).0,
             S::Unhealthy
         );
+    }
+
+    /// A snapshot from before the re-comparison after the last operation is
+    /// degraded, never healthy or unhealthy; a tie only counts when ready.
+    #[test]
+    fn a_stale_snapshot_is_degraded_with_the_reason() {
+        use chrono::{DateTime, Utc};
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let cases = [
+            ("stale Healthy", "Healthy", "Synced", "2026-11-22T08:00:20Z", S::Degraded),
+            ("stale Unknown", "Unknown", "OutOfSync", "2026-11-22T08:00:20Z", S::Degraded),
+            ("tied Missing", "Missing", "OutOfSync", "2026-11-22T08:00:21Z", S::Degraded),
+            ("tied Healthy", "Healthy", "Synced", "2026-11-22T08:00:21Z", S::Healthy),
+            ("fresh Unknown", "Unknown", "Synced", "2026-11-22T08:00:22Z", S::Unhealthy),
+        ];
+        for (name, health, sync, reconciled, want) in cases {
+            let mut a = app(health, sync);
+            a.status.operation_state = Some(crate::argocd::types::OperationState {
+                phase: "Succeeded".to_owned(),
+                finished_at: Some(at("2026-11-22T08:00:21Z")),
+                ..Default::default()
+            });
+            a.status.reconciled_at = Some(at(reconciled));
+            let (got, reason, msg) = classify(&a, SuspendedIs::Progressing);
+            assert_eq!(got, want, "{name}: {msg}");
+            if want == S::Degraded {
+                assert_eq!(reason, Some(R::Stale), "{name}");
+                assert!(msg.contains("not yet re-assessed since the last operation"), "{name}: {msg}");
+            }
+        }
     }
 }

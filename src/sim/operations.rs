@@ -27,6 +27,8 @@ use super::store::{SimApp, Step, Store};
 pub(crate) const PICKUP_DELAY: Duration = Duration::from_millis(20);
 /// How long after an operation's end the stale reconcile lands.
 pub(crate) const STALE_RECONCILE_DELAY: Duration = Duration::from_millis(5);
+/// How long after an app-of-apps turns ready its new children become visible.
+pub(crate) const CHILDREN_LAG: Duration = Duration::from_millis(100);
 /// How long the controller takes to stop a Terminating operation.
 pub(crate) const TERMINATE_DELAY: Duration = Duration::from_millis(50);
 /// The user the scenario's token belongs to.
@@ -263,7 +265,23 @@ impl Store {
             set_health(sim, current);
             sim.next_health = (!sim.op_dry_run).then(|| outcome_health(sim.op_outcome, &app_name));
         });
-        for child in created {
+        let lag = self.get(name).map(|sim| sim.scenario.health_delay + CHILDREN_LAG);
+        if let (false, Some(lag)) = (created.is_empty(), lag) {
+            self.update(name, |sim| sim.pending_children = created);
+            self.schedule(name, Step::CreateChildren, lag);
+        }
+        self.schedule_reconcile(name);
+    }
+
+    /// The child Applications an app-of-apps' sync applied become visible
+    /// through argocd-server, whose reads come from its informer cache: a
+    /// moment after the parent itself looks ready.
+    pub(crate) fn create_children(&mut self, name: &str) {
+        let Some(children) = self.get(name).map(|sim| sim.pending_children.clone()) else {
+            return;
+        };
+        self.update(name, |sim| sim.pending_children.clear());
+        for child in children {
             if let Some(scenario) = self.unborn.remove(&child) {
                 let scenario = AppScenario {
                     initial: InitialState::OutOfSync,
@@ -274,7 +292,6 @@ impl Store {
                 }
             }
         }
-        self.schedule_reconcile(name);
     }
 
     /// Controller: the reconcile that started before the operation's apply

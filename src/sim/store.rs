@@ -40,6 +40,8 @@ pub(crate) struct SimApp {
     pub next_health: Option<HealthStatus>,
     /// The revision the next re-reconcile finds Synced; `None` keeps the sync status.
     pub next_sync: Option<String>,
+    /// Child Applications the last sync applied, not yet visible.
+    pub pending_children: Vec<String>,
 }
 
 impl SimApp {
@@ -53,6 +55,7 @@ impl SimApp {
             op_dry_run: false,
             next_health: None,
             next_sync: None,
+            pending_children: Vec::new(),
         }
     }
 }
@@ -69,6 +72,8 @@ pub(crate) enum Step {
     StaleReconcile,
     /// Re-reconcile after an operation: refresh `reconciledAt`, compare, assess health.
     Reconcile,
+    /// Make the child Applications an app-of-apps' sync applied visible.
+    CreateChildren,
     /// Turn a Terminating operation into Failed.
     FinishTerminate,
     /// The finalizers are done: remove the app.

@@ -13,4 +13,5 @@ mod fixture;
 mod access;
 mod deploy;
 mod operations;
+mod platform;
 mod teardown;

@@ -1,0 +1,127 @@
+//! Platform scope on the real stack: an app-of-apps whose children Argo CD
+//! creates during the run, dependency order, skips, resume and reverse teardown.
+
+use std::time::Duration;
+
+use executor::exit::ExitCode;
+use serde_json::Value;
+
+use crate::expect::{self, field};
+use crate::fixture::{self, assert_code, config_map, App, Executor, ENVIRONMENT};
+
+const LIMIT: Duration = Duration::from_secs(180);
+
+fn time(app: &Value, pointer: &str) -> chrono::DateTime<chrono::Utc> {
+    field(app, pointer)
+        .parse()
+        .unwrap_or_else(|e| panic!("{pointer} of {}: {e}", field(app, "/metadata/name")))
+}
+
+/// A stack's app-of-apps creates its members when it syncs; they do not exist
+/// when the run starts. The deploy waits for them and deploys them; the
+/// teardown removes members before their app-of-apps, and everything is gone.
+#[test]
+fn app_of_apps_members_are_created_deployed_and_torn_down() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let parent = App::new(stack, "aoa");
+    let children: Vec<App> = (0..2)
+        .map(|_| {
+            let child = App::new(stack, "member");
+            child.push(&[("cm.yaml", config_map("settings"))]);
+            child
+        })
+        .collect();
+    let manifests: Vec<(String, String)> = children
+        .iter()
+        .map(|c| (format!("{}.yaml", c.name), c.manifest()))
+        .collect();
+    let refs: Vec<(&str, String)> = manifests.iter().map(|(f, m)| (f.as_str(), m.clone())).collect();
+    parent.push(&refs).create();
+    let executor = Executor::new(stack, "timeouts:\n  sync: 60s\n  health: 60s\n");
+    std::fs::create_dir_all(executor.config_dir()).unwrap();
+    std::fs::write(
+        executor.config_dir().join("dag.yaml"),
+        format!(
+            "stacks:\n  - name: members\n    app: {}\n    apps:\n      - name: {}\n      - name: {}\n        dependsOn: [{}]\n",
+            parent.name, children[0].name, children[1].name, children[0].name
+        ),
+    )
+    .unwrap();
+    assert!(children[0].application().is_none(), "not created before the run");
+
+    let run = executor.run(stack, "deploy", LIMIT);
+    assert_code(&run, ExitCode::SUCCESS);
+    for child in &children {
+        assert_eq!(run.component(&child.name)["status"], "succeeded", "{}", run.show());
+        expect::synced_and_healthy(child).unwrap_or_else(|seen| panic!("{}: {seen}", child.name));
+    }
+    // Dependency order, as Argo CD recorded it: the second member's operation
+    // started no earlier than the first's finished.
+    let first = children[0].application().unwrap();
+    let second = children[1].application().unwrap();
+    assert!(
+        time(&second, "/status/operationState/startedAt")
+            >= time(&first, "/status/operationState/finishedAt")
+    );
+
+    let executor = executor.args(&["--confirm", ENVIRONMENT]);
+    let run = executor.run(stack, "teardown", LIMIT);
+    assert_code(&run, ExitCode::SUCCESS);
+    for app in children.iter().chain([&parent]) {
+        expect::application_gone(app).unwrap_or_else(|e| panic!("{}: {e}\n{}", app.name, run.show()));
+    }
+}
+
+/// A failed node skips exactly its dependents; an independent branch still
+/// deploys (Partial). After the fix, a rerun syncs only what is not ready:
+/// the apps that were ready keep the operation of the first run.
+#[test]
+fn a_failure_skips_dependents_and_a_rerun_resumes() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let base = App::new(stack, "base");
+    let broken = App::new(stack, "broken");
+    let after = App::new(stack, "after");
+    let aside = App::new(stack, "aside");
+    for app in [&base, &after, &aside] {
+        app.push(&[("cm.yaml", config_map("settings"))]).create();
+    }
+    // Its path does not exist yet: ComparisonError until the fix is pushed.
+    broken.create();
+    let executor = Executor::new(stack, "timeouts:\n  sync: 60s\n  health: 60s\n");
+    std::fs::create_dir_all(executor.config_dir()).unwrap();
+    std::fs::write(
+        executor.config_dir().join("dag.yaml"),
+        format!(
+            "stacks:\n  - name: chain\n    apps:\n      - name: {b}\n      - name: {x}\n        dependsOn: [{b}]\n      - name: {a}\n        dependsOn: [{x}]\n  - name: side\n    apps:\n      - name: {s}\n",
+            b = base.name, x = broken.name, a = after.name, s = aside.name
+        ),
+    )
+    .unwrap();
+
+    let run = executor.run(stack, "deploy", LIMIT);
+    assert_code(&run, ExitCode::PARTIAL);
+    assert_eq!(run.component(&base.name)["status"], "succeeded", "{}", run.show());
+    assert_eq!(run.component(&broken.name)["status"], "failed", "{}", run.show());
+    assert_eq!(run.component(&after.name)["status"], "skipped", "{}", run.show());
+    assert_eq!(run.component(&aside.name)["status"], "succeeded", "{}", run.show());
+    assert!(
+        after.application().unwrap().pointer("/status/operationState").is_none(),
+        "a skipped app is never synced"
+    );
+    let base_op = field(&base.application().unwrap(), "/status/operationState/startedAt").to_owned();
+
+    broken.push(&[("cm.yaml", config_map("settings"))]);
+    let run = executor.run(stack, "deploy", LIMIT);
+    assert_code(&run, ExitCode::SUCCESS);
+    assert_eq!(run.component(&base.name)["status"], "unchanged", "{}", run.show());
+    assert_eq!(run.component(&aside.name)["status"], "unchanged", "{}", run.show());
+    assert_eq!(run.component(&broken.name)["status"], "succeeded", "{}", run.show());
+    assert_eq!(run.component(&after.name)["status"], "succeeded", "{}", run.show());
+    assert_eq!(
+        field(&base.application().unwrap(), "/status/operationState/startedAt"),
+        base_op,
+        "no new operation on a ready app"
+    );
+}
