@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use clap::Parser;
 
-use crate::actions::{platform, RunContext};
+use crate::actions::{cancel, platform, RunContext};
 use crate::argocd::{Client, ClientOptions};
 use crate::cli::args::{Cli, Command, RunArgs};
 use crate::cli::config::{Action, Config, ConfigError, LogFormat, LogSettings, Scope};
@@ -83,7 +83,14 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     let output_dir = config.output_dir.clone();
-    let result = runtime.block_on(execute(config, progress));
+    // A cancelled run writes its report before it confirms terminations.
+    let checkpoint = |outcome: &Outcome, metrics: Metrics| {
+        let report = Report::new(&run, outcome, metrics, Utc::now());
+        if let Err(e) = write_outputs(&output_dir, &report) {
+            tracing::error!(phase = "report", "{e}");
+        }
+    };
+    let result = runtime.block_on(execute(config, progress, &checkpoint));
     let (outcome, metrics) = match result {
         Ok(done) => done,
         Err(e) => {
@@ -99,6 +106,7 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
 pub async fn execute(
     mut config: Config,
     progress: Option<ProgressView>,
+    checkpoint: &(dyn Fn(&Outcome, Metrics) + Sync),
 ) -> Result<(Outcome, Metrics), Error> {
     let mut signals = Signals::install();
     let _simulator = if config.simulate {
@@ -144,6 +152,7 @@ pub async fn execute(
         ),
         config: Arc::new(config),
         hub: None,
+        in_flight: Default::default(),
     };
     let action = ctx.config.action;
     let mut outcome = Outcome {
@@ -155,6 +164,7 @@ pub async fn execute(
         aborted: None,
     };
     let config = ctx.config.clone();
+    let mut signalled = None;
     match (&config.scope, &config.dag) {
         (Scope::App(name), dag) => {
             // A single app: its own stream, and its DAG node's timeouts when it has one.
@@ -167,6 +177,7 @@ pub async fn execute(
             tokio::select! {
                 result = platform::run_app(&ctx, name, deadlines, false) => outcome.components.push(result),
                 signal = signals.recv() => {
+                    signalled = Some(tokio::time::Instant::now());
                     tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
                     outcome.cancelled = true;
                     outcome.components.push(cancelled_component(name, signal));
@@ -184,6 +195,7 @@ pub async fn execute(
             tokio::select! {
                 () = platform::run(&ctx, dag, &slots, progress.as_ref()) => {}
                 signal = signals.recv() => {
+                    signalled = Some(tokio::time::Instant::now());
                     tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
                     outcome.cancelled = true;
                 }
@@ -202,6 +214,32 @@ pub async fn execute(
         }
     }
     outcome.recommendations = recommendations(&outcome);
+    if let Some(at) = signalled {
+        // A DAG's components are named after their nodes; a stack's node stands for its app-of-apps.
+        let node_of: std::collections::HashMap<String, String> = config
+            .dag
+            .iter()
+            .flat_map(|dag| dag.nodes())
+            .filter_map(|n| Some((n.application()?.to_owned(), n.name.clone())))
+            .collect();
+        let mut components = std::mem::take(&mut outcome.components);
+        let base = outcome.clone();
+        cancel::terminate_in_flight(
+            &ctx,
+            at,
+            &mut components,
+            |app| node_of.get(app).cloned(),
+            |components| {
+                let snapshot = Outcome {
+                    components: components.to_vec(),
+                    ..base.clone()
+                };
+                checkpoint(&snapshot, client.metrics());
+            },
+        )
+        .await;
+        outcome.components = components;
+    }
     Ok((outcome, client.metrics()))
 }
 

@@ -25,6 +25,8 @@ pub struct RunContext {
     pub run_id: String,
     /// The run's shared watch stream, when it follows more than one app.
     pub hub: Option<Arc<Hub>>,
+    /// Operations this run started and has not seen end, for a cancel to terminate.
+    pub in_flight: super::cancel::InFlight,
 }
 
 /// The deadlines of one component: environment.yaml's, or its DAG node's.

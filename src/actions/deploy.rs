@@ -33,6 +33,7 @@ pub async fn deploy_app(
 ) -> ComponentResult {
     let mut notes = Vec::new();
     let mut result = deploy(ctx, name, deadlines, from_parent, &mut notes).await;
+    ctx.in_flight.done(name);
     for note in notes {
         result.message.push_str("; ");
         result.message.push_str(&note);
@@ -199,6 +200,8 @@ async fn deploy(
         tracing::info!(phase = "sync", component = name, "requesting sync");
         let mut window: Option<String> = None;
         let synced = tokio::time::timeout(deadlines.sync, async {
+            // Recorded before the request: a signal may land before its answer does.
+            ctx.in_flight.started(name);
             let accepted = sync_through_windows(ctx, &request, &mut window).await?;
             if let Tracked::Ours { since_version, .. } = &mut ours.tracked {
                 *since_version = accepted

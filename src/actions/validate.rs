@@ -222,11 +222,41 @@ mod tests {
         use chrono::{DateTime, Utc};
         let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
         let cases = [
-            ("stale Healthy", "Healthy", "Synced", "2026-11-22T08:00:20Z", S::Degraded),
-            ("stale Unknown", "Unknown", "OutOfSync", "2026-11-22T08:00:20Z", S::Degraded),
-            ("tied Missing", "Missing", "OutOfSync", "2026-11-22T08:00:21Z", S::Degraded),
-            ("tied Healthy", "Healthy", "Synced", "2026-11-22T08:00:21Z", S::Healthy),
-            ("fresh Unknown", "Unknown", "Synced", "2026-11-22T08:00:22Z", S::Unhealthy),
+            (
+                "stale Healthy",
+                "Healthy",
+                "Synced",
+                "2026-11-22T08:00:20Z",
+                S::Degraded,
+            ),
+            (
+                "stale Unknown",
+                "Unknown",
+                "OutOfSync",
+                "2026-11-22T08:00:20Z",
+                S::Degraded,
+            ),
+            (
+                "tied Missing",
+                "Missing",
+                "OutOfSync",
+                "2026-11-22T08:00:21Z",
+                S::Degraded,
+            ),
+            (
+                "tied Healthy",
+                "Healthy",
+                "Synced",
+                "2026-11-22T08:00:21Z",
+                S::Healthy,
+            ),
+            (
+                "fresh Unknown",
+                "Unknown",
+                "Synced",
+                "2026-11-22T08:00:22Z",
+                S::Unhealthy,
+            ),
         ];
         for (name, health, sync, reconciled, want) in cases {
             let mut a = app(health, sync);
@@ -240,7 +270,10 @@ mod tests {
             assert_eq!(got, want, "{name}: {msg}");
             if want == S::Degraded {
                 assert_eq!(reason, Some(R::Stale), "{name}");
-                assert!(msg.contains("not yet re-assessed since the last operation"), "{name}: {msg}");
+                assert!(
+                    msg.contains("not yet re-assessed since the last operation"),
+                    "{name}: {msg}"
+                );
             }
         }
     }

@@ -265,7 +265,9 @@ impl Store {
             set_health(sim, current);
             sim.next_health = (!sim.op_dry_run).then(|| outcome_health(sim.op_outcome, &app_name));
         });
-        let lag = self.get(name).map(|sim| sim.scenario.health_delay + CHILDREN_LAG);
+        let lag = self
+            .get(name)
+            .map(|sim| sim.scenario.health_delay + CHILDREN_LAG);
         if let (false, Some(lag)) = (created.is_empty(), lag) {
             self.update(name, |sim| sim.pending_children = created);
             self.schedule(name, Step::CreateChildren, lag);

@@ -108,3 +108,38 @@ fn wait_sync_window_is_bounded_by_the_sync_timeout() {
     );
     assert!(run.took < Duration::from_secs(8 + 5 + 5), "{}", run.show());
 }
+
+/// argocd-server sends nothing on a quiet watch and never re-checks the token of
+/// an open stream. When the token expires mid-wait, the executor's reopening of
+/// the silent stream meets a 401 (an `{"error":{"grpc_code":16,…}}` body): an
+/// authentication failure, exit 1, long before the health deadline, not a
+/// transient error retried until then.
+#[test]
+fn a_token_that_expires_mid_wait_is_an_authentication_failure() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let app = App::new(stack, "expiry");
+    app.push(&[("widget.yaml", crate::fixture::widget("w"))])
+        .create();
+    let dir = tempfile::tempdir().unwrap();
+    let token = stack.short_lived_token(dir.path(), 8);
+    let executor = Executor::new(stack, "timeouts:\n  sync: 120s\n  health: 120s\n")
+        .token_file(&token)
+        .args(&["--scope", &format!("app:{}", app.name)]);
+    let mut run = executor.spawn(stack, "deploy");
+    run.meanwhile("the Widget to be applied", LIMIT, || {
+        stack
+            .get("widgets.e2e.executor.dev", app.namespace(), "w")
+            .map(|_| ())
+            .ok_or_else(|| "no Widget yet".to_owned())
+    });
+    let run = run.finish(LIMIT);
+    assert_code(&run, ExitCode::FAILURE);
+    assert_eq!(
+        run.report["failures"][0]["reason"],
+        "Unauthenticated",
+        "{}",
+        run.show()
+    );
+    assert!(run.took < Duration::from_secs(60), "{}", run.show());
+}

@@ -241,6 +241,60 @@ impl Stack {
         }
     }
 
+    /// Calls Argo CD's REST API with the `executor` token (curl, so the call is
+    /// independent of the client under test).
+    pub fn argocd(&self, method: &str, path: &str, body: Option<&str>) -> Result<Value, String> {
+        let token =
+            std::fs::read_to_string(self.var("ARGOCD_TOKEN_FILE")).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new("curl");
+        cmd.args([
+            "-sS",
+            "--fail-with-body",
+            "-X",
+            method,
+            "--cacert",
+            self.var("ARGOCD_CA_FILE"),
+        ])
+        .args(["-H", &format!("Authorization: Bearer {}", token.trim())])
+        .args(["-H", "Content-Type: application/json"]);
+        if let Some(body) = body {
+            cmd.args(["--data", body]);
+        }
+        cmd.arg(format!("{}{path}", self.var("ARGOCD_SERVER")));
+        // Not run_ok: its message would show the command line, token included.
+        let output = cmd
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| e.to_string())?;
+        let out = String::from_utf8_lossy(&output.stdout).into_owned();
+        if !output.status.success() {
+            return Err(format!(
+                "{method} {path} failed: {}{out}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        serde_json::from_str(&out).map_err(|e| format!("{method} {path}: {e}: {out}"))
+    }
+
+    /// Writes a token of the `executor` account that expires after `seconds`
+    /// into a file of `dir`, and returns the file.
+    pub fn short_lived_token(&self, dir: &Path, seconds: u64) -> PathBuf {
+        let id = self.unique("short");
+        let answer = self
+            .argocd(
+                "POST",
+                "/api/v1/account/executor/token",
+                Some(&format!(
+                    r#"{{"id":"{id}","name":"executor","expiresIn":{seconds}}}"#
+                )),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        let token = answer["token"].as_str().expect("a token");
+        let path = dir.join(format!("{id}.token"));
+        std::fs::write(&path, token).unwrap();
+        path
+    }
+
     /// The pid of a component `e2e/up` started.
     pub fn pid(&self, component: &str) -> u32 {
         let path = Path::new(self.var("E2E_STATE")).join(format!("pids/{component}.pid"));
@@ -417,6 +471,12 @@ impl Executor {
         }
     }
 
+    /// Uses this token file.
+    pub fn token_file(mut self, path: &Path) -> Executor {
+        self.token_file = path.display().to_string();
+        self
+    }
+
     /// Uses another token file of the stack's env file (say `ARGOCD_LIMITED_TOKEN_FILE`).
     pub fn token(mut self, stack: &Stack, key: &str) -> Executor {
         self.token_file = stack.var(key).to_owned();
@@ -549,7 +609,10 @@ impl Running<'_> {
         loop {
             if !self.is_running() {
                 let run = self.collect();
-                panic!("expected {what} while the executor runs, but it exited\n{}", run.show());
+                panic!(
+                    "expected {what} while the executor runs, but it exited\n{}",
+                    run.show()
+                );
             }
             match check() {
                 Ok(value) => return value,
@@ -570,6 +633,15 @@ impl Running<'_> {
         self.executor.read(output, self.started.elapsed())
     }
 
+    /// Sends SIGTERM and reads the outputs; also returns how long the exit took.
+    pub fn terminate(self) -> (Run, Duration) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let sent = Instant::now();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let run = self.finish(Duration::from_secs(30));
+        (run, sent.elapsed())
+    }
+
     /// Waits for the exit (killing it after `limit`) and reads the outputs.
     pub fn finish(mut self, limit: Duration) -> Run {
         let pid = self.child.as_ref().expect("running").id();
@@ -581,7 +653,9 @@ impl Running<'_> {
                     return;
                 }
             }
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
         });
         let run = self.collect();
         let _ = killer.join();

@@ -121,3 +121,52 @@ fn a_stalled_controller_cannot_hold_a_run_past_its_deadline() {
     let message = run.component(&app.name)["message"].as_str().unwrap_or("");
     assert!(message.contains("controller"), "{}", run.show());
 }
+
+/// SIGTERM while the operation this run started is Running (kept so by the
+/// app's retry policy): exit within the contract's 2 s (with margin for a
+/// loaded machine), a cancelled report that says the termination was
+/// requested or confirmed, and Argo CD's operation really ends.
+#[test]
+fn sigterm_terminates_the_operation_this_run_started() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let mut app = App::new(stack, "sigterm");
+    app.sync_policy = "    syncOptions:\n      - CreateNamespace=true\n    retry:\n      limit: 50\n      backoff:\n        duration: 1s\n        factor: 1\n        maxDuration: 1s\n".to_owned();
+    app.push(&[("svc.yaml", bad_service())]).create();
+    let executor = Executor::new(stack, "").args(&["--scope", &format!("app:{}", app.name)]);
+    let mut running = executor.spawn(stack, "deploy");
+    running.meanwhile("our operation to be Running", LIMIT, || {
+        let live = app.application().ok_or("no app")?;
+        match expect::field(&live, "/status/operationState/phase") {
+            "Running"
+                if expect::field(&live, "/status/operationState/message").contains("Retrying") =>
+            {
+                Ok(())
+            }
+            other => Err(other.to_owned()),
+        }
+    });
+    let (run, took) = running.terminate();
+    assert!(
+        took < Duration::from_millis(2500),
+        "exited {took:?} after SIGTERM\n{}",
+        run.show()
+    );
+    assert_eq!(run.report["status"], "cancelled", "{}", run.show());
+    let component = run.component(&app.name);
+    assert_eq!(component["status"], "cancelled", "{}", run.show());
+    match component["termination"].as_str() {
+        Some("terminated") => {
+            expect::operation_ended(&app)
+                .unwrap_or_else(|seen| panic!("reported terminated, Argo CD shows {seen}"));
+        }
+        Some("terminationRequested") => {
+            eventually(
+                "the requested termination to end the operation",
+                Duration::from_secs(30),
+                || expect::operation_ended(&app),
+            );
+        }
+        other => panic!("termination {other:?}\n{}", run.show()),
+    }
+}

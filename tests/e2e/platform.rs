@@ -36,7 +36,10 @@ fn app_of_apps_members_are_created_deployed_and_torn_down() {
         .iter()
         .map(|c| (format!("{}.yaml", c.name), c.manifest()))
         .collect();
-    let refs: Vec<(&str, String)> = manifests.iter().map(|(f, m)| (f.as_str(), m.clone())).collect();
+    let refs: Vec<(&str, String)> = manifests
+        .iter()
+        .map(|(f, m)| (f.as_str(), m.clone()))
+        .collect();
     parent.push(&refs).create();
     let executor = Executor::new(stack, "timeouts:\n  sync: 60s\n  health: 60s\n");
     std::fs::create_dir_all(executor.config_dir()).unwrap();
@@ -48,12 +51,20 @@ fn app_of_apps_members_are_created_deployed_and_torn_down() {
         ),
     )
     .unwrap();
-    assert!(children[0].application().is_none(), "not created before the run");
+    assert!(
+        children[0].application().is_none(),
+        "not created before the run"
+    );
 
     let run = executor.run(stack, "deploy", LIMIT);
     assert_code(&run, ExitCode::SUCCESS);
     for child in &children {
-        assert_eq!(run.component(&child.name)["status"], "succeeded", "{}", run.show());
+        assert_eq!(
+            run.component(&child.name)["status"],
+            "succeeded",
+            "{}",
+            run.show()
+        );
         expect::synced_and_healthy(child).unwrap_or_else(|seen| panic!("{}: {seen}", child.name));
     }
     // Dependency order, as Argo CD recorded it: the second member's operation
@@ -69,7 +80,8 @@ fn app_of_apps_members_are_created_deployed_and_torn_down() {
     let run = executor.run(stack, "teardown", LIMIT);
     assert_code(&run, ExitCode::SUCCESS);
     for app in children.iter().chain([&parent]) {
-        expect::application_gone(app).unwrap_or_else(|e| panic!("{}: {e}\n{}", app.name, run.show()));
+        expect::application_gone(app)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", app.name, run.show()));
     }
 }
 
@@ -102,25 +114,76 @@ fn a_failure_skips_dependents_and_a_rerun_resumes() {
 
     let run = executor.run(stack, "deploy", LIMIT);
     assert_code(&run, ExitCode::PARTIAL);
-    assert_eq!(run.component(&base.name)["status"], "succeeded", "{}", run.show());
-    assert_eq!(run.component(&broken.name)["status"], "failed", "{}", run.show());
-    assert_eq!(run.component(&after.name)["status"], "skipped", "{}", run.show());
-    assert_eq!(run.component(&aside.name)["status"], "succeeded", "{}", run.show());
+    assert_eq!(
+        run.component(&base.name)["status"],
+        "succeeded",
+        "{}",
+        run.show()
+    );
+    assert_eq!(
+        run.component(&broken.name)["status"],
+        "failed",
+        "{}",
+        run.show()
+    );
+    assert_eq!(
+        run.component(&after.name)["status"],
+        "skipped",
+        "{}",
+        run.show()
+    );
+    assert_eq!(
+        run.component(&aside.name)["status"],
+        "succeeded",
+        "{}",
+        run.show()
+    );
     assert!(
-        after.application().unwrap().pointer("/status/operationState").is_none(),
+        after
+            .application()
+            .unwrap()
+            .pointer("/status/operationState")
+            .is_none(),
         "a skipped app is never synced"
     );
-    let base_op = field(&base.application().unwrap(), "/status/operationState/startedAt").to_owned();
+    let base_op = field(
+        &base.application().unwrap(),
+        "/status/operationState/startedAt",
+    )
+    .to_owned();
 
     broken.push(&[("cm.yaml", config_map("settings"))]);
     let run = executor.run(stack, "deploy", LIMIT);
     assert_code(&run, ExitCode::SUCCESS);
-    assert_eq!(run.component(&base.name)["status"], "unchanged", "{}", run.show());
-    assert_eq!(run.component(&aside.name)["status"], "unchanged", "{}", run.show());
-    assert_eq!(run.component(&broken.name)["status"], "succeeded", "{}", run.show());
-    assert_eq!(run.component(&after.name)["status"], "succeeded", "{}", run.show());
     assert_eq!(
-        field(&base.application().unwrap(), "/status/operationState/startedAt"),
+        run.component(&base.name)["status"],
+        "unchanged",
+        "{}",
+        run.show()
+    );
+    assert_eq!(
+        run.component(&aside.name)["status"],
+        "unchanged",
+        "{}",
+        run.show()
+    );
+    assert_eq!(
+        run.component(&broken.name)["status"],
+        "succeeded",
+        "{}",
+        run.show()
+    );
+    assert_eq!(
+        run.component(&after.name)["status"],
+        "succeeded",
+        "{}",
+        run.show()
+    );
+    assert_eq!(
+        field(
+            &base.application().unwrap(),
+            "/status/operationState/startedAt"
+        ),
         base_op,
         "no new operation on a ready app"
     );
