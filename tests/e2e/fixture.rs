@@ -549,7 +549,10 @@ impl Running<'_> {
         loop {
             if !self.is_running() {
                 let run = self.collect();
-                panic!("expected {what} while the executor runs, but it exited\n{}", run.show());
+                panic!(
+                    "expected {what} while the executor runs, but it exited\n{}",
+                    run.show()
+                );
             }
             match check() {
                 Ok(value) => return value,
@@ -581,7 +584,9 @@ impl Running<'_> {
                     return;
                 }
             }
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
         });
         let run = self.collect();
         let _ = killer.join();
