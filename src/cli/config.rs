@@ -156,6 +156,7 @@ fn load_dag(
         cluster_name: environment.cluster_name.as_deref(),
         default_sync: environment.timeouts.sync,
         default_health: environment.timeouts.health,
+        default_app_namespace: environment.argocd.app_namespace.as_deref(),
     };
     // An app that dag.yaml does not list can still be deployed on its own,
     // with environment.yaml's timeouts.
