@@ -29,6 +29,7 @@ fn measure(nodes: usize) -> (Duration, Duration, usize, usize, usize) {
         cluster_name: None,
         default_sync: Duration::from_secs(300),
         default_health: Duration::from_secs(600),
+        default_app_namespace: None,
     };
     let overrides = Overrides::default();
     let mut parse = Vec::new();
@@ -61,6 +62,7 @@ fn simulated_shape(nodes: usize) -> (f64, f64) {
         cluster_name: None,
         default_sync: Duration::from_secs(300),
         default_health: Duration::from_secs(600),
+        default_app_namespace: None,
     };
     let dag = Dag::build(&random_dag(nodes, SEED), &Overrides::default(), &ctx).unwrap();
     let secs = |id: NodeId| {

@@ -94,6 +94,7 @@ fn main() {
         cluster_name: None,
         default_sync: Duration::from_secs(300),
         default_health: Duration::from_secs(600),
+        default_app_namespace: None,
     };
     let build =
         |spec| Dag::build(&spec, &Overrides::default(), &ctx).expect("random DAGs are valid");

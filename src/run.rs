@@ -119,6 +119,7 @@ pub async fn execute(
             sim.url()
         );
         config.argocd.server = Some(sim.url().parse().expect("the simulator's URL is valid"));
+        config.argocd.namespace = crate::sim::ARGOCD_NAMESPACE.to_owned();
         Some(sim)
     } else {
         None
@@ -139,6 +140,8 @@ pub async fn execute(
         token: config.argocd.token.clone(),
         ca_pem: config.argocd.ca_pem.clone(),
         project: config.argocd.project.clone(),
+        argocd_namespace: config.argocd.namespace.clone(),
+        app_namespaces: config.app_namespaces.clone(),
         max_attempts: config.max_attempts,
         backoff: config.backoff,
         traceparent: config.trace.as_ref().map(|t| t.traceparent()),

@@ -40,8 +40,12 @@ pub enum Observation {
 /// One thing the follower learned.
 #[derive(Debug)]
 enum Update {
-    /// A change of one application.
-    One(String, Observation),
+    /// A change of one application, with the namespace Argo CD says it is in.
+    One {
+        name: String,
+        namespace: Option<String>,
+        observation: Observation,
+    },
     /// A complete listing: every application that exists right now.
     All(Vec<Application>),
 }
@@ -117,11 +121,16 @@ impl Follower {
                     self.failures = 0;
                     self.backoff.reset();
                     let name = event.application.metadata.name.clone();
+                    let namespace = event.application.metadata.namespace.clone();
                     let observation = match event.kind.as_str() {
                         "DELETED" => Observation::Gone,
                         _ => Observation::Present(Box::new(event.application)),
                     };
-                    return Ok(Update::One(name, observation));
+                    return Ok(Update::One {
+                        name,
+                        namespace,
+                        observation,
+                    });
                 }
                 Ok(None) => {
                     self.stream = None;
@@ -143,9 +152,14 @@ impl Follower {
     /// Reads the current state with plain GETs and queues it.
     async fn resync(&mut self) -> Result<(), ArgoError> {
         let update = match &self.name {
-            Some(name) => match self.client.find_app(name, false).await? {
-                Some(app) => Update::One(name.clone(), Observation::Present(Box::new(app))),
-                None => Update::One(name.clone(), Observation::Gone),
+            // A GET of one app asks its own namespace.
+            Some(name) => Update::One {
+                name: name.clone(),
+                namespace: Some(self.client.namespace_of(name).to_owned()),
+                observation: match self.client.find_app(name, false).await? {
+                    Some(app) => Observation::Present(Box::new(app)),
+                    None => Observation::Gone,
+                },
             },
             None => Update::All(self.client.list_apps(None).await?),
         };
@@ -206,7 +220,7 @@ impl Watcher {
         match &mut self.0 {
             Source::Own(follower) => loop {
                 match follower.next().await? {
-                    Update::One(_, observation) => return Ok(observation),
+                    Update::One { observation, .. } => return Ok(observation),
                     Update::All(_) => continue,
                 }
             },

@@ -1,6 +1,7 @@
 //! The Argo CD REST client: one method per endpoint the executor uses, each
 //! with bearer auth, typed errors and bounded retries of transient failures.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +40,12 @@ pub struct ClientOptions {
     pub ca_pem: Option<Vec<u8>>,
     /// Argo CD project, sent so that an unknown app is a 404.
     pub project: Option<String>,
+    /// The namespace Argo CD runs in, where Applications live by default.
+    pub argocd_namespace: String,
+    /// Application name → namespace, for apps that Argo CD manages outside its
+    /// own namespace ("apps in any namespace"); sent as `appNamespace` with
+    /// every request about the app.
+    pub app_namespaces: BTreeMap<String, String>,
     /// Total attempts of one request.
     pub max_attempts: u32,
     /// Initial backoff interval.
@@ -127,23 +134,50 @@ impl Client {
         url
     }
 
-    /// `name=<app>` for one app; for all apps, `projects=<project>` when one is
-    /// configured, so a shared Argo CD sends only this platform's apps.
+    /// The namespace of `name` when one is configured for it; `None` means
+    /// Argo CD's own, which argocd-server assumes when none is sent.
+    pub fn app_namespace(&self, name: &str) -> Option<&str> {
+        self.options.app_namespaces.get(name).map(String::as_str)
+    }
+
+    /// The namespace `name` lives in: its own, else Argo CD's.
+    pub fn namespace_of(&self, name: &str) -> &str {
+        self.app_namespace(name)
+            .unwrap_or(&self.options.argocd_namespace)
+    }
+
+    /// `name=<app>` (and its `appNamespace`) for one app; for all apps,
+    /// `projects=<project>` when one is configured, so a shared Argo CD sends
+    /// only this platform's apps. A single-app watch matches only the app in
+    /// `appNamespace`, Argo CD's own when unset (argo-cd
+    /// `server/application/application.go`, `Server.Watch`).
     fn filter<'a>(&'a self, name: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
         match (name, self.options.project.as_deref()) {
-            (Some(name), _) => vec![("name", name)],
+            (Some(name), _) => std::iter::once(("name", name))
+                .chain(self.app_namespace(name).map(|ns| ("appNamespace", ns)))
+                .collect(),
             (None, Some(project)) => vec![("projects", project)],
             (None, None) => vec![],
         }
     }
 
-    fn project_query(&self) -> Vec<(&str, &str)> {
-        self.options
-            .project
-            .as_deref()
-            .map(|p| ("project", p))
-            .into_iter()
-            .collect()
+    /// The query of every request about one app: `project` when configured,
+    /// and `appNamespace` when the app lives outside Argo CD's namespace
+    /// (argocd-server looks it up there, `getApplicationEnforceRBACInformer`).
+    fn app_query(&self, name: &str) -> Vec<(&str, &str)> {
+        let project = self.options.project.as_deref().map(|p| ("project", p));
+        let namespace = self.app_namespace(name).map(|ns| ("appNamespace", ns));
+        project.into_iter().chain(namespace).collect()
+    }
+
+    /// The app's RBAC object: `<project>/<namespace>/<name>` outside Argo CD's
+    /// namespace, else `<project>/<name>` (argo-cd `util/security/rbac.go`,
+    /// `RBACName`, behind `Application.RBACName`).
+    fn rbac_name(&self, project: &str, name: &str) -> String {
+        match self.app_namespace(name) {
+            Some(ns) if ns != self.options.argocd_namespace => format!("{project}/{ns}/{name}"),
+            _ => format!("{project}/{name}"),
+        }
     }
 
     /// Sends one request with retries of transient failures: connect errors,
@@ -282,7 +316,7 @@ impl Client {
 
     /// `GET /api/v1/applications/{name}`, with `refresh=normal` when asked.
     pub async fn get_app(&self, name: &str, refresh: bool) -> Result<Application, ArgoError> {
-        let mut query = self.project_query();
+        let mut query = self.app_query(name);
         if refresh {
             query.push(("refresh", "normal"));
         }
@@ -350,18 +384,24 @@ impl Client {
         Ok(list.items.unwrap_or_default())
     }
 
-    /// `POST /api/v1/applications/{name}/sync`. Returns the app with its new `operation`.
+    /// `POST /api/v1/applications/{name}/sync`. Returns the app with its new
+    /// `operation`. The client sets `appNamespace`, so no caller can forget it:
+    /// argocd-server takes it from the body only (`Server.Sync`).
     pub async fn sync(&self, request: &SyncRequest) -> Result<Application, ArgoError> {
         let name = &request.name;
         let what = format!("sync of {name}");
         let url = self.url(&format!("/api/v1/applications/{name}/sync"), &[]);
+        let body = SyncRequest {
+            app_namespace: self.app_namespace(name).map(str::to_owned),
+            ..request.clone()
+        };
         let response = self
             .send(
                 &what,
                 name,
                 Method::POST,
                 url,
-                Some(request),
+                Some(&body),
                 Some(REQUEST_TIMEOUT),
             )
             .await?;
@@ -373,7 +413,7 @@ impl Client {
         let what = format!("sync windows of {name}");
         let url = self.url(
             &format!("/api/v1/applications/{name}/syncwindows"),
-            &self.project_query(),
+            &self.app_query(name),
         );
         let response = self.send_plain(&what, name, Method::GET, url).await?;
         self.json(&what, response).await
@@ -383,12 +423,14 @@ impl Client {
     /// token see the app? Without a project, asks for `*`: a yes then covers
     /// every project the app could be in (argo-cd `server/account/account.go`,
     /// `CanI`, enforces the RBAC object as given, so `*/<name>` is granted only
-    /// by a policy on every project).
+    /// by a policy on every project). For an app in another namespace the
+    /// object is `<project>/<namespace>/<name>`, see [`Client::rbac_name`].
     pub async fn can_get(&self, name: &str) -> Result<bool, ArgoError> {
         let what = format!("permission check for {name}");
         let project = self.options.project.as_deref().unwrap_or("*");
+        let object = self.rbac_name(project, name);
         let url = self.url(
-            &format!("/api/v1/account/can-i/applications/get/{project}/{name}"),
+            &format!("/api/v1/account/can-i/applications/get/{object}"),
             &[],
         );
         let response = self.send_plain(&what, name, Method::GET, url).await?;
@@ -401,7 +443,7 @@ impl Client {
         let what = format!("termination of the operation on {name}");
         let url = self.url(
             &format!("/api/v1/applications/{name}/operation"),
-            &self.project_query(),
+            &self.app_query(name),
         );
         self.send_plain(&what, name, Method::DELETE, url)
             .await
@@ -412,7 +454,7 @@ impl Client {
     pub async fn delete_app(&self, name: &str) -> Result<(), ArgoError> {
         let what = format!("deletion of {name}");
         let mut query = vec![("cascade", "true"), ("propagationPolicy", "foreground")];
-        query.extend(self.project_query());
+        query.extend(self.app_query(name));
         let url = self.url(&format!("/api/v1/applications/{name}"), &query);
         self.send_plain(&what, name, Method::DELETE, url)
             .await
@@ -424,14 +466,17 @@ impl Client {
         let what = format!("resource tree of {name}");
         let url = self.url(
             &format!("/api/v1/applications/{name}/resource-tree"),
-            &self.project_query(),
+            &self.app_query(name),
         );
         let response = self.send_plain(&what, name, Method::GET, url).await?;
         self.json(&what, response).await
     }
 
-    /// Opens `GET /api/v1/stream/applications?name=…`. The first event is the
-    /// current state (`ADDED`); for an unknown name nothing ever arrives.
+    /// Opens `GET /api/v1/stream/applications?name=…&appNamespace=…`. The first
+    /// event is the current state (`ADDED`); for an unknown name nothing ever
+    /// arrives. Without a name it carries apps of every namespace Argo CD
+    /// manages (`Server.isApplicationPermitted`), so the reader must tell
+    /// them apart by `metadata.namespace` ([`Client::namespace_of`]).
     pub async fn watch(&self, name: Option<&str>) -> Result<EventStream, ArgoError> {
         let what = format!("watch of {}", name.unwrap_or("applications"));
         let url = self.url("/api/v1/stream/applications", &self.filter(name));
@@ -467,3 +512,6 @@ mod erased {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

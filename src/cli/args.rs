@@ -40,6 +40,10 @@ pub struct RunArgs {
     /// `platform`, `stack:<name>` or `app:<name>`.
     #[arg(long, env = "TARGET_SCOPE")]
     pub scope: Option<String>,
+    /// With `--scope app:<name>`: the namespace of the Application, when Argo CD
+    /// manages it outside its own (wins over dag.yaml and environment.yaml).
+    #[arg(long, env = "APP_NAMESPACE")]
+    pub app_namespace: Option<String>,
     /// `true` or `false`: send no mutating request and report what would be done.
     #[arg(long, env = "DRY_RUN", num_args = 0..=1, default_missing_value = "true")]
     pub dry_run: Option<String>,

@@ -2,6 +2,7 @@
 //! checked `Config` out. Every failure here is `ExitCode::INVALID`, and it
 //! happens before any network call.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,6 +27,10 @@ pub struct ArgoCdTarget {
     pub token: String,
     /// Sent as `project` so an unknown app is a 404 rather than a 403.
     pub project: Option<String>,
+    /// The namespace Argo CD runs in (environment.yaml's `argocdNamespace`;
+    /// the simulator's under `--simulate`): where Applications live unless
+    /// [`Config::app_namespaces`] says otherwise.
+    pub namespace: String,
 }
 
 /// Everything one run needs, checked.
@@ -82,6 +87,9 @@ pub struct Config {
     /// The selected DAG: always for platform and stack scope; for app scope
     /// when dag.yaml lists the app (its node's timeouts then apply).
     pub dag: Option<crate::dag::Dag>,
+    /// Application name → its namespace, for the apps in scope that have one
+    /// set (Argo CD's apps in any namespace); the others live in Argo CD's.
+    pub app_namespaces: BTreeMap<String, String>,
 }
 
 fn parse_bool(input: &'static str, value: Option<&str>) -> Result<bool, ConfigError> {
@@ -129,6 +137,64 @@ fn parse_server(input: &'static str, text: &str) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
+/// `--app-namespace`, when given: a namespace name, and only for an app scope.
+fn parse_app_namespace<'a>(
+    value: Option<&'a str>,
+    scope: &Scope,
+) -> Result<Option<&'a str>, ConfigError> {
+    const INPUT: &str = "--app-namespace (APP_NAMESPACE)";
+    let Some(namespace) = value.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if !matches!(scope, Scope::App(_)) {
+        return Err(ConfigError::AppScopeOnly {
+            input: INPUT,
+            scope: scope.to_string(),
+            hint: "set `namespace:` on the app in dag.yaml, or `argocd.appNamespace` in environment.yaml for every app",
+        });
+    }
+    if !crate::dag::valid_namespace(namespace) {
+        return Err(ConfigError::bad(
+            INPUT,
+            namespace,
+            &format!("a namespace name; {}", crate::dag::NAMESPACE_RULE),
+        ));
+    }
+    Ok(Some(namespace))
+}
+
+/// The namespace of every Application in scope that has one. For an app
+/// scope: `--app-namespace`, else its DAG node's, else environment.yaml's
+/// `argocd.appNamespace`; otherwise each DAG node's (which already fell back
+/// to environment.yaml's).
+fn app_namespaces(
+    scope: &Scope,
+    dag: Option<&crate::dag::Dag>,
+    flag: Option<&str>,
+    default: Option<&str>,
+) -> BTreeMap<String, String> {
+    let nodes = dag.map(crate::dag::Dag::nodes).unwrap_or_default();
+    match scope {
+        Scope::App(name) => {
+            let node = nodes
+                .iter()
+                .find(|n| n.application() == Some(name.as_str()));
+            let from_files = match node {
+                Some(node) => node.app_namespace.as_deref(),
+                None => default,
+            };
+            flag.or(from_files)
+                .map(|namespace| (name.clone(), namespace.to_owned()))
+                .into_iter()
+                .collect()
+        }
+        Scope::Platform | Scope::Stack(_) => nodes
+            .iter()
+            .filter_map(|n| Some((n.application()?.to_owned(), n.app_namespace.clone()?)))
+            .collect(),
+    }
+}
+
 /// Reads, validates and selects the DAG for this scope, before any request.
 fn load_dag(
     config_dir: &Path,
@@ -156,6 +222,7 @@ fn load_dag(
         cluster_name: environment.cluster_name.as_deref(),
         default_sync: environment.timeouts.sync,
         default_health: environment.timeouts.health,
+        default_app_namespace: environment.argocd.app_namespace.as_deref(),
     };
     // An app that dag.yaml does not list can still be deployed on its own,
     // with environment.yaml's timeouts.
@@ -203,6 +270,7 @@ impl Config {
             value: scope_text.to_owned(),
             expected,
         })?;
+        let app_namespace = parse_app_namespace(args.app_namespace.as_deref(), &scope)?;
         let given_env =
             args.environment
                 .clone()
@@ -244,6 +312,12 @@ impl Config {
         }
 
         let dag = load_dag(&config_dir, &environment, &scope, args)?;
+        let app_namespaces = app_namespaces(
+            &scope,
+            dag.as_ref(),
+            app_namespace,
+            environment.argocd.app_namespace.as_deref(),
+        );
 
         let pv_policy = match args.pv_policy.as_deref() {
             None | Some("retain") => PvPolicy::Retain,
@@ -335,6 +409,7 @@ impl Config {
                 ca_pem: None,
                 token: SIMULATED_TOKEN.to_owned(),
                 project: environment.argocd.project.clone(),
+                namespace: environment.argocd_namespace.clone(),
             }
         } else {
             let server = match (&args.argocd_server, &environment.argocd.server) {
@@ -394,6 +469,7 @@ impl Config {
                 ca_pem,
                 token,
                 project: environment.argocd.project.clone(),
+                namespace: environment.argocd_namespace.clone(),
             }
         };
 
@@ -428,27 +504,11 @@ impl Config {
             parallelism,
             schedule,
             dag,
+            app_namespaces,
             environment,
         })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trace_ids_must_be_w3c_hex() {
-        assert!(parse_hex_id("TRACE_ID", "4bf92f3577b34da6a3ce929d0e0e4736", 32).is_ok());
-        assert!(parse_hex_id("TRACE_ID", "00000000000000000000000000000000", 32).is_err());
-        assert!(parse_hex_id("SPAN_ID", "xyz", 16).is_err());
-    }
-
-    #[test]
-    fn servers_must_be_http_urls() {
-        assert!(parse_server("x", "https://argocd.example.com").is_ok());
-        assert!(parse_server("x", "http://127.0.0.1:8080").is_ok());
-        assert!(parse_server("x", "ftp://argocd").is_err());
-        assert!(parse_server("x", "argocd.example.com").is_err());
-    }
-}
+mod tests;

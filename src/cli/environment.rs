@@ -59,6 +59,10 @@ pub struct ArgoCdSection {
     /// The Argo CD project of the applications. With it, an unknown app is a 404 instead of a 403.
     #[serde(default)]
     pub project: Option<String>,
+    /// The namespace of the Applications when Argo CD manages them outside its
+    /// own (apps in any namespace); dag.yaml's `namespace:` wins per node.
+    #[serde(default, deserialize_with = "namespace")]
+    pub app_namespace: Option<String>,
 }
 
 /// `timeouts:` in environment.yaml.
@@ -164,6 +168,19 @@ fn duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
     parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
+/// A namespace name, checked here so that a bad one is reported with its line and column.
+fn namespace<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(de)?;
+    if crate::dag::valid_namespace(&text) {
+        Ok(Some(text))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "'{text}' is not a valid namespace: {}",
+            crate::dag::NAMESPACE_RULE
+        )))
+    }
+}
+
 impl EnvironmentFile {
     /// Parses the file's text; the error carries the line and column.
     pub fn parse(text: &str) -> Result<Self, serde_yaml::Error> {
@@ -204,6 +221,27 @@ mod tests {
         let err = EnvironmentFile::parse(&text).unwrap_err().to_string();
         assert!(err.contains("'soon' is not a duration"), "{err}");
         assert!(err.contains("line 6"), "{err}");
+    }
+
+    #[test]
+    fn app_namespace_is_a_checked_namespace_name() {
+        assert_eq!(
+            EnvironmentFile::parse(MINIMAL)
+                .unwrap()
+                .argocd
+                .app_namespace,
+            None
+        );
+        let text = format!("{MINIMAL}argocd:\n  appNamespace: team-a\n");
+        let env = EnvironmentFile::parse(&text).unwrap();
+        assert_eq!(env.argocd.app_namespace.as_deref(), Some("team-a"));
+        let text = format!("{MINIMAL}argocd:\n  appNamespace: Team_A\n");
+        let err = EnvironmentFile::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("'Team_A' is not a valid namespace"), "{err}");
+        assert!(err.contains("line 6"), "{err}");
+        let text = format!("{MINIMAL}argocd:\n  appNamespaces: team-a\n");
+        let err = EnvironmentFile::parse(&text).unwrap_err().to_string();
+        assert!(err.contains("unknown field `appNamespaces`"), "{err}");
     }
 
     #[test]

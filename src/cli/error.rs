@@ -23,6 +23,16 @@ pub enum ConfigError {
         /// How to provide it.
         hint: String,
     },
+    /// An input that only applies to `--scope app:<name>`.
+    #[error("{input} applies only to --scope app:<name>, not to '{scope}'; drop it, or {hint}")]
+    AppScopeOnly {
+        /// The flag and variable.
+        input: &'static str,
+        /// The scope given.
+        scope: String,
+        /// How to get the same effect for this scope.
+        hint: &'static str,
+    },
     /// A file could not be read.
     #[error("failed to read {what} at {path}: {source}; {hint}")]
     Unreadable {

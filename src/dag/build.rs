@@ -24,6 +24,9 @@ pub struct BuildContext<'a> {
     pub default_sync: Duration,
     /// Health deadline likewise.
     pub default_health: Duration,
+    /// environment.yaml's `argocd.appNamespace`: the namespace of every
+    /// Application whose node sets none (checked by the caller).
+    pub default_app_namespace: Option<&'a str>,
 }
 
 /// What a flattened node came from.
@@ -44,6 +47,7 @@ struct Raw<'a> {
     depends_origin: &'a str,
     timeouts: TimeoutsSpec,
     cluster: Option<&'a str>,
+    namespace: Option<&'a str>,
     simulation: Option<SimulationSpec>,
 }
 
@@ -71,6 +75,22 @@ pub(super) fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
         && !name.starts_with(['-', '.'])
         && !name.ends_with(['-', '.'])
+}
+
+/// What [`valid_namespace`] accepts, for messages.
+pub const NAMESPACE_RULE: &str = "use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (a Kubernetes namespace name)";
+
+/// True for a Kubernetes namespace name (DNS-1123 label: lowercase letters,
+/// digits and '-', starting and ending with a letter or digit, at most 63),
+/// where Argo CD may keep Applications (`application.namespaces`).
+pub fn valid_namespace(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
 }
 
 impl Dag {
@@ -101,6 +121,7 @@ impl Dag {
                 depends_origin: &file,
                 timeouts: stack.timeouts,
                 cluster: stack.cluster.as_deref(),
+                namespace: stack.namespace.as_deref(),
                 simulation: stack.simulation,
             });
             members.push(Vec::new());
@@ -114,6 +135,7 @@ impl Dag {
                     depends_origin: &file,
                     timeouts: app.timeouts,
                     cluster: app.cluster.as_deref(),
+                    namespace: app.namespace.as_deref(),
                     simulation: app.simulation,
                 });
                 members.push(Vec::new());
@@ -128,6 +150,7 @@ impl Dag {
                     depends_origin: &file,
                     timeouts: r.timeouts,
                     cluster: r.cluster.as_deref(),
+                    namespace: None,
                     simulation: r.simulation,
                 });
                 members.push(Vec::new());
@@ -164,6 +187,7 @@ impl Dag {
             }
         }
         let app_of_apps = check_applications(&raws, &index, &file, &mut errors);
+        check_namespaces(&raws, &file, &mut errors);
 
         // Overrides replace what the file says, before anything is resolved.
         let mut unknown_reported = std::collections::HashSet::new();
@@ -334,6 +358,28 @@ fn check_applications<'a>(
     apps
 }
 
+/// Namespaces of Applications: Kubernetes namespace names, and only where
+/// there is an Application (a pure grouping stack has none to place).
+fn check_namespaces(raws: &[Raw], file: &str, errors: &mut Vec<DagError>) {
+    for r in raws {
+        let Some(namespace) = r.namespace else {
+            continue;
+        };
+        if let RawKind::Stack(None) = r.kind {
+            errors.push(DagError::NamespaceWithoutApp {
+                file: file.to_owned(),
+                stack: r.name.to_owned(),
+            });
+        } else if !valid_namespace(namespace) {
+            errors.push(DagError::InvalidNamespace {
+                file: file.to_owned(),
+                node: r.describe(),
+                namespace: namespace.to_owned(),
+            });
+        }
+    }
+}
+
 /// Reports one cycle per strongly connected component, the shortest through
 /// its first node by name, in execution order (`a → b`: b depends on a).
 fn find_cycles(raws: &[Raw], deps: &[Vec<usize>], file: &str, errors: &mut Vec<DagError>) {
@@ -406,6 +452,8 @@ fn find_cycles(raws: &[Raw], deps: &[Vec<usize>], file: &str, errors: &mut Vec<D
 
 /// The node as it will run: timeouts from the node, else its stack, else
 /// `defaults`, else the environment; cluster from the node or its stack;
+/// the Application's namespace from the node, else the environment (a
+/// stack's `namespace` is its app-of-apps', so members do not inherit it);
 /// simulation merged with `defaults.simulation`.
 fn resolve(r: &Raw, raws: &[Raw], spec: &DagSpec, ctx: &BuildContext) -> Node {
     let stack = r.stack.map(|s| &raws[s]);
@@ -431,8 +479,14 @@ fn resolve(r: &Raw, raws: &[Raw], spec: &DagSpec, ctx: &BuildContext) -> Node {
             },
         }),
     };
-    // A pure grouping stack has nothing to simulate.
+    // A pure grouping stack has nothing to simulate, nor a namespace.
     let simulated = !matches!(kind, NodeKind::Stack { app: None });
+    let app_namespace = match kind {
+        NodeKind::Resource(_) | NodeKind::Stack { app: None } => None,
+        NodeKind::App | NodeKind::Stack { app: Some(_) } => {
+            r.namespace.or(ctx.default_app_namespace).map(str::to_owned)
+        }
+    };
     let simulation = match (r.simulation, spec.defaults.simulation) {
         _ if !simulated => None,
         (Some(own), Some(defaults)) => Some(own.or(defaults)),
@@ -450,6 +504,7 @@ fn resolve(r: &Raw, raws: &[Raw], spec: &DagSpec, ctx: &BuildContext) -> Node {
             .cluster
             .or(stack.and_then(|s| s.cluster))
             .map(str::to_owned),
+        app_namespace,
         simulation,
     }
 }

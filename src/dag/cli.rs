@@ -161,6 +161,9 @@ pub fn load(inputs: &DagInputs) -> Result<Dag, DagErrors> {
         cluster_name: environment.as_ref().and_then(|e| e.cluster_name.as_deref()),
         default_sync: timeouts.sync,
         default_health: timeouts.health,
+        default_app_namespace: environment
+            .as_ref()
+            .and_then(|e| e.argocd.app_namespace.as_deref()),
     };
     // Go on after bad inputs, with what did parse, so that one run reports everything.
     match Dag::build_scoped(&spec, &overrides, &ctx, &scope) {

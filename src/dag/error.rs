@@ -41,6 +41,27 @@ pub enum DagError {
         /// The node, described (`app 'Grafana'`).
         node: String,
     },
+    /// An Application namespace that Kubernetes would not accept.
+    #[error(
+        "{file}: {node} has namespace '{namespace}', which is not a valid namespace: {}",
+        crate::dag::NAMESPACE_RULE
+    )]
+    InvalidNamespace {
+        /// The DAG file.
+        file: String,
+        /// The node, described.
+        node: String,
+        /// What was written.
+        namespace: String,
+    },
+    /// `namespace` on a stack without an app-of-apps: there is no Application to place.
+    #[error("{file}: stack '{stack}' sets namespace but has no app-of-apps (`app:`), and its members do not inherit it; set `namespace` on each app instead, or `argocd.appNamespace` in environment.yaml for all of them")]
+    NamespaceWithoutApp {
+        /// The DAG file.
+        file: String,
+        /// The stack.
+        stack: String,
+    },
     /// Two nodes, or two Applications, with one name.
     #[error("{file}: '{name}' is defined twice, as {first} and as {second}; {what} must be unique: rename one")]
     Duplicate {

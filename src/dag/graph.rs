@@ -98,6 +98,10 @@ pub struct Node {
     pub health_timeout: Duration,
     /// The cluster it was declared for (checked to be this environment's).
     pub cluster: Option<String>,
+    /// The namespace of its Application when it has one set (dag.yaml's
+    /// `namespace:`, else environment.yaml's `argocd.appNamespace`); `None`
+    /// means Argo CD's own namespace, and always for a resource or a pure grouping.
+    pub app_namespace: Option<String>,
     /// Simulated timeline, `defaults.simulation` merged in.
     pub simulation: Option<SimulationSpec>,
 }

@@ -88,6 +88,10 @@ pub struct StackSpec {
     /// The stack's app-of-apps Application, synced before its members; none for a pure grouping.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
+    /// Namespace of the stack's app-of-apps Application, when Argo CD manages it
+    /// outside its own namespace; only the app-of-apps', members set their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// Nodes that must be ready first; naming a stack means the whole stack.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
@@ -114,6 +118,10 @@ pub struct StackSpec {
 pub struct AppSpec {
     /// The Application's name, and the node's.
     pub name: String,
+    /// The Application's namespace, when Argo CD manages it outside its own
+    /// namespace (default: environment.yaml's `argocd.appNamespace`, not the stack's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     /// Nodes that must be ready first (`name` or `name@cluster`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,

@@ -22,5 +22,6 @@ mod stream;
 mod tests;
 
 pub use gate::RecordedRequest;
+pub use model::ARGOCD_NAMESPACE;
 pub use scenario::{AppScenario, Faults, InitialState, Scenario, SimOutcome};
 pub use server::Simulator;

@@ -15,7 +15,7 @@ use crate::argocd::types::{
 use super::scenario::{AppScenario, InitialState, SimOutcome};
 
 /// The namespace argocd-server runs in, and where Applications live.
-pub(crate) const ARGOCD_NAMESPACE: &str = "argocd";
+pub const ARGOCD_NAMESPACE: &str = "argocd";
 /// The repository every simulated app is sourced from.
 const REPO_URL: &str = "https://git.example.com/platform/gitops.git";
 /// `operationState.message` of a successful sync.

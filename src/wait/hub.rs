@@ -1,6 +1,12 @@
 //! One watch stream for every application of a run: a background task reads
 //! `GET /api/v1/stream/applications` (all apps, filtered client-side) and
 //! hands each app's latest state to its subscriber.
+//!
+//! That stream, and the listing after a reconnect, carry the apps of every
+//! namespace Argo CD manages (argo-cd `server/application/application.go`,
+//! `Server.isApplicationPermitted`), so an app of the same name in another
+//! namespace is someone else's: only the one in the app's own namespace
+//! ([`Client::namespace_of`]) reaches its subscriber.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -41,12 +47,22 @@ impl Hub {
             senders.insert(name.clone(), sender);
             channels.insert(name, receiver);
         }
+        let namespaces = senders
+            .keys()
+            .map(|name| (name.clone(), client.namespace_of(name).to_owned()))
+            .collect();
         let fatal = Arc::new(Mutex::new(None));
         let known = Arc::new(Mutex::new(HashSet::new()));
         let mut follower = Follower::new(client, None);
         // A listing on the first connection reports apps that vanished before it.
         follower.resync_on_first_connect = true;
-        let task = tokio::spawn(follow(follower, senders, fatal.clone(), known.clone()));
+        let task = tokio::spawn(follow(
+            follower,
+            senders,
+            namespaces,
+            fatal.clone(),
+            known.clone(),
+        ));
         Hub {
             channels,
             fatal,
@@ -117,9 +133,19 @@ fn version(observation: &Observation) -> Option<u64> {
     }
 }
 
+/// Is this the app the hub follows as `name`, in the namespace it expects,
+/// rather than a namesake in another namespace? Argo CD always sets
+/// `metadata.namespace`; without one, nothing says it is ours.
+fn is_followed(namespaces: &HashMap<String, String>, name: &str, namespace: Option<&str>) -> bool {
+    namespaces
+        .get(name)
+        .is_some_and(|expected| namespace == Some(expected.as_str()))
+}
+
 async fn follow(
     mut follower: Follower,
     senders: HashMap<String, watch::Sender<Option<Observation>>>,
+    namespaces: HashMap<String, String>,
     fatal: Arc<Mutex<Option<String>>>,
     known: Arc<Mutex<HashSet<String>>>,
 ) {
@@ -138,11 +164,26 @@ async fn follow(
     };
     loop {
         match follower.next().await {
-            Ok(Update::One(name, observation)) => publish(&name, observation),
+            Ok(Update::One {
+                name,
+                namespace,
+                observation,
+            }) => {
+                if is_followed(&namespaces, &name, namespace.as_deref()) {
+                    publish(&name, observation);
+                }
+            }
             Ok(Update::All(apps)) => {
                 let known_names = known.lock().unwrap().clone();
                 let mut present: HashMap<String, _> = apps
                     .into_iter()
+                    .filter(|a| {
+                        is_followed(
+                            &namespaces,
+                            &a.metadata.name,
+                            a.metadata.namespace.as_deref(),
+                        )
+                    })
                     .map(|a| (a.metadata.name.clone(), a))
                     .collect();
                 for name in senders.keys() {
@@ -162,3 +203,6 @@ async fn follow(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

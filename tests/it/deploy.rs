@@ -469,3 +469,77 @@ async fn deploy_tolerates_slow_responses() {
     assert_code(&result, ExitCode::SUCCESS);
     assert_eq!(result.report["metrics"]["retries"], 0);
 }
+
+/// Whether a recorded request names `appNamespace=<namespace>` in its query.
+fn has_app_namespace(r: &executor::sim::RecordedRequest, namespace: &str) -> bool {
+    r.query
+        .split('&')
+        .any(|pair| pair == format!("appNamespace={namespace}"))
+}
+
+/// `--app-namespace` (an app in any namespace, here Argo CD's own, the only
+/// one the simulator enables) goes with every request about the app: the
+/// refreshing GET and the app's own watch as `appNamespace=`, the sync in its
+/// body (argocd-server reads it from there, `Server.Sync`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_namespace_goes_with_every_request_about_the_app() {
+    let ctx = TestContext::new(scenario(app())).await;
+    let args = ["--scope", "app:temporal", "--app-namespace", "argocd"];
+    let result = ctx.run("deploy", &args).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    let requests = ctx.requests();
+    assert!(requests
+        .iter()
+        .any(|r| r.path == "/api/v1/stream/applications"));
+    for r in &requests {
+        if r.path.ends_with("/sync") {
+            let body = r.body.as_ref().unwrap();
+            assert_eq!(body["appNamespace"], "argocd", "{r:?}");
+            assert!(r.query.is_empty(), "{r:?}");
+        } else {
+            assert!(has_app_namespace(r, "argocd"), "{r:?}");
+        }
+    }
+    // Without one, nothing changes: no appNamespace at all.
+    let ctx = TestContext::new(scenario(app())).await;
+    assert_code(&ctx.run("deploy", &SCOPE).await, ExitCode::SUCCESS);
+    for r in ctx.requests() {
+        assert!(!r.query.contains("appNamespace"), "{r:?}");
+        assert!(
+            r.body
+                .as_ref()
+                .is_none_or(|b| b.get("appNamespace").is_none()),
+            "{r:?}"
+        );
+    }
+}
+
+/// environment.yaml's `argocd.appNamespace` is every app's default; a
+/// namespace the simulated Argo CD does not enable is refused like by
+/// argocd-server (permission denied), so the request did name it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environment_app_namespace_is_the_default() {
+    let ctx = TestContext::new(scenario(app())).await;
+    ctx.write_environment("argocd:\n  appNamespace: argocd\n");
+    assert_code(&ctx.run("deploy", &SCOPE).await, ExitCode::SUCCESS);
+    assert!(ctx
+        .requests()
+        .iter()
+        .filter(|r| !r.path.ends_with("/sync"))
+        .all(|r| has_app_namespace(r, "argocd")));
+    let ctx = TestContext::new(scenario(app())).await;
+    ctx.write_environment("argocd:\n  appNamespace: team-a\n");
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::FAILURE);
+    let get = &ctx.requests()[0];
+    assert!(has_app_namespace(get, "team-a"), "{get:?}");
+    assert_eq!(get.status, 403, "{get:?}");
+    // The permission check asks for the app's RBAC object in its namespace.
+    assert!(
+        ctx.requests()
+            .iter()
+            .any(|r| r.path == "/api/v1/account/can-i/applications/get/*/team-a/temporal"),
+        "{:?}",
+        ctx.requests()
+    );
+}

@@ -207,3 +207,43 @@ async fn bad_server_url_is_invalid() {
     )
     .await;
 }
+
+/// `--app-namespace` only means something for one app; with a platform or
+/// stack scope it is Invalid, naming the input and where to set it instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_namespace_outside_an_app_scope_is_invalid() {
+    let ctx = ctx().await;
+    ctx.write_dag("stacks:\n- name: s\n  apps: [{name: temporal}]\n");
+    assert_invalid(
+        &ctx,
+        "deploy",
+        &["--scope", "platform", "--app-namespace", "team-a"],
+        "--app-namespace (APP_NAMESPACE) applies only to --scope app:<name>",
+    )
+    .await;
+    let mut cmd = ctx.command("validate", &["--scope", "stack:s"]);
+    cmd.env("APP_NAMESPACE", "team-a");
+    let result = ctx.run_command(cmd).await;
+    assert_code(&result, ExitCode::INVALID);
+    assert!(
+        result
+            .stderr
+            .contains("`namespace:` on the app in dag.yaml"),
+        "{}",
+        result.stderr
+    );
+    assert!(ctx.requests().is_empty());
+}
+
+/// A namespace Kubernetes would reject is Invalid before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_app_namespace_is_invalid() {
+    let ctx = ctx().await;
+    assert_invalid(
+        &ctx,
+        "deploy",
+        &["--scope", "app:temporal", "--app-namespace", "Team_A"],
+        "invalid --app-namespace (APP_NAMESPACE): 'Team_A'",
+    )
+    .await;
+}

@@ -422,3 +422,34 @@ async fn members_created_by_their_app_of_apps_are_deployed() {
     assert_eq!(status_of(&result, "prometheus"), "succeeded");
     assert_eq!(status_of(&result, "grafana"), "succeeded");
 }
+
+/// dag.yaml's `namespace:` on an app and on a stack (its app-of-apps only)
+/// goes with those apps' requests; the others, and the one shared stream of
+/// every app, send none, and the shared stream still delivers every app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dag_namespaces_go_with_their_apps_requests_only() {
+    let ctx = platform(|_| {}).await;
+    ctx.write_dag(
+        &DAG.replace(
+            "      - name: metallb\n",
+            "      - name: metallb\n        namespace: argocd\n",
+        )
+        .replace(
+            "    app: monitoring-stack\n",
+            "    app: monitoring-stack\n    namespace: argocd\n",
+        ),
+    );
+    let result = ctx.run("deploy", &["--scope", "platform"]).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    for r in ctx.requests() {
+        let app = r.path.split('/').nth(4).unwrap_or_default();
+        let namespaced = ["metallb", "monitoring-stack"].contains(&app);
+        let in_query = r.query.contains("appNamespace=argocd");
+        let in_body = r
+            .body
+            .as_ref()
+            .is_some_and(|b| b["appNamespace"] == "argocd");
+        assert_eq!(in_query || in_body, namespaced, "{r:?}");
+    }
+    assert_eq!(ctx.count("GET", "/stream/applications"), 1);
+}

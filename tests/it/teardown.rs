@@ -125,3 +125,21 @@ async fn teardown_reports_orphaned_child_applications() {
     );
     assert!(ctx.sim.app("temporal-db").is_some());
 }
+
+/// `--app-namespace` goes with the delete and the resource-tree read too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_sends_the_app_namespace() {
+    let ctx = TestContext::new(with(app())).await;
+    let mut args = ARGS.to_vec();
+    args.extend(["--app-namespace", "argocd"]);
+    assert_code(&ctx.run("teardown", &args).await, ExitCode::SUCCESS);
+    let requests = ctx.requests();
+    assert!(requests.iter().any(|r| r.method == "DELETE"));
+    assert!(requests.iter().any(|r| r.path.ends_with("/resource-tree")));
+    for r in &requests {
+        assert!(
+            r.query.split('&').any(|p| p == "appNamespace=argocd"),
+            "{r:?}"
+        );
+    }
+}

@@ -146,6 +146,46 @@ fn clusters_of_this_environment_are_accepted_and_inherited() {
     );
 }
 
+/// An app's namespace is its own, else environment.yaml's; a stack's is only
+/// its app-of-apps', so members do not inherit it; resources have none.
+#[test]
+fn app_namespaces_come_from_the_node_else_the_environment() {
+    let yaml = "
+stacks:
+  - name: team
+    app: team-apps
+    namespace: team-root
+    apps:
+      - {name: own, namespace: team-a}
+      - {name: plain}
+    resources:
+      - {name: ns, apiVersion: v1, kind: Namespace}
+  - name: group
+    apps: [{name: other}]
+";
+    let namespace = |d: &Dag, name: &str| d.node(d.find(name).unwrap()).app_namespace.clone();
+    let d = dag(yaml);
+    assert_eq!(namespace(&d, "team").as_deref(), Some("team-root"));
+    assert_eq!(namespace(&d, "own").as_deref(), Some("team-a"));
+    assert_eq!(namespace(&d, "plain"), None, "not the stack's");
+    assert_eq!(namespace(&d, "ns"), None);
+    let ctx = crate::dag::BuildContext {
+        default_app_namespace: Some("apps"),
+        ..CTX
+    };
+    let d = Dag::build(&spec(yaml).unwrap(), &Overrides::default(), &ctx).unwrap();
+    assert_eq!(namespace(&d, "team").as_deref(), Some("team-root"));
+    assert_eq!(namespace(&d, "own").as_deref(), Some("team-a"));
+    assert_eq!(namespace(&d, "plain").as_deref(), Some("apps"));
+    assert_eq!(namespace(&d, "other").as_deref(), Some("apps"));
+    assert_eq!(
+        namespace(&d, "group"),
+        None,
+        "a pure grouping has no Application"
+    );
+    assert_eq!(namespace(&d, "ns"), None);
+}
+
 #[test]
 fn resources_get_their_condition_by_kind() {
     let yaml = "

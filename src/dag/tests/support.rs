@@ -10,6 +10,7 @@ pub const CTX: BuildContext<'static> = BuildContext {
     cluster_name: Some("dev-1"),
     default_sync: Duration::from_secs(300),
     default_health: Duration::from_secs(600),
+    default_app_namespace: None,
 };
 
 /// Parses `yaml` as dag.yaml.

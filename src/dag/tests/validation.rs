@@ -97,6 +97,21 @@ const CASES: &[(&str, &str, &[&str])] = &[
         "stacks:\n- name: s\n  apps: [{name: Grafana}]\n",
         &["app 'Grafana' in stack 's' is not a valid name"],
     ),
+    (
+        "an app namespace that is not a DNS-1123 label",
+        "stacks:\n- name: s\n  apps: [{name: a, namespace: Team_A}]\n",
+        &["dag.yaml: app 'a' in stack 's' has namespace 'Team_A', which is not a valid namespace", "at most 63 characters"],
+    ),
+    (
+        "an app-of-apps namespace with a dot (a subdomain, not a label)",
+        "stacks:\n- name: s\n  app: s-apps\n  namespace: team.a\n  apps: [{name: a}]\n",
+        &["dag.yaml: stack 's' has namespace 'team.a', which is not a valid namespace"],
+    ),
+    (
+        "a namespace on a stack without an app-of-apps places nothing",
+        "stacks:\n- name: s\n  namespace: team-a\n  apps: [{name: a}]\n",
+        &["dag.yaml: stack 's' sets namespace but has no app-of-apps", "set `namespace` on each app instead"],
+    ),
 ];
 
 #[test]
@@ -132,6 +147,19 @@ fn every_problem_is_reported_together() {
         );
     }
     assert_eq!(messages.len(), 5, "{}", messages.join("\n"));
+}
+
+/// Namespace problems are collected with the others, one message each.
+#[test]
+fn namespace_problems_are_reported_together() {
+    let long = "n".repeat(64);
+    let yaml = format!(
+        "stacks:\n- name: s\n  apps:\n  - {{name: a, namespace: -a}}\n  - {{name: b, namespace: {long}}}\n  - {{name: c, dependsOn: [nope]}}\n"
+    );
+    let messages = errors(&yaml);
+    assert_eq!(messages.len(), 3, "{}", messages.join("\n"));
+    assert!(messages[0].contains("app 'a' in stack 's' has namespace '-a'"));
+    assert!(messages[1].contains(&format!("app 'b' in stack 's' has namespace '{long}'")));
 }
 
 /// An unknown field is a parse error with its line and column.
