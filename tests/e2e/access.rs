@@ -143,3 +143,58 @@ fn a_token_that_expires_mid_wait_is_an_authentication_failure() {
     );
     assert!(run.took < Duration::from_secs(60), "{}", run.show());
 }
+
+/// An Application outside Argo CD's namespace (`application.namespaces`), with
+/// a namesake in Argo CD's own namespace that never becomes Healthy: deploy and
+/// teardown with `--app-namespace` act on the right one only, through every
+/// request (argocd-server ignores `appNamespace` in a sync's query; it must be
+/// in the body) and through the one shared watch.
+#[test]
+fn an_app_in_another_namespace_is_deployed_and_torn_down_not_its_namesake() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let mut app = App::new(stack, "appns");
+    app.app_namespace = stack.var("APPS_NAMESPACE").to_owned();
+    app.push(&[("cm.yaml", config_map("settings"))]).create();
+    let mut twin = App::new(stack, "appns-twin");
+    twin.name = app.name.clone();
+    twin.push(&[("widget.yaml", crate::fixture::widget("w"))])
+        .create();
+
+    let scope = format!("app:{}", app.name);
+    let ns = stack.var("APPS_NAMESPACE");
+    let run = Executor::new(stack, "")
+        .args(&["--scope", &scope, "--app-namespace", ns])
+        .run(stack, "deploy", LIMIT);
+    assert_code(&run, ExitCode::SUCCESS);
+    crate::expect::synced_and_healthy(&app).unwrap_or_else(|seen| panic!("{seen}\n{}", run.show()));
+    assert!(
+        twin.application()
+            .unwrap()
+            .pointer("/status/operationState")
+            .is_none(),
+        "the namesake in Argo CD's namespace was not synced"
+    );
+
+    let run = Executor::new(stack, "")
+        .args(&[
+            "--scope",
+            &scope,
+            "--app-namespace",
+            ns,
+            "--confirm",
+            ENVIRONMENT,
+        ])
+        .run(stack, "teardown", LIMIT);
+    assert_code(&run, ExitCode::SUCCESS);
+    assert_eq!(
+        run.component(&app.name)["status"],
+        "removed",
+        "{}",
+        run.show()
+    );
+    crate::expect::eventually("the app to be gone", Duration::from_secs(30), || {
+        crate::expect::application_gone(&app)
+    });
+    assert!(twin.application().is_some(), "the namesake is still there");
+}

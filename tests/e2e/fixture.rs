@@ -327,6 +327,10 @@ pub struct App {
     pub sync_policy: String,
     /// The git path the app points at (default: its name).
     pub path: String,
+    /// The Application's own namespace (default: Argo CD's).
+    pub app_namespace: String,
+    /// Its destination namespace (default: its name).
+    pub destination: String,
 }
 
 impl App {
@@ -336,6 +340,8 @@ impl App {
         App {
             stack,
             path: name.clone(),
+            app_namespace: stack.var("ARGOCD_NAMESPACE").to_owned(),
+            destination: name.clone(),
             name,
             project: "default".to_owned(),
             sync_policy: "    syncOptions:\n      - CreateNamespace=true\n".to_owned(),
@@ -344,7 +350,7 @@ impl App {
 
     /// Its destination namespace.
     pub fn namespace(&self) -> &str {
-        &self.name
+        &self.destination
     }
 
     /// Pushes manifests (file name, content) to the app's path.
@@ -369,9 +375,10 @@ impl App {
     /// The Application manifest.
     pub fn manifest(&self) -> String {
         format!(
-            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: {argocd}\nspec:\n  project: {project}\n  source:\n    repoURL: {repo}\n    path: {path}\n    targetRevision: main\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {name}\n  syncPolicy:\n{policy}",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: {app_ns}\nspec:\n  project: {project}\n  source:\n    repoURL: {repo}\n    path: {path}\n    targetRevision: main\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {dest}\n  syncPolicy:\n{policy}",
             name = self.name,
-            argocd = self.stack.var("ARGOCD_NAMESPACE"),
+            app_ns = self.app_namespace,
+            dest = self.destination,
             project = self.project,
             repo = self.stack.var("GIT_REPO_URL"),
             path = self.path,
@@ -389,11 +396,8 @@ impl App {
 
     /// The Application object as the API server holds it.
     pub fn application(&self) -> Option<Value> {
-        self.stack.get(
-            "applications.argoproj.io",
-            self.stack.var("ARGOCD_NAMESPACE"),
-            &self.name,
-        )
+        self.stack
+            .get("applications.argoproj.io", &self.app_namespace, &self.name)
     }
 
     /// Sets a Widget's `status.phase` (and message), as its controller would.

@@ -11,6 +11,7 @@ mod expect;
 mod fixture;
 
 mod access;
+mod calibration;
 mod deploy;
 mod operations;
 mod platform;
