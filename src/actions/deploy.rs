@@ -102,6 +102,8 @@ async fn deploy(
 
     let mut watcher = ctx.watcher(name);
     let mut last = Some(app);
+    // The operation's last telling message: a retry loop alternates it with a bare notice.
+    let mut op_error: Option<String> = None;
     let mut foreign_waits = 0;
     loop {
         // Wait behind an operation this run did not start, then re-evaluate.
@@ -120,7 +122,7 @@ async fn deploy(
             );
             let phase = tokio::time::timeout(
                 deadlines.sync,
-                wait_while(&mut watcher, &settled, &mut last, |v| {
+                wait_while(&mut watcher, &settled, &mut last, &mut op_error, |v| {
                     matches!(v, Verdict::ForeignOperation(_))
                 }),
             )
@@ -210,7 +212,7 @@ async fn deploy(
                     .as_deref()
                     .and_then(|v| v.parse().ok());
             }
-            wait_while(&mut watcher, &ours, &mut last, |v| {
+            wait_while(&mut watcher, &ours, &mut last, &mut op_error, |v| {
                 matches!(v, Verdict::Operating(_))
             })
             .await
@@ -225,7 +227,10 @@ async fn deploy(
                 );
                 return track.fail(S::Timeout, R::SyncWindow, last.as_ref(), msg);
             }
-            Err(_) => return sync_timeout(ctx, &track, &mut watcher, last, name, deadlines).await,
+            Err(_) => {
+                return sync_timeout(ctx, &track, &mut watcher, last, op_error, name, deadlines)
+                    .await
+            }
             Ok(Err(ArgoError::OperationInProgress { .. })) => {
                 verdict = Verdict::ForeignOperation("operation that started first".to_owned());
                 continue;
@@ -337,12 +342,16 @@ async fn wait_while(
     watcher: &mut Watcher,
     expect: &Expectation,
     last: &mut Option<Application>,
+    op_error: &mut Option<String>,
     keep_waiting: impl Fn(&Verdict) -> bool,
 ) -> Result<Phase, ArgoError> {
     wait::until(watcher, |observation| match observation {
         Observation::Gone => ControlFlow::Break(Phase::Gone),
         Observation::Present(app) => {
             *last = Some((**app).clone());
+            if let Some(message) = telling_message(app) {
+                *op_error = Some(message);
+            }
             let verdict = assess(app, expect);
             if keep_waiting(&verdict) {
                 ControlFlow::Continue(None)
@@ -470,12 +479,17 @@ fn ours_in_flight(app: &Application, marker: &crate::argocd::types::Info) -> boo
         })
 }
 
-/// The operation's own last message (`Retrying attempt #8: …`, an apply
-/// error): at a deadline, the one thing the reader needs.
-fn operation_message(app: Option<&Application>) -> Option<String> {
-    app.and_then(|a| a.status.operation_state.as_ref())
+/// The operation's own message when it says something: an apply error
+/// ("… Service \"x\" is invalid: spec.type: Unsupported value …. Retrying
+/// attempt #8 at 8:01AM."), not the bare "Retrying operation. Attempt #8" that
+/// the controller writes when a retry starts and clears the sync result
+/// (argo-cd `controller/appcontroller.go`, `processRequestedAppOperation`).
+fn telling_message(app: &Application) -> Option<String> {
+    app.status
+        .operation_state
+        .as_ref()
         .and_then(|s| s.message.clone())
-        .filter(|m| !m.trim().is_empty())
+        .filter(|m| !m.trim().is_empty() && !m.starts_with("Retrying operation"))
 }
 
 /// The sync deadline passed: terminate our operation unless told not to, and
@@ -485,6 +499,7 @@ async fn sync_timeout(
     track: &Tracker,
     watcher: &mut Watcher,
     last: Option<Application>,
+    op_error: Option<String>,
     name: &str,
     deadlines: Deadlines,
 ) -> ComponentResult {
@@ -492,7 +507,7 @@ async fn sync_timeout(
         "operation did not complete within the sync timeout of {}",
         human(deadlines.sync)
     );
-    if let Some(op) = operation_message(last.as_ref()) {
+    if let Some(op) = last.as_ref().and_then(telling_message).or(op_error) {
         msg.push_str(&format!("; the operation's last message: {op}"));
     }
     let marker = ctx.marker();
@@ -622,4 +637,28 @@ pub(crate) fn describe(verdict: &Verdict) -> String {
 /// A duration as the config spells it (`5m`, `90s`).
 pub(crate) fn human(d: Duration) -> String {
     humantime::format_duration(d).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_message(message: &str) -> Application {
+        let mut app = Application::default();
+        app.status.operation_state = Some(crate::argocd::types::OperationState {
+            phase: "Running".to_owned(),
+            message: Some(message.to_owned()),
+            ..Default::default()
+        });
+        app
+    }
+
+    /// A retry loop alternates the apply error with a bare notice; only the error tells.
+    #[test]
+    fn the_telling_message_is_the_error_not_the_retry_notice() {
+        let error = "one or more objects failed to apply, reason: Service \"bad\" is invalid: spec.type: Unsupported value: \"Bogus\". Retrying attempt #4 at 8:01PM.";
+        assert_eq!(telling_message(&with_message(error)).as_deref(), Some(error));
+        assert_eq!(telling_message(&with_message("Retrying operation. Attempt #5")), None);
+        assert_eq!(telling_message(&with_message("")), None);
+    }
 }

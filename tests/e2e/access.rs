@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use executor::exit::ExitCode;
 
-use crate::fixture::{self, assert_code, config_map, App, Executor, ENVIRONMENT};
+use crate::fixture::{self, assert_code, assert_status, config_map, App, Executor, ENVIRONMENT};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -48,7 +48,7 @@ fn teardown_of_an_absent_app_is_success() {
         .args(&["--scope", &format!("app:{name}"), "--confirm", ENVIRONMENT])
         .run(stack, "teardown", LIMIT);
     assert_code(&run, ExitCode::SUCCESS);
-    assert_eq!(run.component(&name)["status"], "absent", "{}", run.show());
+    assert_status(&run, &name, "absent");
 }
 
 /// A deny window refuses the sync with "permission denied": reported as a
@@ -128,10 +128,7 @@ fn a_token_that_expires_mid_wait_is_an_authentication_failure() {
         .args(&["--scope", &format!("app:{}", app.name)]);
     let mut run = executor.spawn(stack, "deploy");
     run.meanwhile("the Widget to be applied", LIMIT, || {
-        stack
-            .get("widgets.e2e.executor.dev", app.namespace(), "w")
-            .map(|_| ())
-            .ok_or_else(|| "no Widget yet".to_owned())
+        app.widget_applied("w")
     });
     let run = run.finish(LIMIT);
     assert_code(&run, ExitCode::FAILURE);
@@ -187,12 +184,7 @@ fn an_app_in_another_namespace_is_deployed_and_torn_down_not_its_namesake() {
         ])
         .run(stack, "teardown", LIMIT);
     assert_code(&run, ExitCode::SUCCESS);
-    assert_eq!(
-        run.component(&app.name)["status"],
-        "removed",
-        "{}",
-        run.show()
-    );
+    assert_status(&run, &app.name, "removed");
     crate::expect::eventually("the app to be gone", Duration::from_secs(30), || {
         crate::expect::application_gone(&app)
     });

@@ -6,7 +6,7 @@ use std::time::Duration;
 use executor::exit::ExitCode;
 
 use crate::expect::{self, field};
-use crate::fixture::{self, assert_code, config_map, widget, App, Executor};
+use crate::fixture::{self, assert_code, assert_status, config_map, widget, App, Executor};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -32,10 +32,7 @@ fn fresh_apps_deploy_without_false_failures() {
                         Executor::new(stack, "").args(&["--scope", &format!("app:{}", app.name)]);
                     let mut running = executor.spawn(stack, "deploy");
                     running.meanwhile("the Widget to be applied", LIMIT, || {
-                        stack
-                            .get("widgets.e2e.executor.dev", app.namespace(), "w")
-                            .map(|_| ())
-                            .ok_or_else(|| "no Widget yet".to_owned())
+                        app.widget_applied("w")
                     });
                     // Let the stream carry the Progressing state before the Widget turns Healthy.
                     running.meanwhile("Argo CD to see the app Progressing", LIMIT, || {
@@ -48,12 +45,7 @@ fn fresh_apps_deploy_without_false_failures() {
                     app.set_widget("w", "Healthy");
                     let run = running.finish(LIMIT);
                     assert_code(&run, ExitCode::SUCCESS);
-                    assert_eq!(
-                        run.component(&app.name)["status"],
-                        "succeeded",
-                        "{}",
-                        run.show()
-                    );
+                    assert_status(&run, &app.name, "succeeded");
                     expect::synced_and_healthy(&app).unwrap_or_else(|seen| {
                         panic!("reported success, but Argo CD says {seen}\n{}", run.show())
                     });
@@ -171,12 +163,7 @@ fn rerun_on_a_ready_app_is_unchanged() {
     let first = app.application().unwrap();
     let run = executor.run(stack, "deploy", LIMIT);
     assert_code(&run, ExitCode::SUCCESS);
-    assert_eq!(
-        run.component(&app.name)["status"],
-        "unchanged",
-        "{}",
-        run.show()
-    );
+    assert_status(&run, &app.name, "unchanged");
     let second = app.application().unwrap();
     assert_eq!(
         field(&first, "/status/operationState/startedAt"),
@@ -196,10 +183,7 @@ fn degraded_app_fails() {
         .args(&["--scope", &format!("app:{}", app.name)]);
     let mut running = executor.spawn(stack, "deploy");
     running.meanwhile("the Widget to be applied", LIMIT, || {
-        stack
-            .get("widgets.e2e.executor.dev", app.namespace(), "w")
-            .map(|_| ())
-            .ok_or_else(|| "no Widget yet".to_owned())
+        app.widget_applied("w")
     });
     app.set_widget("w", "Degraded");
     let run = running.finish(LIMIT);

@@ -13,16 +13,21 @@ use crate::fixture::App;
 pub fn eventually<T>(
     what: &str,
     timeout: Duration,
-    mut check: impl FnMut() -> Result<T, String>,
+    check: impl FnMut() -> Result<T, String>,
 ) -> T {
+    poll(timeout, check)
+        .unwrap_or_else(|seen| panic!("expected {what} within {timeout:?}; last saw: {seen}"))
+}
+
+/// Polls `check` with a growing interval until it holds (`Ok`) or `timeout`
+/// passes (`Err` with what it last saw).
+pub fn poll<T>(timeout: Duration, mut check: impl FnMut() -> Result<T, String>) -> Result<T, String> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(50);
     loop {
         match check() {
-            Ok(value) => return value,
-            Err(seen) if Instant::now() >= deadline => {
-                panic!("expected {what} within {timeout:?}; last saw: {seen}")
-            }
+            Ok(value) => return Ok(value),
+            Err(seen) if Instant::now() >= deadline => return Err(seen),
             Err(_) => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_secs(1));

@@ -400,6 +400,23 @@ impl App {
             .get("applications.argoproj.io", &self.app_namespace, &self.name)
     }
 
+    /// Expectation: the Widget `widget` exists in the app's destination namespace.
+    pub fn widget_applied(&self, widget: &str) -> Result<(), String> {
+        self.stack
+            .get("widgets.e2e.executor.dev", self.namespace(), widget)
+            .map(|_| ())
+            .ok_or_else(|| format!("no Widget {widget} yet"))
+    }
+
+    /// Gives the app its own `retry` policy (50 attempts, 1 s apart): a
+    /// manifest that fails to apply then keeps the operation Running.
+    pub fn retrying(mut self) -> App {
+        self.sync_policy.push_str(
+            "    retry:\n      limit: 50\n      backoff:\n        duration: 1s\n        factor: 1\n        maxDuration: 1s\n",
+        );
+        self
+    }
+
     /// Sets a Widget's `status.phase` (and message), as its controller would.
     pub fn set_widget(&self, widget: &str, phase: &str) {
         let patch =
@@ -453,6 +470,12 @@ impl Run {
 pub fn assert_code(run: &Run, expected: ExitCode) {
     assert_eq!(run.code, expected, "{}", run.show());
     assert_eq!(run.report["exitCode"], expected.code(), "{}", run.show());
+}
+
+/// Asserts a component's status in the report, showing the run when it differs.
+#[track_caller]
+pub fn assert_status(run: &Run, component: &str, status: &str) {
+    assert_eq!(run.component(component)["status"], status, "{}", run.show());
 }
 
 /// The executor's inputs for one run against the stack.
@@ -608,27 +631,25 @@ impl Running<'_> {
         timeout: Duration,
         mut check: impl FnMut() -> Result<T, String>,
     ) -> T {
-        let deadline = Instant::now() + timeout;
-        let mut pause = Duration::from_millis(50);
-        loop {
-            if !self.is_running() {
-                let run = self.collect();
-                panic!(
-                    "expected {what} while the executor runs, but it exited\n{}",
-                    run.show()
-                );
+        let seen = crate::expect::poll(timeout, || {
+            if self.is_running() {
+                check().map(Some)
+            } else {
+                Ok(None)
             }
-            match check() {
-                Ok(value) => return value,
-                Err(seen) if Instant::now() >= deadline => {
-                    panic!("expected {what} within {timeout:?}; last saw: {seen}")
+        });
+        let problem = match seen {
+            Ok(Some(value)) => return value,
+            Ok(None) => "it exited".to_owned(),
+            Err(seen) => {
+                if let Some(child) = self.child.as_mut() {
+                    let _ = child.kill();
                 }
-                Err(_) => {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_secs(1));
-                }
+                format!("none within {timeout:?} (last saw: {seen}); killed it")
             }
-        }
+        };
+        let run = self.collect();
+        panic!("expected {what} while the executor runs, but {problem}\n{}", run.show())
     }
 
     fn collect(&mut self) -> Run {

@@ -23,8 +23,7 @@ fn bad_service() -> String {
 fn a_retrying_operation_is_terminated_and_confirmed_at_the_deadline() {
     let stack = require_stack!();
     let _shared = fixture::shared();
-    let mut app = App::new(stack, "retry");
-    app.sync_policy = "    syncOptions:\n      - CreateNamespace=true\n    retry:\n      limit: 50\n      backoff:\n        duration: 1s\n        factor: 1\n        maxDuration: 1s\n".to_owned();
+    let app = App::new(stack, "retry").retrying();
     app.push(&[("svc.yaml", bad_service())]).create();
     let run = Executor::new(stack, "")
         .args(&[
@@ -130,8 +129,7 @@ fn a_stalled_controller_cannot_hold_a_run_past_its_deadline() {
 fn sigterm_terminates_the_operation_this_run_started() {
     let stack = require_stack!();
     let _shared = fixture::shared();
-    let mut app = App::new(stack, "sigterm");
-    app.sync_policy = "    syncOptions:\n      - CreateNamespace=true\n    retry:\n      limit: 50\n      backoff:\n        duration: 1s\n        factor: 1\n        maxDuration: 1s\n".to_owned();
+    let app = App::new(stack, "sigterm").retrying();
     app.push(&[("svc.yaml", bad_service())]).create();
     let executor = Executor::new(stack, "").args(&["--scope", &format!("app:{}", app.name)]);
     let mut running = executor.spawn(stack, "deploy");

@@ -7,7 +7,7 @@ use executor::exit::ExitCode;
 use serde_json::Value;
 
 use crate::expect::{self, field};
-use crate::fixture::{self, assert_code, config_map, App, Executor, ENVIRONMENT};
+use crate::fixture::{self, assert_code, assert_status, config_map, App, Executor, ENVIRONMENT};
 
 const LIMIT: Duration = Duration::from_secs(180);
 
@@ -59,12 +59,7 @@ fn app_of_apps_members_are_created_deployed_and_torn_down() {
     let run = executor.run(stack, "deploy", LIMIT);
     assert_code(&run, ExitCode::SUCCESS);
     for child in &children {
-        assert_eq!(
-            run.component(&child.name)["status"],
-            "succeeded",
-            "{}",
-            run.show()
-        );
+        assert_status(&run, &child.name, "succeeded");
         expect::synced_and_healthy(child).unwrap_or_else(|seen| panic!("{}: {seen}", child.name));
     }
     // Dependency order, as Argo CD recorded it: the second member's operation
@@ -114,30 +109,10 @@ fn a_failure_skips_dependents_and_a_rerun_resumes() {
 
     let run = executor.run(stack, "deploy", LIMIT);
     assert_code(&run, ExitCode::PARTIAL);
-    assert_eq!(
-        run.component(&base.name)["status"],
-        "succeeded",
-        "{}",
-        run.show()
-    );
-    assert_eq!(
-        run.component(&broken.name)["status"],
-        "failed",
-        "{}",
-        run.show()
-    );
-    assert_eq!(
-        run.component(&after.name)["status"],
-        "skipped",
-        "{}",
-        run.show()
-    );
-    assert_eq!(
-        run.component(&aside.name)["status"],
-        "succeeded",
-        "{}",
-        run.show()
-    );
+    assert_status(&run, &base.name, "succeeded");
+    assert_status(&run, &broken.name, "failed");
+    assert_status(&run, &after.name, "skipped");
+    assert_status(&run, &aside.name, "succeeded");
     assert!(
         after
             .application()
@@ -155,30 +130,10 @@ fn a_failure_skips_dependents_and_a_rerun_resumes() {
     broken.push(&[("cm.yaml", config_map("settings"))]);
     let run = executor.run(stack, "deploy", LIMIT);
     assert_code(&run, ExitCode::SUCCESS);
-    assert_eq!(
-        run.component(&base.name)["status"],
-        "unchanged",
-        "{}",
-        run.show()
-    );
-    assert_eq!(
-        run.component(&aside.name)["status"],
-        "unchanged",
-        "{}",
-        run.show()
-    );
-    assert_eq!(
-        run.component(&broken.name)["status"],
-        "succeeded",
-        "{}",
-        run.show()
-    );
-    assert_eq!(
-        run.component(&after.name)["status"],
-        "succeeded",
-        "{}",
-        run.show()
-    );
+    assert_status(&run, &base.name, "unchanged");
+    assert_status(&run, &aside.name, "unchanged");
+    assert_status(&run, &broken.name, "succeeded");
+    assert_status(&run, &after.name, "succeeded");
     assert_eq!(
         field(
             &base.application().unwrap(),

@@ -5,7 +5,7 @@ use std::time::Duration;
 use executor::exit::ExitCode;
 
 use crate::expect::{self, eventually};
-use crate::fixture::{self, assert_code, config_map, App, Executor, ENVIRONMENT};
+use crate::fixture::{self, assert_code, assert_status, config_map, App, Executor, ENVIRONMENT};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -31,12 +31,7 @@ fn teardown_removes_the_app_and_its_resources() {
         .args(&["--scope", &scope, "--confirm", ENVIRONMENT])
         .run(stack, "teardown", LIMIT);
     assert_code(&run, ExitCode::SUCCESS);
-    assert_eq!(
-        run.component(&app.name)["status"],
-        "removed",
-        "{}",
-        run.show()
-    );
+    assert_status(&run, &app.name, "removed");
     expect::application_gone(&app).unwrap_or_else(|e| panic!("{e}\n{}", run.show()));
     eventually(
         "the ConfigMap to be deleted",
