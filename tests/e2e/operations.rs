@@ -6,7 +6,7 @@ use std::time::Duration;
 use executor::exit::ExitCode;
 
 use crate::expect::{self, eventually};
-use crate::fixture::{self, assert_code, App, Executor, Stack};
+use crate::fixture::{self, assert_code, assert_status, App, Executor, Stack};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -167,4 +167,62 @@ fn sigterm_terminates_the_operation_this_run_started() {
         }
         other => panic!("termination {other:?}\n{}", run.show()),
     }
+}
+
+/// validate cannot refresh: a snapshot whose last reconcile predates the end of
+/// the last operation is reported degraded ("not yet re-assessed"), never
+/// healthy, even though it says Synced and Healthy. Produced on the real
+/// servers by stopping the controller and writing the status it would have
+/// left right after an operation (Application status has no subresource).
+#[test]
+fn validate_reports_a_stale_snapshot_as_degraded() {
+    let stack = require_stack!();
+    let _alone = fixture::exclusive();
+    let app = App::new(stack, "stale");
+    app.push(&[("cm.yaml", crate::fixture::config_map("settings"))])
+        .create();
+    let scope = format!("app:{}", app.name);
+    assert_code(
+        &Executor::new(stack, "")
+            .args(&["--scope", &scope])
+            .run(stack, "deploy", LIMIT),
+        ExitCode::SUCCESS,
+    );
+    let run = {
+        let _stopped = Stopped::new(stack, "argocd-application-controller");
+        let live = app.application().unwrap();
+        let finished = expect::field(&live, "/status/operationState/finishedAt").to_owned();
+        let finished: chrono::DateTime<chrono::Utc> = finished.parse().unwrap();
+        let before = (finished - chrono::TimeDelta::seconds(5)).format("%Y-%m-%dT%H:%M:%SZ");
+        stack
+            .kubectl(&[
+                "patch",
+                "applications.argoproj.io",
+                &app.name,
+                "-n",
+                stack.var("ARGOCD_NAMESPACE"),
+                "--type=merge",
+                "-p",
+                &format!(r#"{{"status":{{"reconciledAt":"{before}"}}}}"#),
+            ])
+            .unwrap_or_else(|e| panic!("{e}"));
+        eventually("argocd-server to serve the patched status", LIMIT, || {
+            let live = stack.argocd("GET", &format!("/api/v1/applications/{}", app.name), None)?;
+            match expect::field(&live, "/status/reconciledAt") {
+                at if at == before.to_string() => Ok(()),
+                other => Err(other.to_owned()),
+            }
+        });
+        Executor::new(stack, "")
+            .args(&["--scope", &scope])
+            .run(stack, "validate", LIMIT)
+    };
+    assert_code(&run, ExitCode::PARTIAL);
+    assert_status(&run, &app.name, "degraded");
+    let message = run.component(&app.name)["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("not yet re-assessed since the last operation"),
+        "{}",
+        run.show()
+    );
 }
