@@ -657,8 +657,14 @@ mod tests {
     #[test]
     fn the_telling_message_is_the_error_not_the_retry_notice() {
         let error = "one or more objects failed to apply, reason: Service \"bad\" is invalid: spec.type: Unsupported value: \"Bogus\". Retrying attempt #4 at 8:01PM.";
-        assert_eq!(telling_message(&with_message(error)).as_deref(), Some(error));
-        assert_eq!(telling_message(&with_message("Retrying operation. Attempt #5")), None);
+        assert_eq!(
+            telling_message(&with_message(error)).as_deref(),
+            Some(error)
+        );
+        assert_eq!(
+            telling_message(&with_message("Retrying operation. Attempt #5")),
+            None
+        );
         assert_eq!(telling_message(&with_message("")), None);
     }
 }

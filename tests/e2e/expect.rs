@@ -10,18 +10,17 @@ use crate::fixture::App;
 /// Polls `check` with a growing interval until it holds or `timeout` passes;
 /// then fails with what it last saw.
 #[track_caller]
-pub fn eventually<T>(
-    what: &str,
-    timeout: Duration,
-    check: impl FnMut() -> Result<T, String>,
-) -> T {
+pub fn eventually<T>(what: &str, timeout: Duration, check: impl FnMut() -> Result<T, String>) -> T {
     poll(timeout, check)
         .unwrap_or_else(|seen| panic!("expected {what} within {timeout:?}; last saw: {seen}"))
 }
 
 /// Polls `check` with a growing interval until it holds (`Ok`) or `timeout`
 /// passes (`Err` with what it last saw).
-pub fn poll<T>(timeout: Duration, mut check: impl FnMut() -> Result<T, String>) -> Result<T, String> {
+pub fn poll<T>(
+    timeout: Duration,
+    mut check: impl FnMut() -> Result<T, String>,
+) -> Result<T, String> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(50);
     loop {

@@ -649,7 +649,10 @@ impl Running<'_> {
             }
         };
         let run = self.collect();
-        panic!("expected {what} while the executor runs, but {problem}\n{}", run.show())
+        panic!(
+            "expected {what} while the executor runs, but {problem}\n{}",
+            run.show()
+        )
     }
 
     fn collect(&mut self) -> Run {
