@@ -16,3 +16,4 @@ mod deploy;
 mod operations;
 mod platform;
 mod teardown;
+mod validate;
