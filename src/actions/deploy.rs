@@ -212,10 +212,13 @@ async fn deploy(
                     .as_deref()
                     .and_then(|v| v.parse().ok());
             }
-            wait_while(&mut watcher, &ours, &mut last, &mut op_error, |v| {
+            let nudger = nudge_while_pending(ctx, name, Instant::now() + deadlines.sync);
+            let done = wait_while(&mut watcher, &ours, &mut last, &mut op_error, |v| {
                 matches!(v, Verdict::Operating(_))
             })
-            .await
+            .await;
+            nudger.abort();
+            done
         })
         .await;
         match synced {
@@ -445,6 +448,42 @@ async fn wait_healthy(
             track.fail(S::Timeout, R::Timeout, last.as_ref(), msg)
         }
     }
+}
+
+/// How long a requested sync may stay pending before the executor nudges the controller.
+const PICKUP_PATIENCE: Duration = Duration::from_secs(5);
+
+/// In the background, while our sync is requested but not started, asks for a
+/// refresh every [`PICKUP_PATIENCE`]. On Argo CD 3.2.11 a sync requested in the
+/// same second as a new app's first reconcile was once left pending until the
+/// app's next periodic resync (180 s): the controller reaches the operation
+/// queue only through its refresh queue (`controller/appcontroller.go`), and a
+/// refresh puts the app back there. The caller aborts the task.
+fn nudge_while_pending(ctx: &RunContext, name: &str, ends: Instant) -> tokio::task::JoinHandle<()> {
+    let client = ctx.client.clone();
+    let name = name.to_owned();
+    let marker = ctx.marker();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(PICKUP_PATIENCE).await;
+            // Requested (top-level `operation`), and no operationState of ours yet.
+            let pending = match tokio::time::timeout_at(ends, client.get_app(&name, false)).await {
+                Ok(Ok(app)) => {
+                    app.operation.is_some()
+                        && !app
+                            .status
+                            .operation_state
+                            .as_ref()
+                            .is_some_and(|s| s.operation.info.contains(&marker))
+                }
+                _ => return,
+            };
+            if pending {
+                tracing::info!(phase = "sync", component = %name, "the controller has not started the sync after {PICKUP_PATIENCE:?}; asking it to refresh the app");
+                let _ = tokio::time::timeout_at(ends, client.get_app(&name, true)).await;
+            }
+        }
+    })
 }
 
 /// How long an unconfirmed failing verdict may stand before the executor asks for a refresh.

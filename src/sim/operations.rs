@@ -17,7 +17,7 @@ use crate::argocd::types::{
 
 use super::error::ApiError;
 use super::model::{
-    health, initial_app, now, outcome_health, resolve_revision, resources, sync_failed_message,
+    initial_app, now, outcome_health, resolve_revision, resources, sync_failed_message,
     sync_operation, uid, SYNC_SUCCEEDED_MESSAGE,
 };
 use super::scenario::{AppScenario, InitialState, SimOutcome};
@@ -200,8 +200,9 @@ impl Store {
             sim.op_outcome = SimOutcome::Healthy;
             sim.op_dry_run = false;
             sim.app.operation = Some(operation.clone());
+            // Health stays as the last comparison found it, as in `pick_up`
+            // (calibrated: tests/e2e/calibration.rs, someone else's operation).
             sim.app.status.operation_state = Some(running_state(operation, revision));
-            set_health(sim, health("Progressing", None));
         });
         self.schedule(name, Step::Complete, duration);
     }
