@@ -53,6 +53,9 @@ pub enum Verdict {
     ForeignOperation(String),
     /// The operation completed; health or sync is still settling.
     Waiting(String),
+    /// The operation completed, but the controller has not compared the app
+    /// again since: health and sync still show the state before it.
+    Stale,
     /// Unhealthy in a way that fails after the grace period (Degraded, Unknown,
     /// Missing after the sync, or Suspended when it counts as failed).
     Unhealthy(FailureReason, String),
@@ -102,7 +105,7 @@ fn blocking_condition(app: &Application) -> Option<&crate::argocd::types::Applic
 /// Resources the operation left in place because pruning was off: results
 /// `PruneSkipped` ("ignored (requires pruning)", or "ignored (no prune)" for a
 /// `Prune=false` resource; gitops-engine `pkg/sync/sync_context.go`). The app
-/// then stays OutOfSync whatever happens next.
+/// then stays OutOfSync, unless its comparison ignores them.
 pub fn prune_skipped(state: &OperationState) -> Vec<String> {
     state
         .sync_result
@@ -225,25 +228,29 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
                 format!("operation {}: {message}", state.phase),
             );
         }
-        let skipped = prune_skipped(state);
-        if state.phase == "Succeeded"
-            && !skipped.is_empty()
-            && matches!(expect.tracked, Tracked::Ours { .. })
-        {
-            return Verdict::Failed(
-                FailureReason::PruneSkipped,
-                format!(
-                    "the sync left resources that require pruning, so the app stays OutOfSync: {}; enable sync.prune in environment.yaml (or the app's automated prune), or delete them",
-                    skipped.join(", ")
-                ),
-            );
-        }
     }
 
-    // 4. Not stale (checked first: stale health says nothing): health must be assessed after the operation finished.
     let fresh = freshness(status);
     if fresh == Freshness::Stale {
-        return Verdict::Waiting("health not yet re-assessed since the sync finished".to_owned());
+        return Verdict::Stale;
+    }
+    // Resources the sync left in place keep the app OutOfSync, unless the
+    // comparison ignores them (`IgnoreExtraneous`, argo-cd `controller/state.go`),
+    // so only a comparison after the sync can tell.
+    let skipped = op_state
+        .filter(|s| s.phase == "Succeeded" && matches!(expect.tracked, Tracked::Ours { .. }))
+        .map(prune_skipped)
+        .unwrap_or_default();
+    if !skipped.is_empty() && sync == "OutOfSync" {
+        let message = format!(
+            "the sync left resources that require pruning, so the app stays OutOfSync: {}; enable sync.prune in environment.yaml (or the app's automated prune), or delete them",
+            skipped.join(", ")
+        );
+        return if fresh == Freshness::Fresh {
+            Verdict::Failed(FailureReason::PruneSkipped, message)
+        } else {
+            Verdict::Unconfirmed(FailureReason::PruneSkipped, message)
+        };
     }
     if let Some(condition) = blocking_condition(app).filter(|_| fresh == Freshness::Fresh) {
         return Verdict::Failed(

@@ -92,17 +92,26 @@ impl Follower {
                 continue;
             }
             let Some(stream) = self.stream.as_mut() else {
-                match self.client.watch(self.name.as_deref()).await {
-                    Ok(stream) => {
+                // grpc-gateway writes the response headers with the first event
+                // (grpc-gateway v1 `runtime/handler.go`, `ForwardResponseStream`),
+                // and for an unknown name there is none: an open can wait forever.
+                let opened =
+                    tokio::time::timeout(WATCH_IDLE, self.client.watch(self.name.as_deref()));
+                match opened.await {
+                    Ok(Ok(stream)) => {
                         self.stream = Some(stream);
                         // For an unknown name the stream says nothing at all, so
                         // after a gap only a read can tell that an app is gone.
                         if self.connects > 0 || self.resync_on_first_connect {
-                            self.resync().await?;
+                            self.resync_or_fail().await?;
                         }
                         self.connects += 1;
                     }
-                    Err(e) => self.fail(e).await?,
+                    Ok(Err(e)) => self.fail(e).await?,
+                    Err(_) => {
+                        tracing::debug!(phase = "watch", component = %self.name.as_deref().unwrap_or("applications"), "watch stream sent nothing for {WATCH_IDLE:?}; reading the state instead");
+                        self.resync_or_fail().await?;
+                    }
                 }
                 continue;
             };
@@ -110,7 +119,7 @@ impl Follower {
                 // argocd-server sends no keep-alive and drops events for a slow
                 // subscriber (argo-cd `server/application/broadcaster.go`: a full
                 // channel skips the event), so silence can hide a lost event or a
-                // half-open connection: reopen, which re-reads the current state.
+                // half-open connection: reopen, and re-read the current state.
                 tracing::debug!(phase = "watch", component = %self.name.as_deref().unwrap_or("applications"), "watch stream silent for {WATCH_IDLE:?}; reopening it");
                 self.stream = None;
                 self.client.count_reconnect();
@@ -146,6 +155,15 @@ impl Follower {
                     self.fail(e).await?;
                 }
             }
+        }
+    }
+
+    /// [`Follower::resync`], counting a failure like a stream failure: one
+    /// failed read after a reconnect is no reason to end the wait.
+    async fn resync_or_fail(&mut self) -> Result<(), ArgoError> {
+        match self.resync().await {
+            Ok(()) => Ok(()),
+            Err(e) => self.fail(e).await,
         }
     }
 

@@ -10,7 +10,8 @@ use futures_util::future::join_all;
 use tokio::time::Instant;
 
 use super::RunContext;
-use crate::argocd::types::Application;
+use crate::argocd::types::{Application, Info};
+use crate::argocd::ArgoError;
 use crate::outcome::{ComponentResult, Termination};
 
 /// Time from the signal to the termination requests' answers.
@@ -44,18 +45,19 @@ impl InFlight {
     }
 }
 
-/// An operation that has ended: no `operation` pending and a final phase.
-fn has_ended(app: &Application) -> bool {
+/// Our operation has ended: no `operation` pending, and `operationState` is
+/// ours (our `infos` marker) with a final phase. An older state, or someone
+/// else's, says nothing about ours.
+fn has_ended(app: &Application, marker: &Info) -> bool {
     app.operation.is_none()
-        && app
-            .status
-            .operation_state
-            .as_ref()
-            .is_some_and(|s| matches!(s.phase.as_str(), "Succeeded" | "Failed" | "Error"))
+        && app.status.operation_state.as_ref().is_some_and(|s| {
+            s.operation.info.contains(marker)
+                && matches!(s.phase.as_str(), "Succeeded" | "Failed" | "Error")
+        })
 }
 
 /// Terminates the in-flight operations after a signal received at `signalled`.
-/// `component` finds the result that stands for an Application; `checkpoint`
+/// `component` finds the DAG node that stands for an Application; `checkpoint`
 /// writes the report as it stands.
 pub async fn terminate_in_flight(
     ctx: &RunContext,
@@ -68,19 +70,23 @@ pub async fn terminate_in_flight(
     if apps.is_empty() {
         return;
     }
-    let mark = |components: &mut [ComponentResult], app: &str, how: Termination, note: &str| {
-        let name = component(app).unwrap_or_else(|| app.to_owned());
-        if let Some(c) = components.iter_mut().find(|c| c.name == name) {
-            c.termination = Some(how);
-            c.message.push_str(note);
-        }
-    };
+    let mark =
+        |components: &mut [ComponentResult], app: &str, how: Option<Termination>, note: &str| {
+            let node = component(app);
+            let stands_for = |c: &&mut ComponentResult| {
+                c.name == app || node.as_deref() == Some(c.name.as_str())
+            };
+            if let Some(c) = components.iter_mut().find(stands_for) {
+                c.termination = how;
+                c.message.push_str(note);
+            }
+        };
     if !ctx.config.terminate_on_timeout {
         for app in &apps {
             mark(
                 components,
                 app,
-                Termination::LeftRunning,
+                Some(Termination::LeftRunning),
                 "; its operation was left running (--no-terminate-on-timeout)",
             );
         }
@@ -94,25 +100,68 @@ pub async fn terminate_in_flight(
         .await;
         (app, sent)
     });
+    // Requested: wait for the end. Unstarted: Argo CD refuses to terminate an
+    // operation its controller has not picked up yet (argo-cd
+    // `server/application/application.go`, `TerminateOperation`: "No operation
+    // is in progress" while `operationState` is unset), so ask again.
+    let mut pending = Vec::new();
+    let mut unstarted = Vec::new();
     for (app, sent) in join_all(requests).await {
         let note = match sent {
+            Ok(Err(ArgoError::Api { status: 400, .. })) => {
+                mark(components, app, Some(Termination::LeftRunning), "");
+                unstarted.push(app.clone());
+                continue;
+            }
             Ok(Ok(())) => "; termination of its operation requested".to_owned(),
             Ok(Err(e)) => {
                 format!("; termination of its operation requested, Argo CD answered: {e}")
             }
             Err(_) => "; termination of its operation requested, no answer yet".to_owned(),
         };
-        mark(components, app, Termination::TerminationRequested, &note);
+        mark(
+            components,
+            app,
+            Some(Termination::TerminationRequested),
+            &note,
+        );
+        pending.push(app.clone());
     }
     // The report first: the pod may be killed any moment now.
     checkpoint(components);
 
-    let mut pending: Vec<String> = apps;
+    let marker = ctx.marker();
     let deadline = signalled + CONFIRM_BUDGET;
-    while !pending.is_empty() && Instant::now() + CONFIRM_POLL < deadline {
-        let reads = pending.iter().map(|app| async move {
+    while !(pending.is_empty() && unstarted.is_empty()) && Instant::now() + CONFIRM_POLL < deadline
+    {
+        let retries = unstarted.iter().map(|app| async {
+            let sent = tokio::time::timeout_at(deadline, ctx.client.terminate_operation(app)).await;
+            (app.clone(), matches!(sent, Ok(Ok(()))))
+        });
+        let mut changed = false;
+        let mut still_unstarted = Vec::new();
+        for (app, sent) in join_all(retries).await {
+            if sent {
+                let note = "; termination requested once the controller had started it";
+                mark(
+                    components,
+                    &app,
+                    Some(Termination::TerminationRequested),
+                    note,
+                );
+                pending.push(app);
+                changed = true;
+            } else {
+                still_unstarted.push(app);
+            }
+        }
+        unstarted = still_unstarted;
+        let reads = pending.iter().map(|app| async {
             let read = tokio::time::timeout_at(deadline, ctx.client.get_app(app, false)).await;
-            (app.clone(), matches!(read, Ok(Ok(a)) if has_ended(&a)))
+            (
+                app.clone(),
+                matches!(read, Ok(Ok(a)) if has_ended(&a, &marker)),
+            )
         });
         let mut still = Vec::new();
         for (app, ended) in join_all(reads).await {
@@ -120,20 +169,27 @@ pub async fn terminate_in_flight(
                 mark(
                     components,
                     &app,
-                    Termination::Terminated,
+                    Some(Termination::Terminated),
                     "; confirmed ended",
                 );
             } else {
                 still.push(app);
             }
         }
-        let confirmed_some = still.len() < pending.len();
+        changed |= still.len() < pending.len();
         pending = still;
-        if confirmed_some {
+        if changed {
             checkpoint(components);
         }
-        if !pending.is_empty() {
+        if !(pending.is_empty() && unstarted.is_empty()) {
             tokio::time::sleep(CONFIRM_POLL).await;
         }
+    }
+    if !unstarted.is_empty() {
+        for app in &unstarted {
+            let note = "; Argo CD's controller had not started its operation, and a pending operation cannot be terminated: it may still run";
+            mark(components, app, Some(Termination::LeftRunning), note);
+        }
+        checkpoint(components);
     }
 }

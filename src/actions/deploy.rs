@@ -10,7 +10,7 @@ use super::sync_plan;
 use crate::argocd::types::{Application, SyncRequest};
 use crate::argocd::ArgoError;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R, Termination};
-use crate::readiness::{assess, Expectation, Tracked, Verdict};
+use crate::readiness::{assess, freshness, Expectation, Freshness, Tracked, Verdict};
 use crate::wait::{self, Observation, Watcher};
 
 /// How often a deploy waits behind someone else's operation before giving up on syncing.
@@ -60,20 +60,24 @@ async fn deploy(
     // argocd-server answers a refresh GET only once the controller has
     // re-reconciled the app, with no limit of its own (argo-cd
     // `server/application/application.go`, `Get` waits for the refresh
-    // annotation to clear): a stalled controller holds it open forever.
+    // annotation to clear): with a stalled controller only the client's own
+    // per-attempt timeout ends it, attempt after attempt.
     let app = match tokio::time::timeout(deadlines.sync, ctx.client.find_app(name, true)).await {
         Ok(Ok(Some(app))) => app,
-        Ok(Ok(None)) if from_parent => match appeared(ctx, name, deadlines.sync).await {
-            Ok(Some(app)) => app,
-            Ok(None) => {
-                let msg = format!(
+        // A child not created yet is invisible, too, to a token scoped to projects.
+        Ok(Ok(None) | Err(ArgoError::NotVisible { .. })) if from_parent => {
+            match appeared(ctx, name, deadlines.sync).await {
+                Ok(Some(app)) => app,
+                Ok(None) => {
+                    let msg = format!(
                     "application '{name}' did not appear within the sync timeout of {} after its app-of-apps synced; check that the app-of-apps' source defines it",
                     human(deadlines.sync)
                 );
-                return track.fail(S::Timeout, R::NotFound, None, msg);
+                    return track.fail(S::Timeout, R::NotFound, None, msg);
+                }
+                Err(e) => return track.api_error(&e, None),
             }
-            Err(e) => return track.api_error(&e, None),
-        },
+        }
         Ok(Ok(None)) => return not_found(&track, name),
         Ok(Err(e)) => return track.api_error(&e, None),
         Err(_) => {
@@ -137,13 +141,38 @@ async fn deploy(
                 }
                 Ok(Err(e)) => return track.api_error(&e, last.as_ref()),
                 Ok(Ok(Phase::Gone)) => return not_found(&track, name),
-                Ok(Ok(Phase::Done(app, v))) => {
+                Ok(Ok(Phase::Done(mut app, v))) => {
                     verdict = v;
-                    let op_succeeded = app
-                        .status
-                        .operation_state
-                        .as_ref()
-                        .is_some_and(|s| s.phase == "Succeeded");
+                    if verdict != Verdict::Ready {
+                        // The update that ends an operation still carries the
+                        // pre-sync comparison: decide on one made after it.
+                        let compared = tokio::time::timeout(
+                            deadlines.health,
+                            recompared(
+                                ctx,
+                                &mut watcher,
+                                &settled,
+                                &mut last,
+                                Instant::now() + deadlines.health,
+                            ),
+                        )
+                        .await;
+                        match compared {
+                            Err(_) => {
+                                let msg = format!(
+                                    "Argo CD did not compare the app again within the health timeout of {} after the {what} completed",
+                                    human(deadlines.health)
+                                );
+                                return track.fail(S::Timeout, R::Timeout, last.as_ref(), msg);
+                            }
+                            Ok(Err(e)) => return track.api_error(&e, last.as_ref()),
+                            Ok(Ok(None)) => return not_found(&track, name),
+                            Ok(Ok(Some((next, v)))) => {
+                                *app = next;
+                                verdict = v;
+                            }
+                        }
+                    }
                     if verdict == Verdict::Ready {
                         return track.finish(
                             S::Succeeded,
@@ -151,10 +180,13 @@ async fn deploy(
                             format!("ready after {what} completed; no sync sent"),
                         );
                     }
-                    if op_succeeded {
+                    let op_succeeded = app
+                        .status
+                        .operation_state
+                        .as_ref()
+                        .is_some_and(|s| s.phase == "Succeeded");
+                    if op_succeeded && app.status.sync.status == "Synced" {
                         // That operation did the sync; only health is left to wait for.
-                        // Its last update still carries the pre-sync comparison
-                        // (OutOfSync): the re-comparison comes after it.
                         return wait_healthy(
                             ctx,
                             deadlines.health,
@@ -166,6 +198,8 @@ async fn deploy(
                         )
                         .await;
                     }
+                    // It left the app OutOfSync (a partial sync, an older
+                    // revision), or failed: sync it ourselves.
                     last = Some(*app);
                 }
             }
@@ -212,15 +246,18 @@ async fn deploy(
                     .as_deref()
                     .and_then(|v| v.parse().ok());
             }
-            let nudger = nudge_while_pending(ctx, name, Instant::now() + deadlines.sync);
+            let _nudger = nudge_while_pending(ctx, name, Instant::now() + deadlines.sync);
             let done = wait_while(&mut watcher, &ours, &mut last, &mut op_error, |v| {
                 matches!(v, Verdict::Operating(_))
             })
             .await;
-            nudger.abort();
             done
         })
         .await;
+        if synced.is_ok() {
+            // Our operation ended, or never started: nothing for a signal to terminate.
+            ctx.in_flight.done(name);
+        }
         match synced {
             Err(_) if window.is_some() => {
                 let msg = format!(
@@ -300,6 +337,47 @@ async fn appeared(
     }
 }
 
+/// Waits for a comparison made after the last operation ended: ready, or
+/// `reconciledAt` strictly after `finishedAt`, or Synced on a tie (the health
+/// phase then judges it). A tie still OutOfSync may predate the sync, so after
+/// [`UNCONFIRMED_PATIENCE`] a refresh (bounded by `ends`) asks for a later
+/// comparison. `None`: the app is gone.
+async fn recompared(
+    ctx: &RunContext,
+    watcher: &mut Watcher,
+    expect: &Expectation,
+    last: &mut Option<Application>,
+    ends: Instant,
+) -> Result<Option<(Application, Verdict)>, ArgoError> {
+    let mut since: Option<Instant> = None;
+    let mut refreshed = false;
+    wait::until(watcher, |observation| {
+        let Observation::Present(app) = observation else {
+            return ControlFlow::Break(None);
+        };
+        *last = Some((**app).clone());
+        let verdict = assess(app, expect);
+        let decided = match freshness(&app.status) {
+            Freshness::Fresh => true,
+            Freshness::Tied => app.status.sync.status == "Synced",
+            Freshness::Stale => false,
+        };
+        if verdict == Verdict::Ready || decided {
+            return ControlFlow::Break(Some(((**app).clone(), verdict)));
+        }
+        let first = *since.get_or_insert_with(Instant::now);
+        if first.elapsed() < UNCONFIRMED_PATIENCE {
+            return ControlFlow::Continue(Some(first + UNCONFIRMED_PATIENCE));
+        }
+        if !refreshed {
+            refreshed = true;
+            request_refresh(ctx, &app.metadata.name, ends);
+        }
+        ControlFlow::Continue(None)
+    })
+    .await
+}
+
 /// How often a deploy that waits for a sync window asks whether it has opened.
 const SYNC_WINDOW_POLL: Duration = Duration::from_secs(5);
 
@@ -335,7 +413,10 @@ async fn sync_through_windows(
                 *window = Some(message);
                 tokio::time::sleep(SYNC_WINDOW_POLL).await;
             }
-            other => return other,
+            other => {
+                *window = None;
+                return other;
+            }
         }
     }
 }
@@ -454,16 +535,16 @@ async fn wait_healthy(
 const PICKUP_PATIENCE: Duration = Duration::from_secs(5);
 
 /// In the background, while our sync is requested but not started, asks for a
-/// refresh every [`PICKUP_PATIENCE`]. On Argo CD 3.2.11 a sync requested in the
+/// refresh every [`PICKUP_PATIENCE`], until the returned guard is dropped. On Argo CD 3.2.11 a sync requested in the
 /// same second as a new app's first reconcile was once left pending until the
 /// app's next periodic resync (180 s): the controller reaches the operation
 /// queue only through its refresh queue (`controller/appcontroller.go`), and a
 /// refresh puts the app back there. The caller aborts the task.
-fn nudge_while_pending(ctx: &RunContext, name: &str, ends: Instant) -> tokio::task::JoinHandle<()> {
+fn nudge_while_pending(ctx: &RunContext, name: &str, ends: Instant) -> AbortOnDrop {
     let client = ctx.client.clone();
     let name = name.to_owned();
     let marker = ctx.marker();
-    tokio::spawn(async move {
+    AbortOnDrop(tokio::spawn(async move {
         loop {
             tokio::time::sleep(PICKUP_PATIENCE).await;
             // Requested (top-level `operation`), and no operationState of ours yet.
@@ -483,7 +564,16 @@ fn nudge_while_pending(ctx: &RunContext, name: &str, ends: Instant) -> tokio::ta
                 let _ = tokio::time::timeout_at(ends, client.get_app(&name, true)).await;
             }
         }
-    })
+    }))
+}
+
+/// A background task that stops when its owner goes, deadline and cancel included.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// How long an unconfirmed failing verdict may stand before the executor asks for a refresh.
@@ -502,9 +592,10 @@ fn request_refresh(ctx: &RunContext, name: &str, ends: Instant) {
     });
 }
 
-/// How long, after a deadline, the executor watches a terminated operation to confirm it ended.
-const TERMINATE_CONFIRM: Duration = Duration::from_secs(10);
-/// How often it terminates again an operation that the app's retry policy revived.
+/// How long, after a deadline, the executor watches a terminated operation to
+/// confirm it ended: within the contract's bound of 5 s past a deadline.
+const TERMINATE_CONFIRM: Duration = Duration::from_secs(4);
+/// Termination requests at most, the first included: the app's retry policy can revive it.
 const MAX_TERMINATIONS: u32 = 3;
 
 /// The operation in this snapshot is ours and still pending or running.
@@ -585,8 +676,9 @@ async fn terminate_and_confirm(
             sent += 1;
             match ctx.client.terminate_operation(name).await {
                 Ok(()) => {}
-                // "Unable to terminate operation. No operation is in progress": it ended by itself.
-                Err(ArgoError::Api { status: 400, .. }) if sent > 1 => {}
+                // "Unable to terminate operation. No operation is in progress": it
+                // ended by itself; the watch below sees how.
+                Err(ArgoError::Api { status: 400, .. }) => {}
                 Err(e) => return Err(e.to_string()),
             }
             // Events from before the request can still show Running: only a
@@ -666,6 +758,7 @@ pub(crate) fn describe(verdict: &Verdict) -> String {
     match verdict {
         Verdict::Ready => "ready".to_owned(),
         Verdict::Operating(m) | Verdict::ForeignOperation(m) | Verdict::Waiting(m) => m.clone(),
+        Verdict::Stale => "health not yet re-assessed since the sync finished".to_owned(),
         Verdict::Unhealthy(_, m) | Verdict::Failed(_, m) => m.clone(),
         Verdict::Unconfirmed(_, m) => {
             format!("{m} (not yet confirmed by a reconcile after the sync)")

@@ -347,7 +347,28 @@ impl Client {
         refresh: bool,
     ) -> Result<Option<Application>, ArgoError> {
         match self.get_app(name, refresh).await {
-            Ok(app) => Ok(Some(app)),
+            Ok(app) => {
+                // The shared watch keeps an app's events only from the namespace
+                // it expects (Argo CD's own, unless one is configured for the
+                // app), so a wrong argocdNamespace would silently hide them.
+                let served = app.metadata.namespace.as_deref().unwrap_or_default();
+                if self.app_namespace(name).is_none()
+                    && !served.is_empty()
+                    && served != self.options.argocd_namespace
+                {
+                    return Err(ArgoError::NamespaceMismatch {
+                        app: name.to_owned(),
+                        served: served.to_owned(),
+                        configured: self.options.argocd_namespace.clone(),
+                    });
+                }
+                Ok(Some(app))
+            }
+            // With a project, argocd-server answers 404 for an absent app; a 403
+            // then is a refusal of another kind (a namespace it does not serve).
+            Err(refused @ ArgoError::PermissionDenied { .. }) if self.options.project.is_some() => {
+                Err(refused)
+            }
             Err(refused @ (ArgoError::NotFound { .. } | ArgoError::PermissionDenied { .. })) => {
                 match self.can_get(name).await {
                     Ok(true) => Ok(None),

@@ -31,7 +31,7 @@ pub enum ArgoError {
         /// Argo CD's message, with the active windows when they could be read.
         message: String,
     },
-    /// 404 / code 5, or a 403 for an app that listing confirms does not exist.
+    /// 404 / code 5.
     #[error("application '{app}' not found in Argo CD")]
     NotFound {
         /// The application.
@@ -45,6 +45,16 @@ pub enum ArgoError {
         app: String,
         /// The project asked about (`*` when none is configured).
         project: String,
+    },
+    /// Argo CD serves the app from another namespace than environment.yaml's `argocdNamespace`.
+    #[error("application '{app}' lives in namespace '{served}', but argocdNamespace in environment.yaml is '{configured}'; set argocdNamespace: {served} (or the app's namespace, for an app outside Argo CD's own)")]
+    NamespaceMismatch {
+        /// The application.
+        app: String,
+        /// The namespace Argo CD served it from.
+        served: String,
+        /// environment.yaml's `argocdNamespace`.
+        configured: String,
     },
     /// 400 / code 9, "another operation is already in progress".
     #[error("another operation is already in progress on '{app}'")]
@@ -102,7 +112,6 @@ impl ArgoError {
         let code = match (code, status) {
             (0, 401) => grpc::UNAUTHENTICATED,
             (0, 403) => grpc::PERMISSION_DENIED,
-            (0, 404) => grpc::NOT_FOUND,
             _ => code,
         };
         match code {
@@ -140,6 +149,7 @@ impl ArgoError {
             ArgoError::NotFound { .. } => R::NotFound,
             ArgoError::SyncWindow { .. } => R::SyncWindow,
             ArgoError::NotVisible { .. } => R::PermissionDenied,
+            ArgoError::NamespaceMismatch { .. } => R::Invalid,
             ArgoError::Unavailable { .. } => R::Unavailable,
             ArgoError::OperationInProgress { .. }
             | ArgoError::Api { .. }

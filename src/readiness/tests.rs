@@ -52,7 +52,7 @@ fn kind(verdict: &Verdict) -> Is {
         Verdict::Ready => Is::Ready,
         Verdict::Operating(_) => Is::Operating,
         Verdict::ForeignOperation(_) => Is::Foreign,
-        Verdict::Waiting(_) => Is::Waiting,
+        Verdict::Waiting(_) | Verdict::Stale => Is::Waiting,
         Verdict::Unhealthy(reason, _) => Is::Unhealthy(*reason),
         Verdict::Unconfirmed(reason, _) => Is::Unconfirmed(*reason),
         Verdict::Failed(reason, _) => Is::Failed(*reason),
@@ -645,6 +645,17 @@ fn comparison_error() -> crate::argocd::types::ApplicationCondition {
     }
 }
 
+fn prune_skipped_result() -> crate::argocd::types::ResourceResult {
+    crate::argocd::types::ResourceResult {
+        kind: "ConfigMap".to_owned(),
+        namespace: "payments".to_owned(),
+        name: "old-settings".to_owned(),
+        status: "PruneSkipped".to_owned(),
+        message: "ignored (requires pruning)".to_owned(),
+        ..Default::default()
+    }
+}
+
 /// Argo CD already says the sync cannot reach ready: fail without waiting for a deadline.
 #[test]
 fn fail_fast() {
@@ -666,6 +677,32 @@ fn fail_fast() {
             },
             expect: ours(),
             want: Is::Failed(FailureReason::PruneSkipped),
+        },
+        Case {
+            name: "pruning skipped, but the comparison ignores them (IgnoreExtraneous): ready",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                op_state(a)
+                    .sync_result
+                    .get_or_insert_with(Default::default)
+                    .resources = vec![prune_skipped_result()]
+            },
+            expect: ours(),
+            want: Is::Ready,
+        },
+        Case {
+            name: "pruning skipped, OutOfSync on a tied reconcile: not confirmed yet",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                a.status.sync.status = "OutOfSync".to_owned();
+                a.status.reconciled_at = Some(at("2026-11-22T08:00:21Z"));
+                op_state(a)
+                    .sync_result
+                    .get_or_insert_with(Default::default)
+                    .resources = vec![prune_skipped_result()];
+            },
+            expect: ours(),
+            want: Is::Unconfirmed(FailureReason::PruneSkipped),
         },
         Case {
             name: "a ComparisonError condition after the sync",

@@ -31,8 +31,12 @@ async fn sigterm_writes_a_cancelled_report_quickly() {
         assert_eq!(result.status, "cancelled\n");
         assert_eq!(result.report["status"], "cancelled");
         assert_eq!(result.component()["status"], "cancelled");
-        // The operation this run started was terminated, or at least asked to be.
-        assert_eq!(ctx.count("DELETE", "/temporal/operation"), 1, "SIG{signal}");
+        // The operation this run started was terminated, or at least asked to be
+        // (again, if the first request came before the controller had started it).
+        assert!(
+            ctx.count("DELETE", "/temporal/operation") >= 1,
+            "SIG{signal}"
+        );
         let termination = result.component()["termination"].as_str();
         assert!(
             matches!(termination, Some("terminated" | "terminationRequested")),
