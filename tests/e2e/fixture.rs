@@ -295,6 +295,27 @@ impl Stack {
         path
     }
 
+    /// When the API server received each `verb` request for the object
+    /// (`resource`, e.g. `applications`, and name), from its audit log.
+    pub fn audited(
+        &self,
+        verb: &str,
+        resource: &str,
+        name: &str,
+    ) -> Vec<chrono::DateTime<chrono::Utc>> {
+        let log = std::fs::read_to_string(self.var("AUDIT_LOG")).unwrap_or_default();
+        log.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|e| {
+                e["stage"] == "ResponseComplete"
+                    && e["verb"] == verb
+                    && e["objectRef"]["resource"] == resource
+                    && e["objectRef"]["name"] == name
+            })
+            .filter_map(|e| e["requestReceivedTimestamp"].as_str()?.parse().ok())
+            .collect()
+    }
+
     /// The pid of a component `e2e/up` started.
     pub fn pid(&self, component: &str) -> u32 {
         let path = Path::new(self.var("E2E_STATE")).join(format!("pids/{component}.pid"));

@@ -19,7 +19,8 @@ fn time(app: &Value, pointer: &str) -> chrono::DateTime<chrono::Utc> {
 
 /// A stack's app-of-apps creates its members when it syncs; they do not exist
 /// when the run starts. The deploy waits for them and deploys them; the
-/// teardown removes members before their app-of-apps, and everything is gone.
+/// teardown removes members before their app-of-apps, in reverse dependency
+/// order (the audit log says when each was deleted), and everything is gone.
 #[test]
 fn app_of_apps_members_are_created_deployed_and_torn_down() {
     let stack = require_stack!();
@@ -78,6 +79,24 @@ fn app_of_apps_members_are_created_deployed_and_torn_down() {
         expect::application_gone(app)
             .unwrap_or_else(|e| panic!("{}: {e}\n{}", app.name, run.show()));
     }
+    // Reverse order, as the API server's audit log recorded the deletions: the
+    // dependent member first, then the member it depends on, then the app-of-apps.
+    let deleted = |app: &App| {
+        stack
+            .audited("delete", "applications", &app.name)
+            .into_iter()
+            .min()
+            .unwrap_or_else(|| panic!("no delete of {} in the audit log", app.name))
+    };
+    let order = [
+        deleted(&children[1]),
+        deleted(&children[0]),
+        deleted(&parent),
+    ];
+    assert!(
+        order[0] <= order[1] && order[1] <= order[2],
+        "deleted at {order:?} (dependent member, member, app-of-apps)"
+    );
 }
 
 /// A failed node skips exactly its dependents; an independent branch still
