@@ -6,10 +6,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::context::{Deadlines, RunContext, Tracker};
+use super::nudge::{nudge_while_pending, request_refresh, UNCONFIRMED_PATIENCE};
 use super::sync_plan;
+use super::sync_window::sync_through_windows;
+use super::termination::{sync_timeout, telling_message};
 use crate::argocd::types::{Application, SyncRequest};
 use crate::argocd::ArgoError;
-use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R, Termination};
+use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::readiness::{assess, freshness, Expectation, Freshness, Tracked, Verdict};
 use crate::wait::{self, Observation, Watcher};
 
@@ -378,49 +381,6 @@ async fn recompared(
     .await
 }
 
-/// How often a deploy that waits for a sync window asks whether it has opened.
-const SYNC_WINDOW_POLL: Duration = Duration::from_secs(5);
-
-/// Sends the sync. When a sync window refuses it, names the active windows,
-/// and with `--wait-sync-window` asks again until the window opens; the
-/// caller's sync deadline bounds the wait. `window` keeps what blocked it.
-async fn sync_through_windows(
-    ctx: &RunContext,
-    request: &SyncRequest,
-    window: &mut Option<String>,
-) -> Result<Application, ArgoError> {
-    let name = &request.name;
-    loop {
-        match ctx.client.sync(request).await {
-            Err(ArgoError::SyncWindow { app, message }) => {
-                let active = match ctx.client.sync_windows(name).await {
-                    Ok(w) if !w.active_windows.is_empty() => w
-                        .active_windows
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    Ok(_) => "no window is active right now".to_owned(),
-                    Err(e) => format!("the windows could not be read: {e}"),
-                };
-                let message = format!("{message}; active: {active}");
-                if !ctx.config.wait_sync_window {
-                    return Err(ArgoError::SyncWindow { app, message });
-                }
-                if window.is_none() {
-                    tracing::info!(phase = "sync", component = %name, "{message}; waiting for the window to open (--wait-sync-window)");
-                }
-                *window = Some(message);
-                tokio::time::sleep(SYNC_WINDOW_POLL).await;
-            }
-            other => {
-                *window = None;
-                return other;
-            }
-        }
-    }
-}
-
 /// Waits while `keep_waiting` holds for the verdict; returns the first other verdict.
 async fn wait_while(
     watcher: &mut Watcher,
@@ -531,219 +491,6 @@ async fn wait_healthy(
     }
 }
 
-/// How long a requested sync may stay pending before the executor nudges the controller.
-const PICKUP_PATIENCE: Duration = Duration::from_secs(5);
-
-/// In the background, while our sync is requested but not started, asks for a
-/// refresh every [`PICKUP_PATIENCE`], until the returned guard is dropped. On Argo CD 3.2.11 a sync requested in the
-/// same second as a new app's first reconcile was once left pending until the
-/// app's next periodic resync (180 s): the controller reaches the operation
-/// queue only through its refresh queue (`controller/appcontroller.go`), and a
-/// refresh puts the app back there. The caller aborts the task.
-fn nudge_while_pending(ctx: &RunContext, name: &str, ends: Instant) -> AbortOnDrop {
-    let client = ctx.client.clone();
-    let name = name.to_owned();
-    let marker = ctx.marker();
-    AbortOnDrop(tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(PICKUP_PATIENCE).await;
-            // Requested (top-level `operation`), and no operationState of ours yet.
-            let pending = match tokio::time::timeout_at(ends, client.get_app(&name, false)).await {
-                Ok(Ok(app)) => {
-                    app.operation.is_some()
-                        && !app
-                            .status
-                            .operation_state
-                            .as_ref()
-                            .is_some_and(|s| s.operation.info.contains(&marker))
-                }
-                _ => return,
-            };
-            if pending {
-                tracing::info!(phase = "sync", component = %name, "the controller has not started the sync after {PICKUP_PATIENCE:?}; asking it to refresh the app");
-                let _ = tokio::time::timeout_at(ends, client.get_app(&name, true)).await;
-            }
-        }
-    }))
-}
-
-/// A background task that stops when its owner goes, deadline and cancel included.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// How long an unconfirmed failing verdict may stand before the executor asks for a refresh.
-const UNCONFIRMED_PATIENCE: Duration = Duration::from_millis(1500);
-
-/// Asks Argo CD to re-reconcile `name` in the background; what the controller
-/// finds arrives on the watch stream. Bounded by the phase's deadline.
-fn request_refresh(ctx: &RunContext, name: &str, ends: Instant) {
-    let client = ctx.client.clone();
-    let name = name.to_owned();
-    tokio::spawn(async move {
-        let bounded = tokio::time::timeout_at(ends, client.get_app(&name, true));
-        if let Ok(Err(e)) = bounded.await {
-            tracing::debug!(phase = "health", component = %name, "refresh failed: {e}");
-        }
-    });
-}
-
-/// How long, after a deadline, the executor watches a terminated operation to
-/// confirm it ended: within the contract's bound of 5 s past a deadline.
-const TERMINATE_CONFIRM: Duration = Duration::from_secs(4);
-/// Termination requests at most, the first included: the app's retry policy can revive it.
-const MAX_TERMINATIONS: u32 = 3;
-
-/// The operation in this snapshot is ours and still pending or running.
-fn ours_in_flight(app: &Application, marker: &crate::argocd::types::Info) -> bool {
-    app.operation
-        .as_ref()
-        .is_some_and(|op| op.info.contains(marker))
-        || app.status.operation_state.as_ref().is_some_and(|s| {
-            s.operation.info.contains(marker)
-                && matches!(s.phase.as_str(), "Running" | "Terminating" | "")
-        })
-}
-
-/// The operation's own message when it says something: an apply error
-/// ("… Service \"x\" is invalid: spec.type: Unsupported value …. Retrying
-/// attempt #8 at 8:01AM."), not the bare "Retrying operation. Attempt #8" that
-/// the controller writes when a retry starts and clears the sync result
-/// (argo-cd `controller/appcontroller.go`, `processRequestedAppOperation`).
-fn telling_message(app: &Application) -> Option<String> {
-    app.status
-        .operation_state
-        .as_ref()
-        .and_then(|s| s.message.clone())
-        .filter(|m| !m.trim().is_empty() && !m.starts_with("Retrying operation"))
-}
-
-/// The sync deadline passed: terminate our operation unless told not to, and
-/// confirm that it really ended.
-async fn sync_timeout(
-    ctx: &RunContext,
-    track: &Tracker,
-    watcher: &mut Watcher,
-    last: Option<Application>,
-    op_error: Option<String>,
-    name: &str,
-    deadlines: Deadlines,
-) -> ComponentResult {
-    let mut msg = format!(
-        "operation did not complete within the sync timeout of {}",
-        human(deadlines.sync)
-    );
-    if let Some(op) = last.as_ref().and_then(telling_message).or(op_error) {
-        msg.push_str(&format!("; the operation's last message: {op}"));
-    }
-    let marker = ctx.marker();
-    let ours_running = last
-        .as_ref()
-        .is_some_and(|app| ours_in_flight(app, &marker));
-    let mut termination = None;
-    let mut last = last;
-    if ours_running && ctx.config.terminate_on_timeout {
-        let (outcome, note) = terminate_and_confirm(ctx, watcher, name, &mut last).await;
-        termination = Some(outcome);
-        msg.push_str(&note);
-    } else if ours_running {
-        termination = Some(Termination::LeftRunning);
-        msg.push_str("; left the operation running (--no-terminate-on-timeout)");
-    }
-    let mut result = track.fail(S::Timeout, R::Timeout, last.as_ref(), msg);
-    result.termination = termination;
-    result
-}
-
-/// Sends TerminateOperation, then watches, for [`TERMINATE_CONFIRM`] at most,
-/// until the operation has ended (final phase, `operation` cleared). An app
-/// whose own `retry` policy puts the operation back to Running is terminated
-/// again: the controller's retry loop can revive it (compare argo-cd PR 24020).
-async fn terminate_and_confirm(
-    ctx: &RunContext,
-    watcher: &mut Watcher,
-    name: &str,
-    last: &mut Option<Application>,
-) -> (Termination, String) {
-    let marker = ctx.marker();
-    let mut sent = 0;
-    let confirmed = tokio::time::timeout(TERMINATE_CONFIRM, async {
-        loop {
-            sent += 1;
-            match ctx.client.terminate_operation(name).await {
-                Ok(()) => {}
-                // "Unable to terminate operation. No operation is in progress": it
-                // ended by itself; the watch below sees how.
-                Err(ArgoError::Api { status: 400, .. }) => {}
-                Err(e) => return Err(e.to_string()),
-            }
-            // Events from before the request can still show Running: only a
-            // Running after Terminating is a revival.
-            let mut terminating_seen = false;
-            let seen = wait::until(watcher, |observation| match observation {
-                Observation::Gone => ControlFlow::Break(None),
-                Observation::Present(app) => {
-                    *last = Some((**app).clone());
-                    let state = app.status.operation_state.as_ref();
-                    let phase = state.map(|s| s.phase.as_str()).unwrap_or("");
-                    if app.operation.is_none() && matches!(phase, "Failed" | "Error" | "Succeeded") {
-                        ControlFlow::Break(Some(true))
-                    } else if phase == "Terminating" {
-                        terminating_seen = true;
-                        ControlFlow::Continue(None)
-                    } else if terminating_seen && phase == "Running" && ours_in_flight(app, &marker) {
-                        // Revived by the retry loop (or not yet stopped): terminate again.
-                        ControlFlow::Break(Some(false))
-                    } else {
-                        ControlFlow::Continue(None)
-                    }
-                }
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-            match seen {
-                None => return Ok("the application disappeared".to_owned()),
-                Some(true) => {
-                    let phase = last
-                        .as_ref()
-                        .and_then(|a| a.status.operation_state.as_ref())
-                        .map(|s| s.phase.clone())
-                        .unwrap_or_default();
-                    return Ok(format!("it ended {phase}"));
-                }
-                Some(false) if sent >= MAX_TERMINATIONS => {
-                    return Err(format!(
-                        "it was still Running after {sent} termination requests (the app's retry policy revives it)"
-                    ))
-                }
-                Some(false) => {}
-            }
-        }
-    })
-    .await;
-    match confirmed {
-        Ok(Ok(how)) => (
-            Termination::Terminated,
-            format!("; terminated the operation this run started ({how})"),
-        ),
-        Ok(Err(why)) => (
-            Termination::TerminationRequested,
-            format!("; requested termination of the operation this run started, not confirmed: {why}"),
-        ),
-        Err(_) => (
-            Termination::TerminationRequested,
-            format!(
-                "; requested termination of the operation this run started, not confirmed: still not ended {} later",
-                human(TERMINATE_CONFIRM)
-            ),
-        ),
-    }
-}
-
 fn not_found(track: &Tracker, name: &str) -> ComponentResult {
     track.fail(
         S::Failed,
@@ -769,34 +516,4 @@ pub(crate) fn describe(verdict: &Verdict) -> String {
 /// A duration as the config spells it (`5m`, `90s`).
 pub(crate) fn human(d: Duration) -> String {
     humantime::format_duration(d).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn with_message(message: &str) -> Application {
-        let mut app = Application::default();
-        app.status.operation_state = Some(crate::argocd::types::OperationState {
-            phase: "Running".to_owned(),
-            message: Some(message.to_owned()),
-            ..Default::default()
-        });
-        app
-    }
-
-    /// A retry loop alternates the apply error with a bare notice; only the error tells.
-    #[test]
-    fn the_telling_message_is_the_error_not_the_retry_notice() {
-        let error = "one or more objects failed to apply, reason: Service \"bad\" is invalid: spec.type: Unsupported value: \"Bogus\". Retrying attempt #4 at 8:01PM.";
-        assert_eq!(
-            telling_message(&with_message(error)).as_deref(),
-            Some(error)
-        );
-        assert_eq!(
-            telling_message(&with_message("Retrying operation. Attempt #5")),
-            None
-        );
-        assert_eq!(telling_message(&with_message("")), None);
-    }
 }

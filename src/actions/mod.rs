@@ -4,9 +4,12 @@
 pub mod cancel;
 pub mod context;
 pub mod deploy;
+mod nudge;
 pub mod platform;
 pub mod sync_plan;
+mod sync_window;
 pub mod teardown;
+mod termination;
 pub mod validate;
 
 pub use context::RunContext;
