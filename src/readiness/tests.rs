@@ -666,14 +666,7 @@ fn fail_fast() {
             change: |a| {
                 a.status.sync.status = "OutOfSync".to_owned();
                 let result = op_state(a).sync_result.get_or_insert_with(Default::default);
-                result.resources = vec![crate::argocd::types::ResourceResult {
-                    kind: "ConfigMap".to_owned(),
-                    namespace: "payments".to_owned(),
-                    name: "old-settings".to_owned(),
-                    status: "PruneSkipped".to_owned(),
-                    message: "ignored (requires pruning)".to_owned(),
-                    ..Default::default()
-                }];
+                result.resources = vec![prune_skipped_result()];
             },
             expect: ours(),
             want: Is::Failed(FailureReason::PruneSkipped),

@@ -369,6 +369,23 @@ impl App {
         }
     }
 
+    /// A new app of one ConfigMap, deployed by the executor (exit 0 asserted):
+    /// the starting point of scenarios about what comes after a deploy.
+    pub fn deployed(stack: &'static Stack, prefix: &str) -> App {
+        let app = App::new(stack, prefix);
+        app.push(&[("cm.yaml", config_map("settings"))]).create();
+        let run = Executor::new(stack, "")
+            .args(&["--scope", &app.scope()])
+            .run(stack, "deploy", Duration::from_secs(120));
+        assert_code(&run, ExitCode::SUCCESS);
+        app
+    }
+
+    /// `app:<name>`, the executor's scope for this app.
+    pub fn scope(&self) -> String {
+        format!("app:{}", self.name)
+    }
+
     /// Its destination namespace.
     pub fn namespace(&self) -> &str {
         &self.destination

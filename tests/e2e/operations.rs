@@ -178,16 +178,8 @@ fn sigterm_terminates_the_operation_this_run_started() {
 fn validate_reports_a_stale_snapshot_as_degraded() {
     let stack = require_stack!();
     let _alone = fixture::exclusive();
-    let app = App::new(stack, "stale");
-    app.push(&[("cm.yaml", crate::fixture::config_map("settings"))])
-        .create();
-    let scope = format!("app:{}", app.name);
-    assert_code(
-        &Executor::new(stack, "")
-            .args(&["--scope", &scope])
-            .run(stack, "deploy", LIMIT),
-        ExitCode::SUCCESS,
-    );
+    let app = App::deployed(stack, "stale");
+    let scope = app.scope();
     let run = {
         let _stopped = Stopped::new(stack, "argocd-application-controller");
         let live = app.application().unwrap();

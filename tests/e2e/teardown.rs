@@ -5,7 +5,7 @@ use std::time::Duration;
 use executor::exit::ExitCode;
 
 use crate::expect::{self, eventually};
-use crate::fixture::{self, assert_code, assert_status, config_map, App, Executor, ENVIRONMENT};
+use crate::fixture::{self, assert_code, assert_status, App, Executor, ENVIRONMENT};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -15,15 +15,8 @@ const LIMIT: Duration = Duration::from_secs(120);
 fn teardown_removes_the_app_and_its_resources() {
     let stack = require_stack!();
     let _shared = fixture::shared();
-    let app = App::new(stack, "down");
-    app.push(&[("cm.yaml", config_map("settings"))]).create();
-    let scope = format!("app:{}", app.name);
-    assert_code(
-        &Executor::new(stack, "")
-            .args(&["--scope", &scope])
-            .run(stack, "deploy", LIMIT),
-        ExitCode::SUCCESS,
-    );
+    let app = App::deployed(stack, "down");
+    let scope = app.scope();
     assert!(stack
         .get("configmap", app.namespace(), "settings")
         .is_some());

@@ -16,15 +16,8 @@ const LIMIT: Duration = Duration::from_secs(120);
 fn validate_says_healthy_or_unhealthy() {
     let stack = require_stack!();
     let _shared = fixture::shared();
-    let app = App::new(stack, "valid");
-    app.push(&[("cm.yaml", config_map("settings"))]).create();
-    let scope = format!("app:{}", app.name);
-    assert_code(
-        &Executor::new(stack, "")
-            .args(&["--scope", &scope])
-            .run(stack, "deploy", LIMIT),
-        ExitCode::SUCCESS,
-    );
+    let app = App::deployed(stack, "valid");
+    let scope = app.scope();
     let before = app.application().unwrap();
     let run = Executor::new(stack, "")
         .args(&["--scope", &scope])
