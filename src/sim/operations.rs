@@ -17,7 +17,7 @@ use crate::argocd::types::{
 
 use super::error::ApiError;
 use super::model::{
-    initial_app, now, outcome_health, resolve_revision, resources, sync_failed_message,
+    health, initial_app, now, outcome_health, resolve_revision, resources, sync_failed_message,
     sync_operation, uid, SYNC_SUCCEEDED_MESSAGE,
 };
 use super::scenario::{AppScenario, InitialState, SimOutcome};
@@ -156,7 +156,21 @@ impl Store {
     /// `GET ...?refresh=`: the controller compares again (`reconciledAt`), and
     /// an auto-synced app that is OutOfSync gets an automated operation.
     pub(crate) fn refresh(&mut self, name: &str) -> Option<Application> {
-        let app = self.update(name, |sim| mark_reconciled(&mut sim.app.status))?;
+        let app = self.update(name, |sim| {
+            mark_reconciled(&mut sim.app.status);
+            // A comparison after a completed sync sees what it applied: Synced,
+            // and Progressing until the health step assesses the final health.
+            if let Some(revision) = sim.next_sync.take() {
+                sim.app.status.sync.status = "Synced".into();
+                sim.app.status.sync.revision = Some(revision);
+                let progressing = if sim.next_health.is_some() {
+                    health("Progressing", None)
+                } else {
+                    sim.app.status.health.clone()
+                };
+                set_health(sim, progressing);
+            }
+        })?;
         let target = resolve_revision(revision_or_head(target_revision(&app)));
         // Argo CD does not retry an automated sync that failed for the same revision.
         let failed_before = app.status.operation_state.as_ref().is_some_and(|s| {

@@ -29,6 +29,26 @@ fn app() -> AppScenario {
     Scenario::with_apps(TOKEN, &[APP]).apps.remove(0)
 }
 
+/// An app whose health takes longer than the wait for an unconfirmed verdict:
+/// the same-second stale update (OutOfSync/Missing) makes the executor ask for
+/// a refresh after 1.5 s; that comparison shows what the sync applied (Synced,
+/// Progressing), never a confirmed Missing, and the deploy succeeds once Healthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_health_after_the_stale_update_is_waited_for() {
+    let ctx = TestContext::new(scenario(AppScenario {
+        health_delay: Duration::from_millis(2500),
+        ..app()
+    }))
+    .await;
+    let result = ctx.run("deploy", &SCOPE).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(result.component()["health"], "Healthy");
+    assert!(
+        ctx.count("GET", "/applications/temporal") >= 2,
+        "the first GET and the refresh after the unconfirmed verdict"
+    );
+}
+
 /// An OutOfSync app is synced once and reported succeeded, with the snapshot
 /// the decision was made on; the sync carries the run marker.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
