@@ -162,3 +162,38 @@ fn a_failure_skips_dependents_and_a_rerun_resumes() {
         "no new operation on a ready app"
     );
 }
+
+/// A member that appears only after its app-of-apps has synced (created by
+/// something else a moment later, as an ApplicationSet would, or as
+/// argocd-server's informer shows it late): the deploy waits for it within its
+/// sync deadline instead of reporting it absent.
+#[test]
+fn a_member_created_after_its_app_of_apps_synced_is_waited_for() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let parent = App::new(stack, "late-parent");
+    parent.push(&[("cm.yaml", config_map("settings"))]).create();
+    let member = App::new(stack, "late-member");
+    member.push(&[("cm.yaml", config_map("settings"))]);
+    let executor = Executor::new(stack, "timeouts:\n  sync: 60s\n  health: 60s\n");
+    std::fs::create_dir_all(executor.config_dir()).unwrap();
+    std::fs::write(
+        executor.config_dir().join("dag.yaml"),
+        format!(
+            "stacks:\n  - name: late\n    app: {}\n    apps:\n      - name: {}\n",
+            parent.name, member.name
+        ),
+    )
+    .unwrap();
+    let mut running = executor.spawn(stack, "deploy");
+    running.meanwhile("the app-of-apps to be ready", LIMIT, || {
+        expect::synced_and_healthy(&parent).map(|_| ())
+    });
+    // The other creator's delay, part of the scenario (not a wait for a server).
+    std::thread::sleep(Duration::from_secs(2));
+    member.create();
+    let run = running.finish(LIMIT);
+    assert_code(&run, ExitCode::SUCCESS);
+    assert_status(&run, &member.name, "succeeded");
+    expect::synced_and_healthy(&member).unwrap_or_else(|seen| panic!("{seen}\n{}", run.show()));
+}
