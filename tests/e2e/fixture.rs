@@ -559,6 +559,12 @@ impl Executor {
         self.dir.path().join("config")
     }
 
+    /// Writes `<config-dir>/dag.yaml`.
+    pub fn write_dag(&self, yaml: &str) {
+        std::fs::create_dir_all(self.config_dir()).unwrap();
+        std::fs::write(self.config_dir().join("dag.yaml"), yaml).unwrap();
+    }
+
     fn prepare(&self, stack: &Stack, action: &str) -> Command {
         let config = self.config_dir();
         let secrets = self.dir.path().join("secrets");

@@ -43,15 +43,10 @@ fn app_of_apps_members_are_created_deployed_and_torn_down() {
         .collect();
     parent.push(&refs).create();
     let executor = Executor::new(stack, "timeouts:\n  sync: 60s\n  health: 60s\n");
-    std::fs::create_dir_all(executor.config_dir()).unwrap();
-    std::fs::write(
-        executor.config_dir().join("dag.yaml"),
-        format!(
-            "stacks:\n  - name: members\n    app: {}\n    apps:\n      - name: {}\n      - name: {}\n        dependsOn: [{}]\n",
-            parent.name, children[0].name, children[1].name, children[0].name
-        ),
-    )
-    .unwrap();
+    executor.write_dag(&format!(
+        "stacks:\n  - name: members\n    app: {}\n    apps:\n      - name: {}\n      - name: {}\n        dependsOn: [{}]\n",
+        parent.name, children[0].name, children[1].name, children[0].name
+    ));
     assert!(
         children[0].application().is_none(),
         "not created before the run"
@@ -116,15 +111,10 @@ fn a_failure_skips_dependents_and_a_rerun_resumes() {
     // Its path does not exist yet: ComparisonError until the fix is pushed.
     broken.create();
     let executor = Executor::new(stack, "timeouts:\n  sync: 60s\n  health: 60s\n");
-    std::fs::create_dir_all(executor.config_dir()).unwrap();
-    std::fs::write(
-        executor.config_dir().join("dag.yaml"),
-        format!(
-            "stacks:\n  - name: chain\n    apps:\n      - name: {b}\n      - name: {x}\n        dependsOn: [{b}]\n      - name: {a}\n        dependsOn: [{x}]\n  - name: side\n    apps:\n      - name: {s}\n",
-            b = base.name, x = broken.name, a = after.name, s = aside.name
-        ),
-    )
-    .unwrap();
+    executor.write_dag(&format!(
+        "stacks:\n  - name: chain\n    apps:\n      - name: {b}\n      - name: {x}\n        dependsOn: [{b}]\n      - name: {a}\n        dependsOn: [{x}]\n  - name: side\n    apps:\n      - name: {s}\n",
+        b = base.name, x = broken.name, a = after.name, s = aside.name
+    ));
 
     let run = executor.run(stack, "deploy", LIMIT);
     assert_code(&run, ExitCode::PARTIAL);
@@ -176,15 +166,10 @@ fn a_member_created_after_its_app_of_apps_synced_is_waited_for() {
     let member = App::new(stack, "late-member");
     member.push(&[("cm.yaml", config_map("settings"))]);
     let executor = Executor::new(stack, "timeouts:\n  sync: 60s\n  health: 60s\n");
-    std::fs::create_dir_all(executor.config_dir()).unwrap();
-    std::fs::write(
-        executor.config_dir().join("dag.yaml"),
-        format!(
-            "stacks:\n  - name: late\n    app: {}\n    apps:\n      - name: {}\n",
-            parent.name, member.name
-        ),
-    )
-    .unwrap();
+    executor.write_dag(&format!(
+        "stacks:\n  - name: late\n    app: {}\n    apps:\n      - name: {}\n",
+        parent.name, member.name
+    ));
     let mut running = executor.spawn(stack, "deploy");
     running.meanwhile("the app-of-apps to be ready", LIMIT, || {
         expect::synced_and_healthy(&parent).map(|_| ())
