@@ -70,6 +70,7 @@ fn fire(store: &mut Store, timer: Timer) {
         Step::PickUp => store.pick_up(&timer.name),
         Step::Complete => store.complete(&timer.name),
         Step::StaleReconcile => store.stale_reconcile(&timer.name),
+        Step::Recompare => store.recompare(&timer.name),
         Step::Reconcile => store.reconcile(&timer.name),
         Step::CreateChildren => store.create_children(&timer.name),
         Step::FinishTerminate => store.finish_terminate(&timer.name),

@@ -36,6 +36,21 @@ const SESSION_USER: &str = "admin";
 /// The user who starts foreign operations.
 const FOREIGN_USER: &str = "alice";
 
+/// A comparison after a completed sync sees what it applied: `Synced`, and
+/// `Progressing` until the health step assesses the final health.
+fn show_applied(sim: &mut SimApp) {
+    if let Some(revision) = sim.next_sync.take() {
+        sim.app.status.sync.status = "Synced".into();
+        sim.app.status.sync.revision = Some(revision);
+        let progressing = if sim.next_health.is_some() {
+            health("Progressing", None)
+        } else {
+            sim.app.status.health.clone()
+        };
+        set_health(sim, progressing);
+    }
+}
+
 /// Sets health, keeping `lastTransitionTime` when the status does not change.
 fn set_health(sim: &mut SimApp, new: HealthStatus) {
     let status = &mut sim.app.status;
@@ -158,18 +173,7 @@ impl Store {
     pub(crate) fn refresh(&mut self, name: &str) -> Option<Application> {
         let app = self.update(name, |sim| {
             mark_reconciled(&mut sim.app.status);
-            // A comparison after a completed sync sees what it applied: Synced,
-            // and Progressing until the health step assesses the final health.
-            if let Some(revision) = sim.next_sync.take() {
-                sim.app.status.sync.status = "Synced".into();
-                sim.app.status.sync.revision = Some(revision);
-                let progressing = if sim.next_health.is_some() {
-                    health("Progressing", None)
-                } else {
-                    sim.app.status.health.clone()
-                };
-                set_health(sim, progressing);
-            }
+            show_applied(sim);
         })?;
         let target = resolve_revision(revision_or_head(target_revision(&app)));
         // Argo CD does not retry an automated sync that failed for the same revision.
@@ -323,6 +327,18 @@ impl Store {
         });
     }
 
+    /// Controller: the re-comparison after an operation shows what it applied,
+    /// `Synced` and, while the resources are still being assessed, `Progressing`
+    /// (watched on Argo CD 3.2.11 a few milliseconds after the stale reconcile).
+    pub(crate) fn recompare(&mut self, name: &str) {
+        self.update(name, |sim| {
+            if sim.next_sync.is_some() {
+                mark_reconciled(&mut sim.app.status);
+                show_applied(sim);
+            }
+        });
+    }
+
     /// Controller: re-reconciles after an operation: compares again and assesses health.
     pub(crate) fn reconcile(&mut self, name: &str) {
         let mut assessed = None;
@@ -389,9 +405,16 @@ impl Store {
     }
 
     fn schedule_reconcile(&mut self, name: &str) {
-        if let Some(delay) = self.get(name).map(|sim| sim.scenario.health_delay) {
-            // Scheduled first, so it lands first even when both are due at once.
+        let delays = self
+            .get(name)
+            .map(|sim| (sim.scenario.health_delay, sim.scenario.recompare_delay));
+        if let Some((delay, recompare)) = delays {
+            // Scheduled in this order, so they land in it even when due at once.
             self.schedule(name, Step::StaleReconcile, delay.min(STALE_RECONCILE_DELAY));
+            // A health step due by then compares in the same update.
+            if recompare < delay {
+                self.schedule(name, Step::Recompare, recompare);
+            }
             self.schedule(name, Step::Reconcile, delay);
         }
     }

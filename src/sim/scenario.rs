@@ -84,6 +84,12 @@ pub struct AppScenario {
     /// After an operation completes, when the controller re-reconciles and sets the final health.
     #[serde(default = "default_health_delay", with = "humantime_duration")]
     pub health_delay: Duration,
+    /// After an operation completes, when the controller's re-comparison shows
+    /// `Synced` and `Progressing` until `healthDelay`; from `healthDelay` on, it
+    /// comes with the final health. Until then the stale pre-sync comparison
+    /// stands; a refresh shows what the sync applied at once.
+    #[serde(default = "default_recompare_delay", with = "humantime_duration")]
+    pub recompare_delay: Duration,
     /// How the app's operations end.
     #[serde(default)]
     pub outcome: SimOutcome,
@@ -126,6 +132,7 @@ impl Default for AppScenario {
             initial: InitialState::default(),
             sync_duration: default_sync_duration(),
             health_delay: default_health_delay(),
+            recompare_delay: default_recompare_delay(),
             outcome: SimOutcome::default(),
             auto_sync: false,
             foreign_operation: None,
@@ -192,6 +199,11 @@ fn default_sync_duration() -> Duration {
 
 fn default_health_delay() -> Duration {
     Duration::from_millis(200)
+}
+
+/// A few milliseconds after the stale reconcile, as watched on Argo CD 3.2.11.
+fn default_recompare_delay() -> Duration {
+    Duration::from_millis(20)
 }
 
 fn default_deletion_delay() -> Duration {

@@ -70,6 +70,9 @@ pub(crate) enum Step {
     /// A reconcile that began before the operation's apply and lands after it:
     /// `reconciledAt` equal to `finishedAt`, the pre-sync comparison unchanged.
     StaleReconcile,
+    /// The re-comparison right after an operation: `Synced`, and `Progressing`
+    /// while the app's resources are not yet assessed.
+    Recompare,
     /// Re-reconcile after an operation: refresh `reconciledAt`, compare, assess health.
     Reconcile,
     /// Make the child Applications an app-of-apps' sync applied visible.

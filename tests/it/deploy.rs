@@ -29,14 +29,15 @@ fn app() -> AppScenario {
     Scenario::with_apps(TOKEN, &[APP]).apps.remove(0)
 }
 
-/// An app whose health takes longer than the wait for an unconfirmed verdict:
-/// the same-second stale update (OutOfSync/Missing) makes the executor ask for
-/// a refresh after 1.5 s; that comparison shows what the sync applied (Synced,
+/// A controller whose re-comparison after the sync is late: the same-second
+/// stale update (OutOfSync/Missing) stands, and after 1.5 s the executor asks
+/// for a refresh; that comparison shows what the sync applied (Synced,
 /// Progressing), never a confirmed Missing, and the deploy succeeds once Healthy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_health_after_the_stale_update_is_waited_for() {
+async fn a_late_recompare_after_the_stale_update_is_waited_for() {
     let ctx = TestContext::new(scenario(AppScenario {
         health_delay: Duration::from_millis(2500),
+        recompare_delay: Duration::from_millis(2500),
         ..app()
     }))
     .await;

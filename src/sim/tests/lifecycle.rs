@@ -20,8 +20,8 @@ fn sync_revision(app: &Application) -> Option<&str> {
 /// Sync is asynchronous: the POST only sets `operation`; the controller runs
 /// it and completes it in one update with the pre-sync comparison; then, as
 /// watched on Argo CD 3.2.11 for a new app, a reconcile stamped in the same
-/// second as `finishedAt` still shows OutOfSync/Missing, and only the next
-/// one shows Synced with the new health.
+/// second as `finishedAt` still shows OutOfSync/Missing, the re-comparison
+/// a moment later shows Synced/Progressing, and the health step Healthy.
 #[tokio::test]
 async fn sync_goes_pending_running_succeeded_stale_then_healthy() {
     let sim = start(vec![fast("web")]).await;
@@ -58,7 +58,7 @@ async fn sync_goes_pending_running_succeeded_stale_then_healthy() {
             break;
         }
     }
-    assert_eq!(states.len(), 5, "{states:#?}");
+    assert_eq!(states.len(), 6, "{states:#?}");
 
     let pending = &states[0];
     assert!(pending.operation.is_some());
@@ -93,7 +93,12 @@ async fn sync_goes_pending_running_succeeded_stale_then_healthy() {
     assert_eq!(tied.status.sync.status, "OutOfSync");
     assert_eq!(tied.status.health.status, "Missing");
 
-    let healthy = &states[4];
+    let recompared = &states[4];
+    assert!(recompared.status.reconciled_at.unwrap() >= finished);
+    assert_eq!(recompared.status.sync.status, "Synced");
+    assert_eq!(recompared.status.health.status, "Progressing");
+
+    let healthy = &states[5];
     assert!(healthy.status.reconciled_at.unwrap() >= finished);
     assert_eq!(healthy.status.sync.status, "Synced");
     assert_eq!(sync_revision(healthy), Some(revision));

@@ -292,11 +292,26 @@ impl Play {
         }
     }
 
-    pub(super) fn outcome(self) -> SimOutcome {
-        match self {
+    /// The simulator's app for this play, assessed in the re-comparison
+    /// after the sync. The real Widget of a Healthy play carries its status in
+    /// the manifest, so that comparison already says Healthy. A Degraded
+    /// play's Widget flips once applied: the real side shows Synced/Progressing
+    /// first, stamped in the finish's second in most runs but in some only
+    /// unstamped (`CompareWithRecent`), a race the simulator does not play; it
+    /// goes straight to Degraded, which the subsequence check allows.
+    pub(super) fn sim_app(self) -> AppScenario {
+        let outcome = match self {
             Play::Healthy => SimOutcome::Healthy,
             Play::Degraded => SimOutcome::Degraded,
             Play::Failed => SimOutcome::OperationFailed,
+        };
+        let app = AppScenario {
+            outcome,
+            ..AppScenario::named(SIM_APP)
+        };
+        AppScenario {
+            health_delay: app.recompare_delay,
+            ..app
         }
     }
 
@@ -428,13 +443,7 @@ pub(super) fn simulator(rt: &Runtime, app: AppScenario) -> Simulator {
 
 /// The same sync in the simulator, collapsed.
 pub(super) fn sim_sync(rt: &Runtime, play: Play) -> Vec<Shape> {
-    let sim = simulator(
-        rt,
-        AppScenario {
-            outcome: play.outcome(),
-            ..AppScenario::named(SIM_APP)
-        },
-    );
+    let sim = simulator(rt, play.sim_app());
     let (rec, from) = play_sync(rt, &Target::sim(&sim), SIM_APP, play, SIM_QUIET, || {})
         .unwrap_or_else(|e| panic!("simulator: {e}"));
     collapse(rec.shapes(from))

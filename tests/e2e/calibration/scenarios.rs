@@ -165,7 +165,7 @@ fn calibrate_someone_elses_operation() {
             &rt,
             AppScenario {
                 foreign_operation: Some(Duration::from_millis(300)),
-                ..AppScenario::named(SIM_APP)
+                ..Play::Healthy.sim_app()
             },
         );
         let rec = rt
