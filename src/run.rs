@@ -29,9 +29,10 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     let (action, args) = match &cli.command {
         Command::Dag(dag) => return crate::dag::cli::run(dag),
-        Command::Deploy(a) => (Action::Deploy, a.clone()),
-        Command::Validate(a) => (Action::Validate, a.clone()),
-        Command::Teardown(a) => (Action::Teardown, a.clone()),
+        Command::Completion(c) => return completion(c.shell),
+        Command::Deploy(a) => (Action::Deploy, a.run_args()),
+        Command::Validate(a) => (Action::Validate, a.run_args()),
+        Command::Teardown(a) => (Action::Teardown, a.run_args()),
     };
     let started_at = Utc::now();
     let output_dir = args
@@ -40,7 +41,7 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         .unwrap_or_else(|| PathBuf::from("/tmp/executor"));
     let stderr_tty = std::io::stderr().is_terminal();
     let checked = LogSettings::from_args(&args, stderr_tty)
-        .and_then(|log| Config::from_command(&cli.command, log, |k| std::env::var(k).ok()));
+        .and_then(|log| Config::from_args(action, &args, log, |k| std::env::var(k).ok()));
     let config = match checked {
         Ok(config) => config,
         Err(e) => {
@@ -62,6 +63,14 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         config.trace.as_ref(),
         progress.as_ref(),
     );
+    for name in crate::cli::args::foreign_env(action.as_str()) {
+        if std::env::var_os(&name).is_some() {
+            tracing::debug!(
+                phase = "inputs",
+                "ignoring {name}: {action} does not take it"
+            );
+        }
+    }
     let run = RunInfo {
         action: action.as_str().to_owned(),
         scope: config.scope.to_string(),
@@ -359,14 +368,27 @@ fn finish(run: &RunInfo, outcome: &Outcome, metrics: Metrics, output_dir: &Path)
     code
 }
 
-/// Prints clap's message and maps its usage errors to Invalid; help and version are Success.
+/// Prints clap's message and maps its usage errors to Invalid; help and
+/// version asked for are Success. `executor` or `executor dag` without a
+/// subcommand is a usage error: a pipeline step that forgot its action must
+/// not pass.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     let _ = e.print();
     match e.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => ExitCode::SUCCESS,
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
         _ => ExitCode::INVALID,
     }
+}
+
+/// `executor completion <shell>`: the completion script on stdout.
+fn completion(shell: clap_complete::Shell) -> ExitCode {
+    use clap::CommandFactory;
+    clap_complete::generate(
+        shell,
+        &mut Cli::command(),
+        "executor",
+        &mut std::io::stdout(),
+    );
+    ExitCode::SUCCESS
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use super::args::{Command, RunArgs};
+use super::args::RunArgs;
 use super::environment::{EnvironmentFile, HealthPolicy, SyncSettings};
 pub use super::error::ConfigError;
 pub use super::values::{Action, LogFormat, LogLevel, LogSettings, PvPolicy, Scope, TraceContext};
@@ -245,23 +245,14 @@ fn load_dag(
 }
 
 impl Config {
-    /// Reads and checks every input of a run. `env` looks up environment
-    /// variables that have no flag (TRACE_ID, SPAN_ID).
-    pub fn from_command(
-        command: &Command,
+    /// Reads and checks every input of a run of `action`. `env` looks up
+    /// environment variables that have no flag (TRACE_ID, SPAN_ID).
+    pub fn from_args(
+        action: Action,
+        args: &RunArgs,
         log: LogSettings,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let (action, args) = match command {
-            Command::Deploy(a) => (Action::Deploy, a),
-            Command::Validate(a) => (Action::Validate, a),
-            Command::Teardown(a) => (Action::Teardown, a),
-            Command::Dag(_) => {
-                return Err(ConfigError::Usage(
-                    "`executor dag` has no run configuration: it only reads the DAG".to_owned(),
-                ))
-            }
-        };
         let simulate = parse_bool("--simulate (EXECUTOR_SIMULATE)", args.simulate.as_deref())?;
         let dry_run = parse_bool("--dry-run (DRY_RUN)", args.dry_run.as_deref())?;
         let scope_text = args.scope.as_deref().unwrap_or("platform");
@@ -392,6 +383,11 @@ impl Config {
             }
         };
 
+        let prune = match args.prune.as_deref() {
+            None => None,
+            given => Some(parse_bool("--prune (PRUNE)", given)?),
+        };
+
         let trace = match (env("TRACE_ID"), env("SPAN_ID")) {
             (None, _) => None,
             (Some(trace_id), span) => Some(TraceContext {
@@ -489,7 +485,11 @@ impl Config {
             max_attempts: environment.retries.max_attempts,
             backoff: environment.retries.backoff,
             health: environment.health,
-            sync: environment.sync.clone(),
+            sync: SyncSettings {
+                // `--prune` wins over environment.yaml's `sync.prune`.
+                prune: prune.or(environment.sync.prune),
+                ..environment.sync.clone()
+            },
             pv_policy,
             terminate_on_timeout: !args.no_terminate_on_timeout,
             wait_sync_window: parse_bool(

@@ -5,7 +5,9 @@ mod common;
 
 mod conformance;
 mod dag;
+
 mod deploy;
+mod flags;
 mod inputs;
 mod platform;
 mod render;

@@ -45,7 +45,7 @@ fn deploy(dir: &Path, scope: &str, app_namespace: Option<&str>) -> Result<Config
         ..RunArgs::default()
     };
     let log = LogSettings::from_args(&args, false).unwrap();
-    Config::from_command(&Command::Deploy(args), log, |_| None)
+    Config::from_args(Action::Deploy, &args, log, |_| None)
 }
 
 const DAG: &str = "stacks:\n- name: team\n  app: team-apps\n  namespace: team-root\n  apps:\n  - {name: own, namespace: team-a}\n  - {name: plain}\n";
