@@ -224,17 +224,8 @@ fn load_dag(
         default_health: environment.timeouts.health,
         default_app_namespace: environment.argocd.app_namespace.as_deref(),
     };
-    // An app that dag.yaml does not list can still be deployed on its own,
-    // with environment.yaml's timeouts.
-    if let Scope::App(name) = scope {
-        let listed = spec.stacks.iter().any(|stack| {
-            stack.app.as_deref() == Some(name.as_str())
-                || stack.apps.iter().any(|a| &a.name == name)
-        });
-        if !listed && errors.is_empty() {
-            return Ok(None);
-        }
-    }
+    // With a dag.yaml, `app:` must name one of its Applications: a typo is
+    // caught here (with a did-you-mean) instead of syncing an app of that name.
     match Dag::build_scoped(&spec, &overrides, &ctx, scope) {
         Ok(dag) => Ok(Some(DagErrors::check(errors, dag)?)),
         Err(e) => {

@@ -122,6 +122,16 @@ impl Dag {
                             dag: file.clone(),
                             hint: format!("; it is a stack: use stack:{name}"),
                         }),
+                    Some(id) if matches!(self.node(id).kind, NodeKind::Resource(_)) => errors
+                        .push(DagError::UnknownName {
+                            what: format!("{SCOPE} app:"),
+                            name: name.clone(),
+                            dag: file.clone(),
+                            hint: format!(
+                                "; it is a resource of stack '{stack}', checked but never synced: use stack:{stack}",
+                                stack = self.node(id).stack_name.as_deref().unwrap_or("?")
+                            ),
+                        }),
                     Some(id) => {
                         check_subset(self.node(id).stack.unwrap_or(id), &mut errors);
                         keep[id.0] = true;

@@ -247,3 +247,44 @@ async fn bad_app_namespace_is_invalid() {
     )
     .await;
 }
+
+/// With a dag.yaml, `app:` must name one of its Applications: a typo gets a
+/// did-you-mean, a stack or a resource node is never synced as an app of its
+/// name; all Invalid before any request. A stack's own Application syncs
+/// alone, as the rendered workflow steps ask.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_scope_must_name_an_application_of_the_dag() {
+    const DAG: &str = "\
+stacks:
+  - name: infrastructure
+    app: platform-infrastructure
+    apps:
+      - name: metallb
+      - name: issuers
+        dependsOn: [crds]
+    resources:
+      - name: crds
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        resourceName: certificates.cert-manager.io
+";
+    let ctx = TestContext::new(Scenario::with_apps(
+        TOKEN,
+        &["platform-infrastructure", "metallb", "issuers"],
+    ))
+    .await;
+    ctx.write_dag(DAG);
+    for (scope, needle) in [
+        ("app:metalb", "did you mean 'metallb'?"),
+        ("app:crds", "it is a resource of stack 'infrastructure'"),
+        ("app:infrastructure", "use stack:infrastructure"),
+    ] {
+        assert_invalid(&ctx, "deploy", &["--scope", scope], needle).await;
+    }
+    let result = ctx
+        .run("deploy", &["--scope", "app:platform-infrastructure"])
+        .await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(ctx.syncs("platform-infrastructure"), 1);
+    assert_eq!(ctx.syncs("metallb") + ctx.syncs("issuers"), 0);
+}

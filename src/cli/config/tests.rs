@@ -134,7 +134,6 @@ fn app_namespaces_resolve_flag_then_node_then_environment() {
         map(&[("team-apps", "team-root")])
     );
     assert_eq!(ns("app:plain", None), map(&[]));
-    assert_eq!(ns("app:unlisted", None), map(&[]));
     assert_eq!(
         ns("platform", None),
         map(&[("own", "team-a"), ("team-apps", "team-root")])
@@ -143,8 +142,6 @@ fn app_namespaces_resolve_flag_then_node_then_environment() {
     let dir = files("argocd:\n  appNamespace: apps\n", Some(DAG));
     let ns = |scope, flag| deploy(dir.path(), scope, flag).unwrap().app_namespaces;
     assert_eq!(ns("app:plain", None), map(&[("plain", "apps")]));
-    assert_eq!(ns("app:unlisted", None), map(&[("unlisted", "apps")]));
-    assert_eq!(ns("app:unlisted", Some("x")), map(&[("unlisted", "x")]));
     assert_eq!(
         ns("stack:team", None),
         map(&[
@@ -158,4 +155,10 @@ fn app_namespaces_resolve_flag_then_node_then_environment() {
         config.argocd.namespace, "argocd",
         "Argo CD's own stays argocdNamespace"
     );
+
+    // Without a dag.yaml, any app: environment.yaml's namespace, or the flag.
+    let dir = files("argocd:\n  appNamespace: apps\n", None);
+    let ns = |scope, flag| deploy(dir.path(), scope, flag).unwrap().app_namespaces;
+    assert_eq!(ns("app:unlisted", None), map(&[("unlisted", "apps")]));
+    assert_eq!(ns("app:unlisted", Some("x")), map(&[("unlisted", "x")]));
 }
