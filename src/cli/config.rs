@@ -247,10 +247,10 @@ impl Config {
         let simulate = parse_bool("--simulate (EXECUTOR_SIMULATE)", args.simulate.as_deref())?;
         let dry_run = parse_bool("--dry-run (DRY_RUN)", args.dry_run.as_deref())?;
         let scope_text = args.scope.as_deref().unwrap_or("platform");
-        let scope = Scope::parse(scope_text).map_err(|expected| ConfigError::BadValue {
+        let scope = Scope::parse(scope_text).map_err(|problem| ConfigError::BadValue {
             input: "--scope (TARGET_SCOPE)",
             value: scope_text.to_owned(),
-            expected,
+            problem,
         })?;
         let app_namespace = parse_app_namespace(args.app_namespace.as_deref(), &scope)?;
         let given_env =
@@ -325,26 +325,25 @@ impl Config {
             });
         }
 
-        let validate_wait =
-            match &args.wait {
-                None => None,
-                Some(text) => Some(super::environment::parse_duration(text).map_err(
-                    |expected| ConfigError::BadValue {
-                        input: "--wait (VALIDATE_WAIT)",
-                        value: text.clone(),
-                        expected,
-                    },
-                )?),
-            };
+        let validate_wait = match &args.wait {
+            None => None,
+            Some(text) => Some(super::environment::parse_duration(text).map_err(|problem| {
+                ConfigError::BadValue {
+                    input: "--wait (VALIDATE_WAIT)",
+                    value: text.clone(),
+                    problem,
+                }
+            })?),
+        };
 
         let timeout = |input: &'static str, value: &Option<String>| match value.as_deref() {
             None | Some("") => Ok(None),
             Some(text) => super::environment::parse_duration(text)
                 .map(Some)
-                .map_err(|expected| ConfigError::BadValue {
+                .map_err(|problem| ConfigError::BadValue {
                     input,
                     value: text.to_owned(),
-                    expected,
+                    problem,
                 }),
         };
         let sync_override = timeout("--sync-timeout (SYNC_TIMEOUT)", &args.sync_timeout)?;

@@ -160,12 +160,17 @@ pub struct SyncSettings {
 /// Parses a duration such as `90s`, `5m` or `1h`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim())
-        .map_err(|e| format!("'{text}' is not a duration ({e}); write it like 90s, 5m or 1h"))
+        .map_err(|e| format!("not a duration ({e}); write it like 90s, 5m or 1h"))
+}
+
+/// [`parse_duration`] for serde, whose message is the whole sentence.
+pub(crate) fn deserialize_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(de)?;
+    parse_duration(&text).map_err(|why| serde::de::Error::custom(format!("'{text}' is {why}")))
 }
 
 fn duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(de)?;
-    parse_duration(&text).map_err(serde::de::Error::custom)
+    deserialize_duration(de)
 }
 
 /// A namespace name, checked here so that a bad one is reported with its line and column.

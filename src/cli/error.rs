@@ -6,14 +6,14 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// A value that does not parse or is out of range.
-    #[error("invalid {input}: '{value}'; expected {expected}")]
+    #[error("invalid {input} '{value}': {problem}")]
     BadValue {
         /// The flag and variable.
         input: &'static str,
         /// What was given.
         value: String,
-        /// What would be accepted.
-        expected: String,
+        /// What is wrong with it and how to write it, as a clause: `expected true or false`.
+        problem: String,
     },
     /// A required input is absent.
     #[error("missing {input}: {hint}")]
@@ -73,7 +73,7 @@ pub enum ConfigError {
         given: String,
     },
     /// dag.yaml, its overrides, or the scope's selection from it.
-    #[error("invalid DAG:\n{0}")]
+    #[error("{}", .0.sentence())]
     Dag(#[from] crate::dag::DagErrors),
     /// A platform or stack scope without a DAG file.
     #[error("scope '{scope}' needs {path}: describe the platform's stacks and applications there (see examples/config/dag.yaml)")]
@@ -94,7 +94,7 @@ impl ConfigError {
         ConfigError::BadValue {
             input,
             value: value.to_owned(),
-            expected: expected.to_owned(),
+            problem: format!("expected {expected}"),
         }
     }
 }

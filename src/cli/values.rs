@@ -61,9 +61,14 @@ impl Scope {
             None if text == "platform" => return Ok(Scope::Platform),
             Some(("stack", name)) if valid_name(name) => Scope::Stack(name.to_owned()),
             Some(("app", name)) if valid_name(name) => Scope::App(name.to_owned()),
+            Some((kind @ ("stack" | "app"), "")) => {
+                return Err(format!(
+                    "the name after '{kind}:' is empty; write it like {kind}:temporal"
+                ))
+            }
             Some(("stack" | "app", name)) => {
                 return Err(format!(
-                    "'{name}' is not a valid name: use lowercase letters, digits, '-' and '.', as Kubernetes names do"
+                    "'{name}' is not a valid name; use lowercase letters, digits, '-' and '.', as Kubernetes names do"
                 ))
             }
             _ => return Err("expected platform, stack:<name> or app:<name>".to_owned()),

@@ -39,7 +39,7 @@ pub fn run(args: &DagArgs) -> ExitCode {
         Some(Some(other)) => Err(DagError::BadFlag {
             flag: "-o (--output)",
             value: other.to_owned(),
-            expected: "text or json".to_owned(),
+            problem: "expected text or json".to_owned(),
         }),
     };
     let result = format
@@ -93,7 +93,7 @@ fn render_command(args: &DagRenderArgs) -> ExitCode {
             errors.push(DagError::BadFlag {
                 flag: "--action",
                 value: other.to_owned(),
-                expected: "deploy or teardown".to_owned(),
+                problem: "expected deploy or teardown".to_owned(),
             });
             Action::Deploy
         }
@@ -105,7 +105,7 @@ fn render_command(args: &DagRenderArgs) -> ExitCode {
             errors.push(DagError::BadFlag {
                 flag: "--kind",
                 value: other.to_owned(),
-                expected: "workflow or workflow-template".to_owned(),
+                problem: "expected workflow or workflow-template".to_owned(),
             });
             RenderKind::Workflow
         }
@@ -139,11 +139,11 @@ pub fn load(inputs: &DagInputs) -> Result<Dag, DagErrors> {
             None
         });
     let scope_text = inputs.scope.as_deref().unwrap_or("platform");
-    let scope = Scope::parse(scope_text).unwrap_or_else(|expected| {
+    let scope = Scope::parse(scope_text).unwrap_or_else(|problem| {
         errors.push(DagError::BadFlag {
             flag: "--scope (TARGET_SCOPE)",
             value: scope_text.to_owned(),
-            expected,
+            problem,
         });
         Scope::Platform
     });
@@ -201,7 +201,7 @@ fn read_environment(
         Some(name) if !name.is_empty() && name != env.name => Err(DagError::BadFlag {
             flag: "--environment (ENVIRONMENT)",
             value: name.to_owned(),
-            expected: format!("'{}', the name in {}", env.name, path.display()),
+            problem: format!("expected '{}', the name in {}", env.name, path.display()),
         }),
         _ => Ok(Some(env)),
     }

@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use crate::cli::environment::parse_duration;
-
 /// Formats a duration the way the files write it: whole hours, minutes or
 /// seconds when exact, else milliseconds.
 pub fn format(d: Duration) -> String {
@@ -38,14 +36,11 @@ pub fn human(d: Duration) -> String {
 pub mod option {
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     /// Reads `90s`, `5m`, `1h`; the error says how to write it, with serde's line and column.
     pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Duration>, D::Error> {
-        let text = String::deserialize(de)?;
-        super::parse_duration(&text)
-            .map(Some)
-            .map_err(serde::de::Error::custom)
+        crate::cli::environment::deserialize_duration(de).map(Some)
     }
 
     /// Writes the shortest exact form.
@@ -67,7 +62,12 @@ mod tests {
             0, 1, 500, 1500, 1000, 90_000, 60_000, 300_000, 3_600_000, 5_400_000,
         ] {
             let d = Duration::from_millis(ms);
-            assert_eq!(parse_duration(&format(d)), Ok(d), "{}", format(d));
+            assert_eq!(
+                crate::cli::environment::parse_duration(&format(d)),
+                Ok(d),
+                "{}",
+                format(d)
+            );
         }
     }
 

@@ -187,14 +187,14 @@ pub enum DagError {
         hint: String,
     },
     /// A flag value that does not parse.
-    #[error("invalid {flag}: '{value}'; expected {expected}")]
+    #[error("invalid {flag} '{value}': {problem}")]
     BadFlag {
         /// The flag (and variable).
         flag: &'static str,
         /// What was given.
         value: String,
-        /// What would be accepted.
-        expected: String,
+        /// What is wrong with it and how to write it, as a clause: `expected text or json`.
+        problem: String,
     },
     /// A scope, or a `--stacks` entry, that names nothing in the DAG.
     #[error("{what} '{name}' names nothing in {dag}{hint}")]
@@ -235,6 +235,18 @@ impl fmt::Display for DagErrors {
             write!(f, "{e}")?;
         }
         Ok(())
+    }
+}
+
+impl DagErrors {
+    /// Every problem in one line, for a log line or the report: the problem
+    /// itself when there is one, else `3 problems: a; b; c`.
+    pub fn sentence(&self) -> String {
+        let all: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        match all.as_slice() {
+            [one] => one.clone(),
+            many => format!("{} problems: {}", many.len(), many.join("; ")),
+        }
     }
 }
 

@@ -183,7 +183,7 @@ fn parse_set_depends(text: &str) -> Result<OverrideEntry, DagError> {
         return Err(DagError::BadFlag {
             flag: SET_DEPENDS,
             value: text.to_owned(),
-            expected: "<node>=<dependency>,<dependency>… such as grafana=prometheus,loki (or grafana= for none)".to_owned(),
+            problem: "expected <node>=<dependency>,<dependency>… such as grafana=prometheus,loki (or grafana= for none)".to_owned(),
         });
     };
     Ok(OverrideEntry {
@@ -196,12 +196,10 @@ fn parse_set_depends(text: &str) -> Result<OverrideEntry, DagError> {
 
 /// `<node>=sync:5m,health:10m` (either or both).
 fn parse_set_timeout(text: &str) -> Result<OverrideEntry, DagError> {
-    let bad = |why: String| {
-        DagError::BadFlag {
+    let bad = |why: String| DagError::BadFlag {
         flag: SET_TIMEOUT,
         value: text.to_owned(),
-        expected: format!("<node>=sync:<duration>,health:<duration> (either or both) such as vault=sync:5m,health:15m; {why}"),
-    }
+        problem: format!("{why}; write it like vault=sync:5m,health:15m (either or both)"),
     };
     let Some((node, list)) = text.split_once('=').filter(|(n, _)| !n.trim().is_empty()) else {
         return Err(bad("the node name is missing".to_owned()));
@@ -211,7 +209,8 @@ fn parse_set_timeout(text: &str) -> Result<OverrideEntry, DagError> {
         let (key, value) = part
             .split_once(':')
             .ok_or_else(|| bad(format!("'{part}' has no ':'")))?;
-        let d: Duration = parse_duration(value).map_err(bad)?;
+        let d: Duration =
+            parse_duration(value).map_err(|why| bad(format!("'{value}' is {why}")))?;
         match key.trim() {
             "sync" => timeouts.sync = Some(d),
             "health" => timeouts.health = Some(d),

@@ -378,7 +378,7 @@ fn overrides_file_and_flags_change_the_plan() {
         &[
             "--set-timeout: overrides node 'lokki', which is not in",
             "did you mean 'loki'?",
-            "invalid --set-depends: 'grafana'",
+            "invalid --set-depends 'grafana': expected",
         ],
     );
     let bad = config.write("bad.yaml", "nodes:\n  loki:\n    timeout: {sync: 1m}\n");
@@ -442,7 +442,7 @@ fn bad_dag_inputs_are_invalid() {
     assert_eq!(out.code, ExitCode::INVALID);
     assert!(
         out.stderr
-            .contains("invalid -o (--output): 'yaml'; expected text or json"),
+            .contains("invalid -o (--output) 'yaml': expected text or json"),
         "{}",
         out.stderr
     );

@@ -243,7 +243,7 @@ async fn bad_app_namespace_is_invalid() {
         &ctx,
         "deploy",
         &["--scope", "app:temporal", "--app-namespace", "Team_A"],
-        "invalid --app-namespace (APP_NAMESPACE): 'Team_A'",
+        "invalid --app-namespace (APP_NAMESPACE) 'Team_A'",
     )
     .await;
 }
@@ -287,4 +287,41 @@ stacks:
     assert_code(&result, ExitCode::SUCCESS);
     assert_eq!(ctx.syncs("platform-infrastructure"), 1);
     assert_eq!(ctx.syncs("metallb") + ctx.syncs("issuers"), 0);
+}
+
+/// Each message is one sentence: the input, the value as given, what is
+/// wrong and how to write it; no doubled words, no stray line breaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_inputs_read_as_one_sentence() {
+    const LISTED: &str = "stacks:\n- name: a\n  apps:\n  - name: temporal\n";
+    const BROKEN: &str = "stacks:\n- name: a\n  apps:\n  - name: x\n    dependsOn: [y]\n";
+    let ctx = ctx().await;
+    let cases: [(&str, &[&str], &str); 5] = [
+        ("deploy", &["--scope", "apps:x"], "invalid --scope (TARGET_SCOPE) 'apps:x': expected platform, stack:<name> or app:<name>"),
+        ("deploy", &["--scope", "app:"], "invalid --scope (TARGET_SCOPE) 'app:': the name after 'app:' is empty; write it like app:temporal"),
+        ("validate", &["--scope", "app:temporal", "--wait", "5"], "invalid --wait (VALIDATE_WAIT) '5': not a duration (time unit needed, for example 5sec or 5ms); write it like 90s, 5m or 1h"),
+        ("deploy", &["--scope", "app:temporal", "--set-timeout", "temporal=sync:soon"], "invalid --set-timeout 'temporal=sync:soon': 'soon' is not a duration"),
+        ("deploy", &["--scope", "platform"], "dag.yaml: app 'x' in stack 'a' depends on 'y', which is not a node"),
+    ];
+    for (action, args, message) in cases {
+        match args {
+            [.., "platform"] => ctx.write_dag(BROKEN),
+            _ => ctx.write_dag(LISTED),
+        }
+        let result = ctx.run(action, args).await;
+        assert_code(&result, ExitCode::INVALID);
+        let got = result.report["failures"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            got.starts_with(message) || got.contains(message),
+            "{args:?}: {got}"
+        );
+        assert!(!got.contains('\n'), "{args:?}: {got:?}");
+        assert!(
+            !got.contains("expected expected") && !got.contains("expected '"),
+            "{got}"
+        );
+    }
+    assert!(ctx.requests().is_empty());
 }

@@ -102,7 +102,7 @@ fn bad_namespaces_are_invalid() {
     );
     assert!(
         err.to_string()
-            .contains("'Team_A'; expected a namespace name"),
+            .contains("'Team_A': expected a namespace name"),
         "{err}"
     );
     let dir = files("argocd:\n  appNamespace: team.a\n", None);
