@@ -1,5 +1,6 @@
 //! Checks against Argo CD's own API description, `../shared/reference/argocd/swagger.json`
-//! (Argo CD 3.6). Skipped, with a message, when `../shared` is absent (a user's clone).
+//! (Argo CD 3.6). Skipped, with a message, when `../shared` is absent (a user's clone);
+//! with `CI` set that is a failure.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -15,6 +16,13 @@ pub fn swagger() -> Option<&'static Value> {
             .join("../shared/reference/argocd/swagger.json");
         match std::fs::read_to_string(&path) {
             Ok(text) => Some(serde_json::from_str(&text).expect("swagger.json parses")),
+            // With CI set, a missing reference fails: a check never passes silently.
+            Err(e) if std::env::var_os("CI").is_some() => {
+                panic!(
+                    "{}: {e}; CI needs ../shared beside the repository",
+                    path.display()
+                )
+            }
             Err(_) => {
                 eprintln!(
                     "skipping Argo CD swagger conformance: {} not found (../shared is absent)",
