@@ -2,70 +2,23 @@
 //! files, no cluster. Invalid DAGs exit Invalid with every problem on stderr;
 //! plans print waves and chains as text or JSON.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 
 use executor::exit::ExitCode;
 use serde_json::Value;
-use tempfile::TempDir;
 
-/// The shipped example configuration.
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/config")
-}
+use crate::common::cli::{example_dir, executor, ConfigDir, Output};
 
-/// A config directory holding environment.yaml (clusterName dev-1) and `dag`.
-struct Config {
-    dir: TempDir,
-}
-
-impl Config {
-    fn new(dag: &str) -> Config {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(
-            dir.path().join("environment.yaml"),
-            "name: test\ndomain: test.example.com\ngitRepository: https://git.example.com/p.git\ngitRevision: main\nclusterName: dev-1\n",
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("dag.yaml"), dag).unwrap();
-        Config { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Writes another file into the directory and returns its path.
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-/// What one run printed.
-struct Output {
-    code: ExitCode,
-    stdout: String,
-    stderr: String,
+/// A config directory holding `dag` (its environment's clusterName is dev-1).
+fn config(dag: &str) -> ConfigDir {
+    ConfigDir::new("clusterName: dev-1\n", dag)
 }
 
 /// Runs `executor dag <args>` with a clean environment plus `env`.
 fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_executor"))
-        .arg("dag")
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("executor runs");
-    let raw = out.status.code().expect("exited");
-    Output {
-        code: ExitCode::from_code(raw).unwrap_or_else(|| panic!("exit {raw} is in the contract")),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut all = vec!["dag"];
+    all.extend_from_slice(args);
+    executor(&all, env)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -74,7 +27,7 @@ fn run(args: &[&str]) -> Output {
 
 /// `dag validate` on `config`, expecting Invalid and every needle on stderr.
 #[track_caller]
-fn assert_invalid(config: &Config, extra: &[&str], needles: &[&str]) -> Output {
+fn assert_invalid(config: &ConfigDir, extra: &[&str], needles: &[&str]) -> Output {
     let dir = config.path().to_str().unwrap();
     let mut args = vec!["validate", "--config-dir", dir];
     args.extend_from_slice(extra);
@@ -130,7 +83,7 @@ const CYCLE: &str = "stacks:\n- name: s\n  apps:\n  - {name: a, dependsOn: [c]}\
 /// A cycle is rejected before anything runs, naming its nodes in order.
 #[test]
 fn a_cycle_is_reported_with_its_nodes_in_order() {
-    let config = Config::new(CYCLE);
+    let config = config(CYCLE);
     assert_invalid(
         &config,
         &[],
@@ -144,7 +97,7 @@ fn a_cycle_is_reported_with_its_nodes_in_order() {
 /// Every problem of the file is reported, not only the first.
 #[test]
 fn several_errors_are_reported_together() {
-    let config = Config::new(
+    let config = config(
         "stacks:\n- name: s\n  apps:\n  - {name: a, dependsOn: [a]}\n  - {name: b, dependsOn: [grafna]}\n  - {name: grafana}\n- name: empty\n- name: t\n  cluster: prod-2\n  apps: [{name: a}]\n",
     );
     let out = assert_invalid(
@@ -194,7 +147,7 @@ fn each_check_names_the_node_and_the_fix() {
         ),
     ];
     for (dag, needles) in cases {
-        assert_invalid(&Config::new(dag), &[], needles);
+        assert_invalid(&config(dag), &[], needles);
     }
 }
 
@@ -202,7 +155,7 @@ fn each_check_names_the_node_and_the_fix() {
 #[test]
 fn an_unknown_field_reports_line_and_column() {
     let config =
-        Config::new("stacks:\n  - name: s\n    apps:\n      - name: a\n        dependson: [b]\n");
+        config("stacks:\n  - name: s\n    apps:\n      - name: a\n        dependson: [b]\n");
     assert_invalid(
         &config,
         &[],
@@ -330,7 +283,7 @@ fn the_example_validates_and_plans_in_platform_order() {
 /// An overrides file and flags change dependencies and timeouts without editing dag.yaml.
 #[test]
 fn overrides_file_and_flags_change_the_plan() {
-    let config = Config::new(
+    let config = config(
         "stacks:\n- name: m\n  apps:\n  - {name: prometheus}\n  - {name: loki}\n  - {name: grafana, dependsOn: [prometheus]}\n",
     );
     let before = plan_json(config.path(), &[]);

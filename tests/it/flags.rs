@@ -5,6 +5,7 @@
 use executor::exit::ExitCode;
 use executor::sim::{InitialState, Scenario};
 
+use crate::common::cli::executor;
 use crate::common::{TestContext, TOKEN};
 
 async fn ctx() -> TestContext {
@@ -14,16 +15,6 @@ async fn ctx() -> TestContext {
 /// The exit code of a finished process, by name.
 fn code(output: &std::process::Output) -> Option<ExitCode> {
     ExitCode::from_code(output.status.code().expect("exited"))
-}
-
-/// `executor <args>` without the harness's inputs.
-async fn bare(args: &[&str]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_executor"))
-        .args(args)
-        .env_clear()
-        .output()
-        .await
-        .expect("executor runs")
 }
 
 /// A flag of another action is Invalid, named, and sends nothing.
@@ -96,9 +87,9 @@ async fn each_action_helps_with_its_own_flags() {
         ),
     ];
     for (action, own, foreign) in cases {
-        let output = bare(&[action, "--help"]).await;
-        assert_eq!(code(&output), Some(ExitCode::SUCCESS), "{action} --help");
-        let help = String::from_utf8_lossy(&output.stdout);
+        let output = executor(&[action, "--help"], &[]);
+        assert_eq!(output.code, ExitCode::SUCCESS, "{action} --help");
+        let help = &output.stdout;
         for flag in own {
             assert!(help.contains(flag), "{action} --help lacks {flag}:\n{help}");
         }
@@ -116,12 +107,9 @@ async fn each_action_helps_with_its_own_flags() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_subcommand_is_invalid() {
     for args in [&[][..], &["dag"]] {
-        let output = bare(args).await;
-        assert_eq!(code(&output), Some(ExitCode::INVALID), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&output.stderr).contains("Usage:"),
-            "{args:?}"
-        );
+        let output = executor(args, &[]);
+        assert_eq!(output.code, ExitCode::INVALID, "{args:?}");
+        assert!(output.stderr.contains("Usage:"), "{args:?}");
     }
 }
 
@@ -129,16 +117,16 @@ async fn a_missing_subcommand_is_invalid() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completion_scripts_know_the_actions() {
     for shell in ["bash", "zsh", "fish"] {
-        let output = bare(&["completion", shell]).await;
-        assert_eq!(code(&output), Some(ExitCode::SUCCESS), "{shell}");
-        let script = String::from_utf8_lossy(&output.stdout);
+        let output = executor(&["completion", shell], &[]);
+        assert_eq!(output.code, ExitCode::SUCCESS, "{shell}");
+        let script = &output.stdout;
         for word in ["executor", "deploy", "teardown", "--confirm"] {
             assert!(script.contains(word), "{shell} lacks {word}");
         }
     }
     assert_eq!(
-        code(&bare(&["completion", "tcsh"]).await),
-        Some(ExitCode::INVALID)
+        executor(&["completion", "tcsh"], &[]).code,
+        ExitCode::INVALID
     );
 }
 

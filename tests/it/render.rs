@@ -2,26 +2,19 @@
 //! with `depends` that follow the DAG (reversed for teardown).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use executor::exit::ExitCode;
 use serde_json::Value;
 
+use crate::common::cli::{example_dir, executor};
+
 /// Runs `executor dag render <args>` on the shipped example; returns (code, stdout, stderr).
 fn render(args: &[&str]) -> (ExitCode, String, String) {
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/config");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_executor"))
-        .args(["dag", "render", "--config-dir"])
-        .arg(&config)
-        .args(args)
-        .output()
-        .expect("executor runs");
-    let code = ExitCode::from_code(output.status.code().unwrap()).expect("a contract exit code");
-    (
-        code,
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let config = example_dir();
+    let mut all = vec!["dag", "render", "--config-dir", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = executor(&all, &[]);
+    (out.code, out.stdout, out.stderr)
 }
 
 /// Each task's name and the tasks it depends on.

@@ -1,6 +1,7 @@
 //! Shared helpers: a `TestContext` that lays out config, secrets and output
 //! directories, starts the simulator, runs the binary, and reads the results.
 
+pub mod cli;
 pub mod swagger;
 
 use std::path::PathBuf;
