@@ -9,6 +9,7 @@ mod deploy;
 mod inputs;
 mod platform;
 mod render;
+mod report;
 mod signals;
 mod teardown;
 mod templates;
