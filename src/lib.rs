@@ -9,7 +9,8 @@
 //! - [`readiness`]: pure verdicts on one Application snapshot;
 //! - [`wait`]: the event loop over the watch stream;
 //! - [`actions`]: deploy, validate and teardown;
-//! - [`report`]: `report.json` and `status`, written atomically;
+//! - [`report`]: `report.json` and `status`, written atomically, and [`advice`]: what to do next;
+//! - [`run_id`]: the id that marks this run's operations;
 //! - [`run`]: one run from argv to exit code;
 //! - [`sim`]: a stateful Argo CD simulator for tests, benchmarks and `--simulate`.
 
@@ -17,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod actions;
+pub mod advice;
 pub mod argocd;
 pub mod cli;
 pub mod dag;
@@ -28,6 +30,7 @@ pub mod progress;
 pub mod readiness;
 pub mod report;
 pub mod run;
+pub mod run_id;
 pub mod sim;
 pub mod simulate;
 pub mod summary;

@@ -55,6 +55,45 @@ impl ComponentStatus {
             Self::Succeeded | Self::Unchanged | Self::Healthy | Self::Removed | Self::Absent
         )
     }
+
+    /// Every status `action` can give a component, in the report's order: the
+    /// report's `summary` has a counter for each, zeros included.
+    pub fn used_by(action: Action) -> &'static [ComponentStatus] {
+        use ComponentStatus as S;
+        match action {
+            Action::Deploy => &[
+                S::Succeeded,
+                S::Unchanged,
+                S::Failed,
+                S::Skipped,
+                S::Timeout,
+                S::Pending,
+                S::Cancelled,
+            ],
+            // validate blocks nothing, so nothing is skipped; a resource node
+            // it cannot check fails; a signal leaves nodes pending or cancelled.
+            Action::Validate => &[
+                S::Healthy,
+                S::Degraded,
+                S::Unhealthy,
+                S::Failed,
+                S::Timeout,
+                S::Pending,
+                S::Cancelled,
+            ],
+            // A dry run's "would delete" is pending.
+            Action::Teardown => &[
+                S::Removed,
+                S::Absent,
+                S::Orphaned,
+                S::Failed,
+                S::Skipped,
+                S::Timeout,
+                S::Pending,
+                S::Cancelled,
+            ],
+        }
+    }
 }
 
 /// Why a component failed, for `failures[].reason`.
@@ -100,6 +139,8 @@ pub enum FailureReason {
     SyncWindow,
     /// validate: the snapshot predates the controller's re-comparison after the last operation.
     Stale,
+    /// A stack: a member did not reach the goal (the member's entry says why).
+    MemberFailed,
 }
 
 /// Why a run stopped before producing any component result.
@@ -119,6 +160,10 @@ pub struct ComponentResult {
     pub name: String,
     /// `app`, `stack` or `resource`.
     pub kind: &'static str,
+    /// The Argo CD Application it stands for: the app, or a stack's
+    /// app-of-apps; `None` for a grouping stack and a resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
     /// The outcome for this component.
     pub status: ComponentStatus,
     /// `status.health.status` at the moment of the decision.
@@ -146,6 +191,13 @@ pub struct ComponentResult {
     /// Why it failed, when it did.
     #[serde(skip)]
     pub failure: Option<FailureReason>,
+}
+
+impl ComponentResult {
+    /// A stack without an app-of-apps: its status only mirrors its members'.
+    pub fn is_grouping(&self) -> bool {
+        self.kind == "stack" && self.application.is_none()
+    }
 }
 
 /// What became of an operation this run started and did not see through.
@@ -190,6 +242,10 @@ impl Outcome {
     ///
     /// A cancelled run gets the code of what it achieved, by the same rules,
     /// counting its cancelled components as failed.
+    ///
+    /// Grouping stacks are left out: their status is derived from their
+    /// members, which are counted themselves, so a grouping stack never
+    /// counts as a success of its own (contract §5).
     pub fn exit_code(&self) -> ExitCode {
         use ComponentStatus as S;
         if let Some(abort) = &self.aborted {
@@ -199,11 +255,16 @@ impl Outcome {
                 ExitCode::FAILURE
             };
         }
-        let count =
-            |pred: &dyn Fn(S) -> bool| self.components.iter().filter(|c| pred(c.status)).count();
+        let counted: Vec<S> = self
+            .components
+            .iter()
+            .filter(|c| !c.is_grouping())
+            .map(|c| c.status)
+            .collect();
+        let count = |pred: &dyn Fn(S) -> bool| counted.iter().filter(|&&s| pred(s)).count();
         let pending_is_ok = self.dry_run && !self.cancelled;
         let ok = count(&|s| s.is_ok() || (pending_is_ok && s == S::Pending));
-        if ok == self.components.len() {
+        if ok == counted.len() {
             return ExitCode::SUCCESS;
         }
         match self.action {
@@ -258,6 +319,7 @@ mod tests {
                     name: format!("c{i}"),
                     termination: None,
                     kind: "app",
+                    application: Some(format!("c{i}")),
                     status,
                     health: None,
                     sync: None,
@@ -337,6 +399,55 @@ mod tests {
         for (action, statuses, expected) in cases {
             let got = outcome(*action, statuses).exit_code();
             assert_eq!(got, *expected, "{action} {statuses:?}");
+        }
+    }
+
+    /// A grouping stack mirrors its members and is not counted itself: with
+    /// its only member failed the run is a Failure, not Partial, whatever
+    /// status the stack carries.
+    #[test]
+    fn a_grouping_stack_never_counts_as_a_success_of_its_own() {
+        let cases: &[(Action, S, &[S], ExitCode)] = &[
+            (
+                Action::Deploy,
+                S::Succeeded,
+                &[S::Failed],
+                ExitCode::FAILURE,
+            ),
+            (Action::Deploy, S::Failed, &[S::Failed], ExitCode::FAILURE),
+            (
+                Action::Deploy,
+                S::Succeeded,
+                &[S::Timeout],
+                ExitCode::TIMEOUT,
+            ),
+            (
+                Action::Deploy,
+                S::Succeeded,
+                &[S::Succeeded],
+                ExitCode::SUCCESS,
+            ),
+            (
+                Action::Teardown,
+                S::Removed,
+                &[S::Failed],
+                ExitCode::FAILURE,
+            ),
+            (
+                Action::Validate,
+                S::Healthy,
+                &[S::Unhealthy],
+                ExitCode::FAILURE,
+            ),
+        ];
+        for (action, stack, members, expected) in cases {
+            let mut o = outcome(*action, members);
+            let mut grouping = o.components[0].clone();
+            grouping.kind = "stack";
+            grouping.application = None;
+            grouping.status = *stack;
+            o.components.insert(0, grouping);
+            assert_eq!(o.exit_code(), *expected, "{action} {stack:?} {members:?}");
         }
     }
 

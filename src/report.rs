@@ -1,16 +1,21 @@
-//! `report.json` and `status`: the report schema (`executor.report/v1`) and the
+//! `report.json` and `status`: the report schema (`executor.report/v2`) and the
 //! atomic writer that puts both files in place on every exit path.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
-use crate::outcome::{ComponentResult, ComponentStatus, FailureReason, Outcome};
+use crate::cli::config::Action;
+use crate::outcome::{word, ComponentResult, ComponentStatus, FailureReason, Outcome};
 
 /// The report's schema version. Adding fields keeps it; changing meaning bumps it.
-pub const API_VERSION: &str = "executor.report/v1";
+/// v2: `summary` counts each component status under its own name (v1's
+/// `failed` also counted degraded and cancelled components, `skipped` also
+/// pending ones, and `timedOut` is now `timeout`).
+pub const API_VERSION: &str = "executor.report/v2";
 
 /// `report.json`.
 #[derive(Debug, Serialize)]
@@ -18,6 +23,10 @@ pub const API_VERSION: &str = "executor.report/v1";
 pub struct Report {
     /// Always [`API_VERSION`].
     pub api_version: &'static str,
+    /// This run's id: the `executor-run` info of every operation it started.
+    pub run_id: String,
+    /// The executor's version.
+    pub version: &'static str,
     /// `deploy`, `validate` or `teardown`.
     pub action: String,
     /// The scope as given, e.g. `app:temporal`.
@@ -26,6 +35,8 @@ pub struct Report {
     pub environment: String,
     /// Whether mutating requests were suppressed.
     pub dry_run: bool,
+    /// Whether the run was against the embedded simulator (`--simulate`).
+    pub simulated: bool,
     /// The status word, as in the `status` file.
     pub status: String,
     /// The process exit code.
@@ -48,22 +59,59 @@ pub struct Report {
     pub recommendations: Vec<String>,
 }
 
-/// `summary` in the report.
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// `summary` in the report: `total`, then one counter per component status
+/// the action uses, named like the status, zeros included; they add up to
+/// `total` (contract §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Components in scope.
     pub total: usize,
-    /// Reached the goal by this run's action (succeeded, healthy, removed).
-    pub succeeded: usize,
-    /// Already at the goal (unchanged, absent).
-    pub unchanged: usize,
-    /// Did not reach the goal (failed, unhealthy, degraded, orphaned, cancelled).
-    pub failed: usize,
-    /// Not attempted, or a dry run's "would change".
-    pub skipped: usize,
-    /// A deadline passed.
-    pub timed_out: usize,
+    /// Components per status, in the order of [`ComponentStatus::used_by`].
+    pub counts: Vec<(ComponentStatus, usize)>,
+}
+
+impl Summary {
+    /// Counts the component statuses of a run of `action`.
+    pub fn of(action: Action, statuses: impl IntoIterator<Item = ComponentStatus>) -> Summary {
+        let mut counts: Vec<(ComponentStatus, usize)> = ComponentStatus::used_by(action)
+            .iter()
+            .map(|&status| (status, 0))
+            .collect();
+        let mut total = 0;
+        for status in statuses {
+            total += 1;
+            match counts.iter_mut().find(|(s, _)| *s == status) {
+                Some((_, n)) => *n += 1,
+                // Not a status of this action: still counted, so the sum holds.
+                None => counts.push((status, 1)),
+            }
+        }
+        Summary { total, counts }
+    }
+}
+
+/// `2 succeeded, 1 failed`: the counters with a component in them.
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut first = true;
+        for &(status, n) in self.counts.iter().filter(|(_, n)| *n > 0) {
+            let sep = if first { "" } else { ", " };
+            write!(f, "{sep}{n} {}", word(status))?;
+            first = false;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Summary {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1 + self.counts.len()))?;
+        map.serialize_entry("total", &self.total)?;
+        for &(status, n) in &self.counts {
+            map.serialize_entry(&word(status), &n)?;
+        }
+        map.end()
+    }
 }
 
 /// `failures[]` in the report.
@@ -92,6 +140,8 @@ pub struct Metrics {
 /// The run facts that are not part of the outcome.
 #[derive(Debug, Clone)]
 pub struct RunInfo {
+    /// This run's id (see `crate::run_id`).
+    pub run_id: String,
     /// Action name.
     pub action: String,
     /// Scope as given.
@@ -100,6 +150,8 @@ pub struct RunInfo {
     pub environment: String,
     /// Dry run.
     pub dry_run: bool,
+    /// `--simulate`.
+    pub simulated: bool,
     /// When the run started.
     pub started_at: DateTime<Utc>,
 }
@@ -117,22 +169,6 @@ impl Report {
         metrics: Metrics,
         finished_at: DateTime<Utc>,
     ) -> Report {
-        use ComponentStatus as S;
-        let mut summary = Summary {
-            total: outcome.components.len(),
-            ..Summary::default()
-        };
-        for c in &outcome.components {
-            match c.status {
-                S::Succeeded | S::Healthy | S::Removed => summary.succeeded += 1,
-                S::Unchanged | S::Absent => summary.unchanged += 1,
-                S::Skipped | S::Pending => summary.skipped += 1,
-                S::Timeout => summary.timed_out += 1,
-                S::Failed | S::Cancelled | S::Degraded | S::Unhealthy | S::Orphaned => {
-                    summary.failed += 1
-                }
-            }
-        }
         let mut failures: Vec<FailureEntry> = outcome
             .components
             .iter()
@@ -158,16 +194,19 @@ impl Report {
         let code = outcome.exit_code();
         Report {
             api_version: API_VERSION,
+            run_id: run.run_id.clone(),
+            version: env!("CARGO_PKG_VERSION"),
             action: run.action.clone(),
             scope: run.scope.clone(),
             environment: run.environment.clone(),
             dry_run: run.dry_run,
+            simulated: run.simulated,
             status: outcome.status_word().to_owned(),
             exit_code: code.code(),
             started_at: rfc3339(run.started_at),
             finished_at: rfc3339(finished_at),
             duration_seconds: seconds(finished_at - run.started_at),
-            summary,
+            summary: Summary::of(outcome.action, outcome.components.iter().map(|c| c.status)),
             components: outcome.components.clone(),
             failures,
             metrics,
@@ -247,6 +286,70 @@ pub fn write_outputs(dir: &Path, report: &Report) -> Result<(), ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ComponentStatus as S;
+
+    /// Each status is counted under its own name, every counter of the
+    /// action is there (zeros included), and they add up to `total`.
+    #[test]
+    fn summary_counts_each_status_under_its_own_name() {
+        let cases: &[(Action, &[S], serde_json::Value)] = &[
+            (
+                Action::Deploy,
+                &[S::Pending, S::Pending, S::Unchanged],
+                serde_json::json!({"total": 3, "succeeded": 0, "unchanged": 1, "failed": 0,
+                    "skipped": 0, "timeout": 0, "pending": 2, "cancelled": 0}),
+            ),
+            (
+                Action::Deploy,
+                &[
+                    S::Succeeded,
+                    S::Cancelled,
+                    S::Failed,
+                    S::Skipped,
+                    S::Timeout,
+                ],
+                serde_json::json!({"total": 5, "succeeded": 1, "unchanged": 0, "failed": 1,
+                    "skipped": 1, "timeout": 1, "pending": 0, "cancelled": 1}),
+            ),
+            (
+                Action::Validate,
+                &[S::Healthy, S::Degraded, S::Degraded, S::Unhealthy],
+                serde_json::json!({"total": 4, "healthy": 1, "degraded": 2, "unhealthy": 1,
+                    "failed": 0, "timeout": 0, "pending": 0, "cancelled": 0}),
+            ),
+            (
+                Action::Teardown,
+                &[S::Removed, S::Absent, S::Orphaned, S::Failed],
+                serde_json::json!({"total": 4, "removed": 1, "absent": 1, "orphaned": 1,
+                    "failed": 1, "skipped": 0, "timeout": 0, "pending": 0, "cancelled": 0}),
+            ),
+            (
+                Action::Teardown,
+                &[],
+                serde_json::json!({"total": 0, "removed": 0, "absent": 0, "orphaned": 0,
+                    "failed": 0, "skipped": 0, "timeout": 0, "pending": 0, "cancelled": 0}),
+            ),
+            // A status the action does not give still counts, so the sum holds.
+            (
+                Action::Validate,
+                &[S::Healthy, S::Succeeded],
+                serde_json::json!({"total": 2, "healthy": 1, "degraded": 0, "unhealthy": 0,
+                    "failed": 0, "timeout": 0, "pending": 0, "cancelled": 0, "succeeded": 1}),
+            ),
+        ];
+        for (action, statuses, expected) in cases {
+            let summary = Summary::of(*action, statuses.iter().copied());
+            assert_eq!(
+                serde_json::to_value(&summary).unwrap(),
+                *expected,
+                "{action} {statuses:?}"
+            );
+            let sum: usize = summary.counts.iter().map(|(_, n)| n).sum();
+            assert_eq!(sum, summary.total);
+        }
+        let summary = Summary::of(Action::Deploy, [S::Skipped, S::Succeeded, S::Succeeded]);
+        assert_eq!(summary.to_string(), "2 succeeded, 1 skipped");
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp_file() {

@@ -71,11 +71,14 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             );
         }
     }
+    crate::simulate::warn_if_server_ignored(&args, config.simulate);
     let run = RunInfo {
+        run_id: crate::run_id::new(|k| std::env::var(k).ok()),
         action: action.as_str().to_owned(),
         scope: config.scope.to_string(),
         environment: config.environment.name.clone(),
         dry_run: config.dry_run,
+        simulated: config.simulate,
         started_at,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -99,7 +102,7 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
             tracing::error!(phase = "report", "{e}");
         }
     };
-    let result = runtime.block_on(execute(config, progress, &checkpoint));
+    let result = runtime.block_on(execute(config, run.run_id.clone(), progress, &checkpoint));
     let (outcome, metrics) = match result {
         Ok(done) => done,
         Err(e) => {
@@ -111,9 +114,11 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     finish(&run, &outcome, metrics, &output_dir)
 }
 
-/// Executes a validated run, racing it against SIGTERM and SIGINT.
+/// Executes a validated run, racing it against SIGTERM and SIGINT. `run_id`
+/// marks the operations it starts.
 pub async fn execute(
     mut config: Config,
+    run_id: String,
     progress: Option<ProgressView>,
     checkpoint: &(dyn Fn(&Outcome, Metrics) + Sync),
 ) -> Result<(Outcome, Metrics), Error> {
@@ -157,11 +162,7 @@ pub async fn execute(
     })?;
     let mut ctx = RunContext {
         client: client.clone(),
-        run_id: format!(
-            "{}-{}",
-            Utc::now().format("%Y%m%dT%H%M%SZ"),
-            std::process::id()
-        ),
+        run_id,
         config: Arc::new(config),
         hub: None,
         in_flight: Default::default(),
@@ -225,7 +226,7 @@ pub async fn execute(
             unreachable!("platform and stack scopes always have a DAG (checked in Config)")
         }
     }
-    outcome.recommendations = recommendations(&outcome);
+    outcome.recommendations = crate::advice::recommendations(&outcome.components);
     if let Some(at) = signalled {
         // A DAG's components are named after their nodes; a stack's node stands for its app-of-apps.
         let node_of: std::collections::HashMap<String, String> = config
@@ -292,6 +293,7 @@ fn cancelled_component(name: &str, signal: &str) -> ComponentResult {
     ComponentResult {
         name: name.to_owned(),
         kind: "app",
+        application: Some(name.to_owned()),
         status: ComponentStatus::Cancelled,
         health: None,
         sync: None,
@@ -303,28 +305,6 @@ fn cancelled_component(name: &str, signal: &str) -> ComponentResult {
         termination: None,
         failure: Some(FailureReason::Cancelled),
     }
-}
-
-fn recommendations(outcome: &Outcome) -> Vec<String> {
-    use FailureReason as R;
-    let mut out = Vec::new();
-    for c in &outcome.components {
-        let advice = match c.failure {
-            Some(R::Degraded | R::Missing | R::Unknown) => format!("inspect '{}' in the Argo CD UI or with `argocd app get {}`; its resources are not healthy", c.name, c.name),
-            Some(R::OperationFailed) => format!("read the sync result of '{}' (`argocd app get {} --show-operation`) and fix the manifests, then rerun deploy", c.name, c.name),
-            Some(R::Timeout) => format!("'{}' did not finish in time: raise timeouts in environment.yaml if it is just slow, or inspect it", c.name),
-            Some(R::Unauthenticated) => "renew the Argo CD token in the argocd-token Secret".to_owned(),
-            Some(R::PermissionDenied) => "check the token's Argo CD RBAC and argocd.project in environment.yaml".to_owned(),
-            Some(R::NotFound) => format!("create the Application '{}' (through its app-of-apps) or fix the scope", c.name),
-            Some(R::Unavailable) => "Argo CD was unreachable: check the server URL, network policy and argocd-server health".to_owned(),
-            Some(R::Cancelled) => "rerun the same command: deploy resumes where it stopped".to_owned(),
-            _ => continue,
-        };
-        if !out.contains(&advice) {
-            out.push(advice);
-        }
-    }
-    out
 }
 
 fn aborted(action: Action, invalid: bool, message: String) -> Outcome {
@@ -346,11 +326,14 @@ fn invalid(
     e: &ConfigError,
 ) -> ExitCode {
     tracing::error!(phase = "inputs", "{e}");
+    // Nothing was sent, so the id marks nothing; the report has one all the same.
     let run = RunInfo {
+        run_id: crate::run_id::new(|k| std::env::var(k).ok()),
         action: action.as_str().to_owned(),
         scope: args.scope.clone().unwrap_or_else(|| "platform".to_owned()),
         environment: args.environment.clone().unwrap_or_default(),
         dry_run: args.dry_run.as_deref() == Some("true"),
+        simulated: args.simulate.as_deref() == Some("true"),
         started_at,
     };
     let outcome = aborted(action, true, e.to_string());

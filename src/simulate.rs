@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::cli::args::RunArgs;
 use crate::cli::config::{Action, Config, ConfigError, Scope, SIMULATED_TOKEN};
 use crate::dag::{SimOutcomeSpec, SimulationSpec};
 use crate::sim::{AppScenario, InitialState, Scenario, SimOutcome};
@@ -14,6 +15,17 @@ use crate::sim::{AppScenario, InitialState, Scenario, SimOutcome};
 const DEFAULT_READY_AFTER: Duration = Duration::from_millis(1000);
 /// Share of `readyAfter` spent in the sync operation; the rest is health.
 const SYNC_SHARE: f64 = 0.6;
+
+/// Warns that `--argocd-server` (or `ARGOCD_SERVER`) is not used: under
+/// `--simulate` every request goes to the embedded simulator.
+pub fn warn_if_server_ignored(args: &RunArgs, simulate: bool) {
+    if let (true, Some(server)) = (simulate, &args.argocd_server) {
+        tracing::warn!(
+            phase = "simulate",
+            "--argocd-server (ARGOCD_SERVER) {server} is ignored under --simulate: the run talks to the embedded simulator only"
+        );
+    }
+}
 
 /// The scenario for this run.
 pub fn scenario(config: &Config) -> Result<Scenario, ConfigError> {

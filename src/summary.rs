@@ -5,7 +5,8 @@ use std::path::Path;
 
 use crate::report::Report;
 
-/// Renders the summary: one headline, one line per component, the failures' advice.
+/// Renders the summary: one headline, the report's counters, one line per
+/// component, the failures' advice.
 pub fn render(report: &Report, output_dir: &Path) -> String {
     let mut out = String::new();
     let code = crate::exit::ExitCode::from_code(i32::from(report.exit_code))
@@ -13,7 +14,7 @@ pub fn render(report: &Report, output_dir: &Path) -> String {
         .unwrap_or("?");
     let _ = writeln!(
         out,
-        "{} {} in {}{}: {} (exit {} {}) in {:.1}s",
+        "{} {} in {}{}{}: {} (exit {} {}) in {:.1}s",
         report.action,
         report.scope,
         if report.environment.is_empty() {
@@ -22,11 +23,21 @@ pub fn render(report: &Report, output_dir: &Path) -> String {
             &report.environment
         },
         if report.dry_run { " (dry run)" } else { "" },
+        if report.simulated { " (simulated)" } else { "" },
         report.status,
         report.exit_code,
         code,
         report.duration_seconds
     );
+    if report.summary.total > 0 {
+        // The report's own counters, so stdout and report.json never disagree.
+        let noun = if report.summary.total == 1 {
+            "component"
+        } else {
+            "components"
+        };
+        let _ = writeln!(out, "  {} {noun}: {}", report.summary.total, report.summary);
+    }
     for c in &report.components {
         let state = match (&c.health, &c.sync) {
             (Some(h), Some(s)) => format!("{h}/{s}"),

@@ -114,6 +114,7 @@ impl Tracker {
         ComponentResult {
             name: self.name.clone(),
             kind: self.kind,
+            application: Some(self.name.clone()),
             status,
             health: app
                 .map(|a| a.status.health.status.clone())

@@ -1,6 +1,7 @@
 //! The contract's actions, one file each. Each returns a component result;
 //! the run turns results into an outcome and an exit code.
 
+pub mod aggregate;
 pub mod cancel;
 pub mod context;
 pub mod deploy;

@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 
 use super::context::{Deadlines, RunContext, Tracker};
-use super::{deploy, teardown, validate};
+use super::{aggregate, deploy, teardown, validate};
 use crate::cli::config::Action;
 use crate::dag::schedule::{self, Graph, Options, Slot};
 use crate::dag::{Dag, NodeId, NodeKind};
@@ -81,6 +81,8 @@ async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
                 spec.kind, spec.name
             ),
         ),
+        // Ready at once, so that its members may start; the report derives
+        // its status from theirs (aggregate::stacks).
         (None, _) => track.finish(
             ok_status(action),
             None,
@@ -136,7 +138,7 @@ pub async fn run(
 
 /// Every node's component result, from the slots: finished nodes as they
 /// ended, skipped ones naming the dependency, the rest pending or cancelled.
-/// Stacks carry the aggregate of their members.
+/// Stacks carry the aggregate of their members (see [`aggregate::stacks`]).
 pub fn components(
     dag: &Dag,
     slots: Vec<Slot<ComponentResult>>,
@@ -177,62 +179,16 @@ pub fn components(
                 ),
                 Slot::NotStarted => track.fail(S::Pending, R::ApiError, None, "not started"),
             };
-            result.kind = dag.node(NodeId(i)).kind_name();
+            let node = dag.node(NodeId(i));
+            result.kind = node.kind_name();
+            result.application = node.application().map(str::to_owned);
             result
         })
         .collect();
-    if action == Action::Validate {
-        aggregate_stacks(dag, &mut results);
-    }
+    aggregate::stacks(dag, action, &mut results);
     if action == Action::Teardown {
         // Resource nodes only ordered the teardown; they are not components of it.
         results.retain(|r| r.kind != "resource");
     }
     results
-}
-
-/// Stack health per the RFC: all Healthy → healthy; any Progressing, Degraded
-/// or Missing → degraded; any failed → unhealthy. The stack's own app counts too.
-fn aggregate_stacks(dag: &Dag, results: &mut [ComponentResult]) {
-    for i in 0..results.len() {
-        let id = NodeId(i);
-        if !matches!(dag.node(id).kind, NodeKind::Stack { .. }) {
-            continue;
-        }
-        let members: Vec<usize> = dag.members(id).iter().map(|m| m.index()).collect();
-        if members.is_empty() {
-            continue;
-        }
-        let statuses: Vec<S> = members
-            .iter()
-            .map(|&m| results[m].status)
-            .chain([results[i].status])
-            .collect();
-        let aggregate = if statuses.contains(&S::Unhealthy) {
-            S::Unhealthy
-        } else if statuses.contains(&S::Timeout) {
-            S::Timeout
-        } else if statuses.contains(&S::Degraded) {
-            S::Degraded
-        } else {
-            S::Healthy
-        };
-        let healthy = members
-            .iter()
-            .filter(|&&m| results[m].status == S::Healthy)
-            .count();
-        let stack = &mut results[i];
-        stack.message = format!(
-            "{}; {healthy}/{} members healthy",
-            stack.message,
-            members.len()
-        );
-        if aggregate != stack.status {
-            stack.status = aggregate;
-            stack.failure = stack.failure.or(Some(R::Degraded));
-        }
-        if aggregate == S::Healthy {
-            stack.failure = None;
-        }
-    }
 }

@@ -86,6 +86,11 @@ async fn fresh_deploy_succeeds() {
         infos[0]["name"], "executor-run",
         "the sync names the executor run: {sync:?}"
     );
+    assert_eq!(
+        infos[0]["value"], result.report["runId"],
+        "the report names the run its syncs carry"
+    );
+    assert_eq!(c["application"], APP);
     assert!(ctx
         .requests()
         .iter()
@@ -370,6 +375,11 @@ async fn dry_run_sends_nothing_mutating() {
         .await;
     assert_code(&result, ExitCode::SUCCESS);
     assert_eq!(result.report["dryRun"], true);
+    assert_eq!(
+        result.report["summary"]["pending"], 1,
+        "would sync: pending, not skipped"
+    );
+    assert_eq!(result.report["summary"]["skipped"], 0);
     assert!(result.component()["message"]
         .as_str()
         .unwrap()

@@ -11,6 +11,7 @@ mod flags;
 mod inputs;
 mod platform;
 mod render;
+mod report;
 mod signals;
 mod teardown;
 mod templates;

@@ -215,7 +215,23 @@ async fn a_rerun_resumes_where_the_last_one_failed() {
     let third = ctx.run("deploy", &["--scope", "platform"]).await;
     assert_code(&third, ExitCode::SUCCESS);
     assert_eq!(ctx.count("POST", "/sync"), 9, "the third run sends no sync");
-    assert_eq!(third.report["summary"]["unchanged"], 8);
+    // 8 Applications, and the grouping stacks base and apps, derived from them.
+    assert_eq!(third.report["summary"]["unchanged"], 10);
+}
+
+/// A grouping stack (no app-of-apps) has no status of its own: when its only
+/// app fails, the stack is failed too, and the run is a Failure, not Partial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grouping_stack_whose_only_app_fails_is_a_failure() {
+    let mut scenario = Scenario::with_apps(TOKEN, &["cert-manager"]);
+    scenario.apps[0].outcome = SimOutcome::OperationFailed;
+    let ctx = TestContext::new(scenario).await;
+    ctx.write_dag("stacks:\n  - name: infrastructure\n    apps:\n      - name: cert-manager\n");
+    let result = ctx.run("deploy", &["--scope", "platform"]).await;
+    assert_code(&result, ExitCode::FAILURE);
+    assert_eq!(status_of(&result, "cert-manager"), "failed");
+    assert_eq!(status_of(&result, "infrastructure"), "failed");
+    assert_eq!(result.status, "failed\n");
 }
 
 /// A stack scope deploys that stack's app-of-apps and members only.

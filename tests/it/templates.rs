@@ -107,3 +107,25 @@ async fn sigterm_writes_status_within_the_templates_grace_period() {
     let code = std::fs::read_to_string(ctx.output_dir.join("exit-code")).unwrap();
     assert_eq!(code, "1\n");
 }
+
+/// Every template passes the workflow's and the pod's name, which prefix the
+/// run id (so the `executor-run` marker says which step synced an app).
+#[test]
+fn templates_pass_the_workflow_and_pod_name() {
+    for template in executor_templates() {
+        let name = template["name"].as_str().unwrap();
+        let env = template["container"]["env"].as_array().unwrap();
+        let var = |wanted: &str| {
+            env.iter()
+                .find(|e| e["name"] == wanted)
+                .unwrap_or_else(|| panic!("{name} sets {wanted}"))
+                .clone()
+        };
+        assert_eq!(var("WORKFLOW_NAME")["value"], "{{workflow.name}}", "{name}");
+        assert_eq!(
+            var("POD_NAME")["valueFrom"]["fieldRef"]["fieldPath"],
+            "metadata.name",
+            "{name}"
+        );
+    }
+}

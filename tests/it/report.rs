@@ -1,0 +1,251 @@
+//! report.json as a whole (schema `executor.report/v2`): the summary counters,
+//! the run's identity (`runId`, `version`, `simulated`) and the Application
+//! each component stands for, named in the recommendations.
+
+use std::time::Duration;
+
+use executor::exit::ExitCode;
+use executor::sim::{Scenario, SimOutcome};
+use serde_json::{json, Value};
+
+use crate::common::{assert_code, RunResult, TestContext, TOKEN};
+
+/// `infrastructure` syncs its app-of-apps `platform-infrastructure` before
+/// cert-manager; `tools` is a grouping stack, with no Application of its own.
+const DAG: &str = "\
+stacks:
+  - name: infrastructure
+    app: platform-infrastructure
+    apps:
+      - name: cert-manager
+  - name: tools
+    apps:
+      - name: dashboard
+";
+
+async fn stacks(change: impl Fn(&mut executor::sim::AppScenario)) -> TestContext {
+    let mut scenario = Scenario::with_apps(
+        TOKEN,
+        &["platform-infrastructure", "cert-manager", "dashboard"],
+    );
+    for app in &mut scenario.apps {
+        app.sync_duration = Duration::from_millis(100);
+        app.health_delay = Duration::from_millis(50);
+        change(app);
+    }
+    let ctx = TestContext::new(scenario).await;
+    ctx.write_dag(DAG);
+    ctx
+}
+
+fn component<'a>(result: &'a RunResult, name: &str) -> &'a Value {
+    result.report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("{name} reported: {:#}", result.report))
+}
+
+/// The sum of every counter but `total`.
+fn counted(summary: &Value) -> u64 {
+    summary
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| *k != "total")
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum()
+}
+
+/// A dry run's "would sync" is counted as `pending`, under its own name, not
+/// as skipped; every deploy counter is present, zeros included, and they add
+/// up to `total`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_counts_pending_by_its_own_name() {
+    let ctx = stacks(|_| {}).await;
+    let result = ctx
+        .run("deploy", &["--scope", "platform", "--dry-run", "true"])
+        .await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(result.report["apiVersion"], "executor.report/v2");
+    assert_eq!(
+        result.report["summary"],
+        json!({"total": 4, "succeeded": 0, "unchanged": 0, "failed": 0, "skipped": 0,
+               "timeout": 0, "pending": 4, "cancelled": 0}),
+        "{:#}",
+        result.report["components"]
+    );
+}
+
+/// A failed app-of-apps: its stack is `failed`, its member `skipped`, the
+/// grouping stack and its app `succeeded`; the counters say exactly that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn summary_counters_match_the_components() {
+    let ctx = stacks(|app| {
+        if app.name == "platform-infrastructure" {
+            app.outcome = SimOutcome::OperationFailed;
+        }
+    })
+    .await;
+    let result = ctx.run("deploy", &["--scope", "platform"]).await;
+    assert_code(&result, ExitCode::PARTIAL);
+    let summary = &result.report["summary"];
+    assert_eq!(
+        *summary,
+        json!({"total": 4, "succeeded": 2, "unchanged": 0, "failed": 1, "skipped": 1,
+               "timeout": 0, "pending": 0, "cancelled": 0})
+    );
+    assert_eq!(counted(summary), 4);
+}
+
+/// validate counts `degraded` as degraded (v1 counted it as failed), with the
+/// validate counters only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_counts_degraded_by_its_own_name() {
+    let ctx = stacks(|app| {
+        app.initial = if app.name == "dashboard" {
+            executor::sim::InitialState::OutOfSync
+        } else {
+            executor::sim::InitialState::Healthy
+        };
+    })
+    .await;
+    let result = ctx.run("validate", &["--scope", "platform"]).await;
+    assert_code(&result, ExitCode::PARTIAL);
+    assert_eq!(
+        result.report["summary"],
+        json!({"total": 4, "healthy": 2, "degraded": 2, "unhealthy": 0, "failed": 0,
+               "timeout": 0, "pending": 0, "cancelled": 0}),
+        "{:#}",
+        result.report["components"]
+    );
+}
+
+/// Each component names the Argo CD Application it stands for (none for a
+/// grouping stack), and the advice names that Application, not the stack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recommendations_name_the_application_not_the_stack() {
+    let ctx = stacks(|app| {
+        if app.name == "platform-infrastructure" {
+            app.outcome = SimOutcome::OperationFailed;
+        }
+    })
+    .await;
+    let result = ctx.run("deploy", &["--scope", "platform"]).await;
+    assert_code(&result, ExitCode::PARTIAL);
+    assert_eq!(
+        component(&result, "infrastructure")["application"],
+        "platform-infrastructure"
+    );
+    assert_eq!(component(&result, "dashboard")["application"], "dashboard");
+    assert!(
+        component(&result, "tools").get("application").is_none(),
+        "a grouping stack has no Application"
+    );
+    let advice = result.report["recommendations"].to_string();
+    assert!(
+        advice.contains("argocd app get platform-infrastructure --show-operation"),
+        "{advice}"
+    );
+    assert!(
+        !advice.contains("argocd app get infrastructure"),
+        "{advice}"
+    );
+    assert!(
+        result
+            .stdout
+            .contains("argocd app get platform-infrastructure"),
+        "{}",
+        result.stdout
+    );
+}
+
+/// Every report carries a random run id (the `executor-run` info of its
+/// syncs), prefixed with the workflow and pod name that the templates pass,
+/// and the executor's version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_names_the_run_and_the_version() {
+    let ctx = stacks(|_| {}).await;
+    let mut cmd = ctx.command("deploy", &["--scope", "app:dashboard"]);
+    cmd.env("WORKFLOW_NAME", "platform-deploy-x7k2p")
+        .env("POD_NAME", "platform-deploy-x7k2p-deploy-1234567890");
+    let first = ctx.run_command(cmd).await;
+    assert_code(&first, ExitCode::SUCCESS);
+    assert_eq!(first.report["version"], env!("CARGO_PKG_VERSION"));
+    let run_id = first.report["runId"].as_str().unwrap().to_owned();
+    let random = run_id
+        .strip_prefix("platform-deploy-x7k2p-deploy-1234567890-")
+        .unwrap_or_else(|| panic!("{run_id} starts with the pod name"));
+    assert!(
+        random.len() == 12 && random.chars().all(|c| c.is_ascii_hexdigit()),
+        "{run_id}"
+    );
+    let sync = ctx
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/sync"))
+        .unwrap();
+    assert_eq!(
+        sync.body.unwrap()["infos"][0],
+        json!({"name": "executor-run", "value": run_id})
+    );
+    // Same pod name, same second: still another run id.
+    let mut cmd = ctx.command("deploy", &["--scope", "app:dashboard"]);
+    cmd.env("WORKFLOW_NAME", "platform-deploy-x7k2p")
+        .env("POD_NAME", "platform-deploy-x7k2p-deploy-1234567890");
+    let second = ctx.run_command(cmd).await;
+    assert_ne!(second.report["runId"], first.report["runId"]);
+}
+
+/// An invalid run has a run id and a version too, and says whether it was simulated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_report_names_the_run() {
+    let ctx = stacks(|_| {}).await;
+    let result = ctx
+        .run(
+            "deploy",
+            &["--scope", "app:dashboard", "--dry-run", "maybe"],
+        )
+        .await;
+    assert_code(&result, ExitCode::INVALID);
+    assert!(result.report["runId"]
+        .as_str()
+        .is_some_and(|id| id.len() == 12));
+    assert_eq!(result.report["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(result.report["simulated"], false);
+}
+
+/// A simulated run says so in report.json and on stdout, and warns that the
+/// given Argo CD server is not used; a real run says `simulated: false`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_run_is_marked_as_such() {
+    let ctx = stacks(|_| {}).await;
+    let real = ctx.run("deploy", &["--scope", "app:dashboard"]).await;
+    assert_code(&real, ExitCode::SUCCESS);
+    assert_eq!(real.report["simulated"], false);
+    assert!(!real.stdout.contains("simulated"), "{}", real.stdout);
+    let before = ctx.requests().len();
+    let simulated = ctx
+        .run("deploy", &["--scope", "app:dashboard", "--simulate"])
+        .await;
+    assert_code(&simulated, ExitCode::SUCCESS);
+    assert_eq!(simulated.report["simulated"], true);
+    assert!(
+        simulated
+            .stdout
+            .lines()
+            .next()
+            .unwrap()
+            .contains("(simulated)"),
+        "{}",
+        simulated.stdout
+    );
+    let warning = simulated
+        .stderr
+        .lines()
+        .find(|l| l.contains("--argocd-server"))
+        .unwrap_or_else(|| panic!("a warning about the ignored server: {}", simulated.stderr));
+    assert!(warning.contains(r#""level":"warn""#), "{warning}");
+    assert_eq!(ctx.requests().len(), before, "the given server is not used");
+}
