@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::error::ArgoError;
 use super::stream::EventStream;
+use super::tls::tls_failure;
 use super::types::{
     ApiErrorBody, Application, ApplicationList, ApplicationTree, CanIResponse, SyncRequest,
     SyncWindows,
@@ -181,7 +182,8 @@ impl Client {
     }
 
     /// Sends one request with retries of transient failures: connect errors,
-    /// resets, 5xx and 429 (honouring `Retry-After`).
+    /// resets, 5xx and 429 (honouring `Retry-After`). A TLS failure is not
+    /// transient: the same server answers the same handshake the same way.
     async fn send(
         &self,
         what: &str,
@@ -223,9 +225,17 @@ impl Client {
             let outcome = match request.send().await {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => self.classify(what, app, response).await,
-                Err(e) => Attempt::Retry {
-                    error: error_chain(&e),
-                    pause: None,
+                Err(e) => match tls_failure(&e) {
+                    Some((failure, detail)) => Attempt::Fatal(ArgoError::Tls {
+                        what: what.to_owned(),
+                        server: self.server().to_owned(),
+                        failure,
+                        detail,
+                    }),
+                    None => Attempt::Retry {
+                        error: error_chain(&e),
+                        pause: None,
+                    },
                 },
             };
             match outcome {
@@ -312,6 +322,11 @@ impl Client {
             what: what.to_owned(),
             source,
         })
+    }
+
+    /// The server as configured, for messages.
+    fn server(&self) -> &str {
+        self.options.base.as_str().trim_end_matches('/')
     }
 
     /// `GET /api/v1/applications/{name}`, with `refresh=normal` when asked.

@@ -1,5 +1,6 @@
 //! Errors of the Argo CD boundary, typed from Argo CD's `{"error","code","message"}` bodies.
 
+use super::tls::TlsFailure;
 use super::types::grpc;
 
 /// A failed Argo CD request.
@@ -84,6 +85,18 @@ pub enum ArgoError {
         /// The last error.
         last: String,
     },
+    /// The TLS handshake failed in a way that no retry changes.
+    #[error("failed to reach Argo CD at {server} for {what}: the TLS handshake failed ({detail}); {}", .failure.hint())]
+    Tls {
+        /// The request.
+        what: String,
+        /// The server as configured.
+        server: String,
+        /// Why, and so what to do.
+        failure: TlsFailure,
+        /// rustls' words for it.
+        detail: String,
+    },
     /// A response body that does not decode.
     #[error("failed to decode Argo CD's answer to {what}: {source}")]
     Decode {
@@ -150,7 +163,7 @@ impl ArgoError {
             ArgoError::SyncWindow { .. } => R::SyncWindow,
             ArgoError::NotVisible { .. } => R::PermissionDenied,
             ArgoError::NamespaceMismatch { .. } => R::Invalid,
-            ArgoError::Unavailable { .. } => R::Unavailable,
+            ArgoError::Unavailable { .. } | ArgoError::Tls { .. } => R::Unavailable,
             ArgoError::OperationInProgress { .. }
             | ArgoError::Api { .. }
             | ArgoError::Decode { .. }

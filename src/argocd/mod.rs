@@ -3,6 +3,7 @@
 pub mod client;
 pub mod error;
 pub mod stream;
+pub mod tls;
 pub mod types;
 
 pub use client::{Client, ClientOptions};

@@ -7,6 +7,7 @@ mod conformance;
 mod dag;
 mod deploy;
 mod inputs;
+mod network;
 mod platform;
 mod render;
 mod signals;

@@ -1,6 +1,7 @@
 //! Shared helpers: a `TestContext` that lays out config, secrets and output
 //! directories, starts the simulator, runs the binary, and reads the results.
 
+pub mod canned;
 pub mod swagger;
 
 use std::path::PathBuf;
@@ -55,9 +56,14 @@ impl RunResult {
 
 /// environment.yaml with fast retries, so fault scenarios finish quickly.
 pub fn environment_yaml(extra: &str) -> String {
+    environment_yaml_retrying("20ms", extra)
+}
+
+/// environment.yaml with 5 attempts per request and this initial backoff.
+pub fn environment_yaml_retrying(backoff: &str, extra: &str) -> String {
     format!(
         "name: {ENVIRONMENT}\ndomain: test.example.com\ngitRepository: https://git.example.com/platform.git\ngitRevision: main\n\
-         retries:\n  maxAttempts: 5\n  backoff: 20ms\n{extra}"
+         retries:\n  maxAttempts: 5\n  backoff: {backoff}\n{extra}"
     )
 }
 
@@ -93,6 +99,15 @@ impl TestContext {
         .unwrap();
     }
 
+    /// Rewrites environment.yaml with this initial backoff instead of the fast one.
+    pub fn write_environment_retrying(&self, backoff: &str, extra: &str) {
+        std::fs::write(
+            self.config_dir.join("environment.yaml"),
+            environment_yaml_retrying(backoff, extra),
+        )
+        .unwrap();
+    }
+
     /// Writes dag.yaml into the config directory.
     pub fn write_dag(&self, yaml: &str) {
         std::fs::write(self.config_dir.join("dag.yaml"), yaml).unwrap();
@@ -105,6 +120,16 @@ impl TestContext {
 
     /// The binary with every directory and the simulator's URL set.
     pub fn command(&self, action: &str, args: &[&str]) -> tokio::process::Command {
+        self.command_against(&self.sim.url(), action, args)
+    }
+
+    /// The binary with every directory set, addressing `server` instead of the simulator.
+    pub fn command_against(
+        &self,
+        server: &str,
+        action: &str,
+        args: &[&str],
+    ) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_executor"));
         cmd.arg(action)
             .arg("--environment")
@@ -116,7 +141,7 @@ impl TestContext {
             .arg("--output-dir")
             .arg(&self.output_dir)
             .arg("--argocd-server")
-            .arg(self.sim.url())
+            .arg(server)
             .arg("--log-format")
             .arg("json")
             .args(args)
