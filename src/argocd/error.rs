@@ -1,5 +1,6 @@
 //! Errors of the Argo CD boundary, typed from Argo CD's `{"error","code","message"}` bodies.
 
+use super::foreign::ForeignAnswer;
 use super::tls::TlsFailure;
 use super::types::grpc;
 
@@ -97,6 +98,9 @@ pub enum ArgoError {
         /// rustls' words for it.
         detail: String,
     },
+    /// An answer whose body is not Argo CD's API: a proxy's or an ingress's page.
+    #[error("{0}")]
+    NotArgoCd(ForeignAnswer),
     /// A response body that does not decode.
     #[error("failed to decode Argo CD's answer to {what}: {source}")]
     Decode {
@@ -166,6 +170,7 @@ impl ArgoError {
             ArgoError::Unavailable { .. } | ArgoError::Tls { .. } => R::Unavailable,
             ArgoError::OperationInProgress { .. }
             | ArgoError::Api { .. }
+            | ArgoError::NotArgoCd(_)
             | ArgoError::Decode { .. }
             | ArgoError::Setup(_) => R::ApiError,
         }

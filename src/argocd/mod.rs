@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod error;
+pub mod foreign;
 pub mod stream;
 pub mod tls;
 pub mod types;

@@ -58,3 +58,47 @@ async fn https_to_a_plain_http_port_fails_at_once_with_a_hint() {
         "the simulator never saw a request it could parse"
     );
 }
+
+/// An ingress's HTML 404 page for a wrong `--argocd-server`: reported as not
+/// Argo CD's API, with the status, the content type and the page's start in
+/// one line (cut at 200 characters), not the whole page; a 502 page is
+/// retried like any gateway error, then reported the same way, and so is a
+/// web UI's page served with 200 in the API's place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_html_page_is_reported_as_not_argocd_in_one_line() {
+    let page = format!(
+        "<!DOCTYPE html>\n<html>\n<head><title>Not Found</title></head>\n<body>\n<h1>Not Found</h1>\n{}</body>\n</html>\n",
+        "<p>The requested URL was not found on this server.</p>\n".repeat(20)
+    );
+    let cases = [
+        ("404 Not Found", 404, "ApiError", 1),
+        ("502 Bad Gateway", 502, "Unavailable", 5),
+        ("200 OK", 200, "ApiError", 1),
+    ];
+    for (status_line, status, reason, connections) in cases {
+        let ctx = TestContext::new(Scenario::with_apps(TOKEN, &["temporal"])).await;
+        let html = CannedServer::start(status_line, "text/html", &page);
+        let result = ctx
+            .run_command(ctx.command_against(&html.url(), "deploy", &SCOPE))
+            .await;
+        assert_code(&result, ExitCode::FAILURE);
+        assert_eq!(result.report["failures"][0]["reason"], reason, "{status}");
+        let message = failure_message(&result);
+        let expected = format!(
+            "the server at {} answered {status} with a text/html body that is not Argo CD's API (first 200 chars: <!DOCTYPE html> <html> <head><title>Not Found</title></head>",
+            html.url()
+        );
+        assert!(message.contains(&expected), "{status}: {message}");
+        assert!(
+            message.contains("check --argocd-server"),
+            "{status}: {message}"
+        );
+        assert!(!message.contains('\n'), "{status}: one line: {message}");
+        assert!(
+            !message.contains("</html>"),
+            "{status}: cut short: {message}"
+        );
+        assert!(message.len() < 600, "{status}: {} chars", message.len());
+        assert_eq!(html.accepted(), connections, "{status}");
+    }
+}
