@@ -146,6 +146,9 @@ pub struct ComponentResult {
     /// Why it failed, when it did.
     #[serde(skip)]
     pub failure: Option<FailureReason>,
+    /// The deadlines whose passing made it time out, for the recommendation.
+    #[serde(skip)]
+    pub deadlines: Vec<crate::deadline::Deadline>,
 }
 
 /// What became of an operation this run started and did not see through.
@@ -267,6 +270,7 @@ mod tests {
                     duration_seconds: 0.0,
                     message: String::new(),
                     failure: None,
+                    deadlines: Vec::new(),
                 })
                 .collect(),
         }

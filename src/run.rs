@@ -293,6 +293,7 @@ fn cancelled_component(name: &str, signal: &str) -> ComponentResult {
         message: format!("cancelled by {signal} before it completed"),
         termination: None,
         failure: Some(FailureReason::Cancelled),
+        deadlines: Vec::new(),
     }
 }
 
@@ -303,7 +304,7 @@ fn recommendations(outcome: &Outcome) -> Vec<String> {
         let advice = match c.failure {
             Some(R::Degraded | R::Missing | R::Unknown) => format!("inspect '{}' in the Argo CD UI or with `argocd app get {}`; its resources are not healthy", c.name, c.name),
             Some(R::OperationFailed) => format!("read the sync result of '{}' (`argocd app get {} --show-operation`) and fix the manifests, then rerun deploy", c.name, c.name),
-            Some(R::Timeout) => format!("'{}' did not finish in time: raise timeouts in environment.yaml if it is just slow, or inspect it", c.name),
+            Some(R::Timeout) => format!("'{}' did not finish in time: raise {} if it is just slow, or inspect it", c.name, crate::deadline::to_raise(&c.deadlines)),
             Some(R::Unauthenticated) => "renew the Argo CD token in the argocd-token Secret".to_owned(),
             Some(R::PermissionDenied) => "check the token's Argo CD RBAC and argocd.project in environment.yaml".to_owned(),
             Some(R::NotFound) => format!("create the Application '{}' (through its app-of-apps) or fix the scope", c.name),

@@ -5,6 +5,7 @@ mod common;
 
 mod conformance;
 mod dag;
+mod deadlines;
 mod deploy;
 mod inputs;
 mod network;

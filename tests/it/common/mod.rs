@@ -262,3 +262,25 @@ pub fn assert_code(result: &RunResult, expected: ExitCode) {
         "report.exitCode matches the process"
     );
 }
+
+/// Asserts a Timeout whose component message and recommendation name the
+/// deadlines that passed (each with its kind, value and setting), and no
+/// other setting.
+#[track_caller]
+pub fn assert_timeout_names(result: &RunResult, deadlines: &[&str]) {
+    assert_code(result, ExitCode::TIMEOUT);
+    let message = result.component()["message"].as_str().unwrap();
+    let recommendations = result.report["recommendations"].to_string();
+    for deadline in deadlines {
+        assert!(message.contains(deadline), "{deadline}: {message}");
+        assert!(
+            !recommendations.contains("environment.yaml") || deadline.contains("environment.yaml"),
+            "blames only the setting that set it: {recommendations}"
+        );
+    }
+    let advice = format!("raise {}", deadlines.join(" or "));
+    assert!(
+        recommendations.contains(&advice),
+        "{advice}: {recommendations}"
+    );
+}
