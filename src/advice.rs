@@ -32,8 +32,9 @@ fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> 
             format!("read the sync result of '{app}' (`argocd app get {app} --show-operation`) and fix the manifests, then rerun deploy")
         }),
         R::Timeout => Some(format!(
-            "'{}' did not finish in time: raise timeouts in environment.yaml if it is just slow, or inspect it{}",
+            "'{}' did not finish in time: raise {} if it is just slow, or inspect it{}",
             component.name,
+            crate::deadline::to_raise(&component.deadlines),
             app.map(|app| format!(" with `argocd app get {app}`"))
                 .unwrap_or_default()
         )),
@@ -85,6 +86,7 @@ mod tests {
             message: String::new(),
             termination: None,
             failure: Some(reason),
+            deadlines: Vec::new(),
         }
     }
 
@@ -106,12 +108,12 @@ mod tests {
             ),
             (
                 failed("infrastructure", "stack", Some("platform-infrastructure"), R::Timeout),
-                Some("'infrastructure' did not finish in time: raise timeouts in environment.yaml if it is just slow, or inspect it with `argocd app get platform-infrastructure`"),
+                Some("'infrastructure' did not finish in time: raise its deadline if it is just slow, or inspect it with `argocd app get platform-infrastructure`"),
             ),
             // No Application: a grouping stack's members, a resource's message say it.
             (failed("tools", "stack", None, R::MemberFailed), None),
             (failed("tools", "stack", None, R::Degraded), None),
-            (failed("crds", "resource", None, R::Timeout), Some("'crds' did not finish in time: raise timeouts in environment.yaml if it is just slow, or inspect it")),
+            (failed("crds", "resource", None, R::Timeout), Some("'crds' did not finish in time: raise its deadline if it is just slow, or inspect it")),
             (failed("crds", "resource", None, R::ApiError), None),
         ];
         for (component, expected) in cases {

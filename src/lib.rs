@@ -7,6 +7,7 @@
 //! - [`cli`]: raw arguments, environment.yaml, and the validated [`cli::config::Config`];
 //! - [`argocd`]: the Argo CD REST client, API types and watch stream;
 //! - [`readiness`]: pure verdicts on one Application snapshot;
+//! - [`deadline`]: a component's deadlines and the settings they came from;
 //! - [`wait`]: the event loop over the watch stream;
 //! - [`actions`]: deploy, validate and teardown;
 //! - [`report`]: `report.json` and `status`, written atomically, and [`advice`]: what to do next;
@@ -22,6 +23,7 @@ pub mod advice;
 pub mod argocd;
 pub mod cli;
 pub mod dag;
+pub mod deadline;
 pub mod error;
 pub mod exit;
 pub mod metrics;

@@ -191,6 +191,9 @@ pub struct ComponentResult {
     /// Why it failed, when it did.
     #[serde(skip)]
     pub failure: Option<FailureReason>,
+    /// The deadlines whose passing made it time out, for the recommendation.
+    #[serde(skip)]
+    pub deadlines: Vec<crate::deadline::Deadline>,
 }
 
 impl ComponentResult {
@@ -329,6 +332,7 @@ mod tests {
                     duration_seconds: 0.0,
                     message: String::new(),
                     failure: None,
+                    deadlines: Vec::new(),
                 })
                 .collect(),
         }

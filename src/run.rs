@@ -304,6 +304,7 @@ fn cancelled_component(name: &str, signal: &str) -> ComponentResult {
         message: format!("cancelled by {signal} before it completed"),
         termination: None,
         failure: Some(FailureReason::Cancelled),
+        deadlines: Vec::new(),
     }
 }
 

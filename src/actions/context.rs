@@ -2,13 +2,14 @@
 //! and a builder for component results that records the deciding snapshot.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
 use crate::argocd::types::{Application, Info};
 use crate::argocd::{ArgoError, Client};
 use crate::cli::config::Config;
+use crate::deadline::{Deadline, DeadlineKind};
 use crate::outcome::{ComponentResult, ComponentStatus, FailureReason};
 use crate::readiness::RUN_MARKER;
 use crate::wait::hub::Hub;
@@ -29,20 +30,28 @@ pub struct RunContext {
     pub in_flight: super::cancel::InFlight,
 }
 
-/// The deadlines of one component: environment.yaml's, or its DAG node's.
-#[derive(Debug, Clone, Copy)]
+/// The deadlines of one component, each with the setting it came from.
+#[derive(Debug, Clone)]
 pub struct Deadlines {
     /// From sync request to operation completed.
-    pub sync: Duration,
+    pub sync: Deadline,
     /// From operation completed to ready.
-    pub health: Duration,
+    pub health: Deadline,
 }
 
 impl From<&crate::dag::Node> for Deadlines {
     fn from(node: &crate::dag::Node) -> Self {
         Deadlines {
-            sync: node.sync_timeout,
-            health: node.health_timeout,
+            sync: Deadline::new(
+                DeadlineKind::Sync,
+                node.sync_timeout,
+                node.sync_source.clone(),
+            ),
+            health: Deadline::new(
+                DeadlineKind::Health,
+                node.health_timeout,
+                node.health_source.clone(),
+            ),
         }
     }
 }
@@ -51,13 +60,21 @@ impl RunContext {
     /// The deadlines of a component: its DAG node's, else environment.yaml's,
     /// replaced by `--sync-timeout` / `--health-timeout` when given.
     pub fn deadlines(&self, node: Option<&crate::dag::Node>) -> Deadlines {
-        let base = node.map(Deadlines::from).unwrap_or(Deadlines {
-            sync: self.config.sync_timeout,
-            health: self.config.health_timeout,
-        });
+        let node = node.map(Deadlines::from);
+        let config = &self.config;
         Deadlines {
-            sync: self.config.sync_override.unwrap_or(base.sync),
-            health: self.config.health_override.unwrap_or(base.health),
+            sync: Deadline::resolve(
+                DeadlineKind::Sync,
+                config.sync_override,
+                node.as_ref().map(|n| n.sync.clone()),
+                config.sync_timeout,
+            ),
+            health: Deadline::resolve(
+                DeadlineKind::Health,
+                config.health_override,
+                node.map(|n| n.health),
+                config.health_timeout,
+            ),
         }
     }
 
@@ -132,6 +149,7 @@ impl Tracker {
             message,
             termination: None,
             failure: None,
+            deadlines: Vec::new(),
         }
     }
 
@@ -145,6 +163,20 @@ impl Tracker {
     ) -> ComponentResult {
         let mut result = self.finish(status, app, message);
         result.failure = Some(reason);
+        result
+    }
+
+    /// A timed-out result: `passed` are the deadlines that ran out, which the
+    /// recommendation names.
+    pub fn timeout(
+        &self,
+        passed: &[&Deadline],
+        reason: FailureReason,
+        app: Option<&Application>,
+        message: impl Into<String>,
+    ) -> ComponentResult {
+        let mut result = self.fail(ComponentStatus::Timeout, reason, app, message);
+        result.deadlines = passed.iter().map(|&d| d.clone()).collect();
         result
     }
 

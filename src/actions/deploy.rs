@@ -12,6 +12,7 @@ use super::sync_window::sync_through_windows;
 use super::termination::{sync_timeout, telling_message};
 use crate::argocd::types::{Application, SyncRequest};
 use crate::argocd::ArgoError;
+use crate::deadline::{human, Deadline};
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::readiness::{assess, freshness, Expectation, Freshness, Tracked, Verdict};
 use crate::wait::{self, Observation, Watcher};
@@ -65,18 +66,20 @@ async fn deploy(
     // `server/application/application.go`, `Get` waits for the refresh
     // annotation to clear): with a stalled controller only the client's own
     // per-attempt timeout ends it, attempt after attempt.
-    let app = match tokio::time::timeout(deadlines.sync, ctx.client.find_app(name, true)).await {
+    let app = match tokio::time::timeout(deadlines.sync.after, ctx.client.find_app(name, true))
+        .await
+    {
         Ok(Ok(Some(app))) => app,
         // A child not created yet is invisible, too, to a token scoped to projects.
         Ok(Ok(None) | Err(ArgoError::NotVisible { .. })) if from_parent => {
-            match appeared(ctx, name, deadlines.sync).await {
+            match appeared(ctx, name, deadlines.sync.after).await {
                 Ok(Some(app)) => app,
                 Ok(None) => {
                     let msg = format!(
-                    "application '{name}' did not appear within the sync timeout of {} after its app-of-apps synced; check that the app-of-apps' source defines it",
-                    human(deadlines.sync)
+                    "application '{name}' did not appear within {} after its app-of-apps synced; check that the app-of-apps' source defines it",
+                    deadlines.sync
                 );
-                    return track.fail(S::Timeout, R::NotFound, None, msg);
+                    return track.timeout(&[&deadlines.sync], R::NotFound, None, msg);
                 }
                 Err(e) => return track.api_error(&e, None),
             }
@@ -85,10 +88,10 @@ async fn deploy(
         Ok(Err(e)) => return track.api_error(&e, None),
         Err(_) => {
             let msg = format!(
-                "Argo CD's application controller did not reconcile '{name}' within the sync timeout of {}: the refresh GET was still unanswered; check that argocd-application-controller is running",
-                human(deadlines.sync)
+                "Argo CD's application controller did not reconcile '{name}' within {}: the refresh GET was still unanswered; check that argocd-application-controller is running",
+                deadlines.sync
             );
-            return track.fail(S::Timeout, R::Timeout, None, msg);
+            return track.timeout(&[&deadlines.sync], R::Timeout, None, msg);
         }
     };
     let mut verdict = assess(&app, &settled);
@@ -128,7 +131,7 @@ async fn deploy(
                 "waiting for the {what} in progress to complete"
             );
             let phase = tokio::time::timeout(
-                deadlines.sync,
+                deadlines.sync.after,
                 wait_while(&mut watcher, &settled, &mut last, &mut op_error, |v| {
                     matches!(v, Verdict::ForeignOperation(_))
                 }),
@@ -136,11 +139,8 @@ async fn deploy(
             .await;
             match phase {
                 Err(_) => {
-                    let msg = format!(
-                        "{what} did not complete within the sync timeout of {}",
-                        human(deadlines.sync)
-                    );
-                    return track.fail(S::Timeout, R::Timeout, last.as_ref(), msg);
+                    let msg = format!("{what} did not complete within {}", deadlines.sync);
+                    return track.timeout(&[&deadlines.sync], R::Timeout, last.as_ref(), msg);
                 }
                 Ok(Err(e)) => return track.api_error(&e, last.as_ref()),
                 Ok(Ok(Phase::Gone)) => return not_found(&track, name),
@@ -150,23 +150,28 @@ async fn deploy(
                         // The update that ends an operation still carries the
                         // pre-sync comparison: decide on one made after it.
                         let compared = tokio::time::timeout(
-                            deadlines.health,
+                            deadlines.health.after,
                             recompared(
                                 ctx,
                                 &mut watcher,
                                 &settled,
                                 &mut last,
-                                Instant::now() + deadlines.health,
+                                Instant::now() + deadlines.health.after,
                             ),
                         )
                         .await;
                         match compared {
                             Err(_) => {
                                 let msg = format!(
-                                    "Argo CD did not compare the app again within the health timeout of {} after the {what} completed",
-                                    human(deadlines.health)
+                                    "Argo CD did not compare the app again within {} after the {what} completed",
+                                    deadlines.health
                                 );
-                                return track.fail(S::Timeout, R::Timeout, last.as_ref(), msg);
+                                return track.timeout(
+                                    &[&deadlines.health],
+                                    R::Timeout,
+                                    last.as_ref(),
+                                    msg,
+                                );
                             }
                             Ok(Err(e)) => return track.api_error(&e, last.as_ref()),
                             Ok(Ok(None)) => return not_found(&track, name),
@@ -192,7 +197,7 @@ async fn deploy(
                         // That operation did the sync; only health is left to wait for.
                         return wait_healthy(
                             ctx,
-                            deadlines.health,
+                            &deadlines.health,
                             &track,
                             &mut watcher,
                             settled,
@@ -238,7 +243,7 @@ async fn deploy(
         };
         tracing::info!(phase = "sync", component = name, "requesting sync");
         let mut window: Option<String> = None;
-        let synced = tokio::time::timeout(deadlines.sync, async {
+        let synced = tokio::time::timeout(deadlines.sync.after, async {
             // Recorded before the request: a signal may land before its answer does.
             ctx.in_flight.started(name);
             let accepted = sync_through_windows(ctx, &request, &mut window).await?;
@@ -249,7 +254,7 @@ async fn deploy(
                     .as_deref()
                     .and_then(|v| v.parse().ok());
             }
-            let _nudger = nudge_while_pending(ctx, name, Instant::now() + deadlines.sync);
+            let _nudger = nudge_while_pending(ctx, name, Instant::now() + deadlines.sync.after);
             let done = wait_while(&mut watcher, &ours, &mut last, &mut op_error, |v| {
                 matches!(v, Verdict::Operating(_))
             })
@@ -264,15 +269,23 @@ async fn deploy(
         match synced {
             Err(_) if window.is_some() => {
                 let msg = format!(
-                    "the sync window stayed closed until the sync timeout of {}: {}",
-                    human(deadlines.sync),
+                    "the sync window stayed closed through {}: {}",
+                    deadlines.sync,
                     window.unwrap_or_default()
                 );
-                return track.fail(S::Timeout, R::SyncWindow, last.as_ref(), msg);
+                return track.timeout(&[&deadlines.sync], R::SyncWindow, last.as_ref(), msg);
             }
             Err(_) => {
-                return sync_timeout(ctx, &track, &mut watcher, last, op_error, name, deadlines)
-                    .await
+                return sync_timeout(
+                    ctx,
+                    &track,
+                    &mut watcher,
+                    last,
+                    op_error,
+                    name,
+                    &deadlines.sync,
+                )
+                .await
             }
             Ok(Err(ArgoError::OperationInProgress { .. })) => {
                 verdict = Verdict::ForeignOperation("operation that started first".to_owned());
@@ -300,7 +313,7 @@ async fn deploy(
                 );
                 return wait_healthy(
                     ctx,
-                    deadlines.health,
+                    &deadlines.health,
                     &track,
                     &mut watcher,
                     ours,
@@ -411,7 +424,7 @@ async fn wait_while(
 /// deadline, failing Degraded/Unknown/Missing only after the grace period.
 async fn wait_healthy(
     ctx: &RunContext,
-    deadline: Duration,
+    deadline: &Deadline,
     track: &Tracker,
     watcher: &mut Watcher,
     expect: Expectation,
@@ -422,9 +435,9 @@ async fn wait_healthy(
     let mut unhealthy_since: Option<Instant> = None;
     let mut unconfirmed_since: Option<Instant> = None;
     let mut refreshed = false;
-    let ends = Instant::now() + deadline;
+    let ends = Instant::now() + deadline.after;
     let waited = tokio::time::timeout(
-        deadline,
+        deadline.after,
         wait::until(watcher, |observation| {
             let Observation::Present(app) = observation else {
                 return ControlFlow::Break(None);
@@ -482,11 +495,8 @@ async fn wait_healthy(
                 .as_ref()
                 .map(|a| describe(&assess(a, &expect)))
                 .unwrap_or_default();
-            let msg = format!(
-                "not healthy within the health timeout of {}: {state}",
-                human(deadline)
-            );
-            track.fail(S::Timeout, R::Timeout, last.as_ref(), msg)
+            let msg = format!("not healthy within {deadline}: {state}");
+            track.timeout(&[deadline], R::Timeout, last.as_ref(), msg)
         }
     }
 }
@@ -511,9 +521,4 @@ pub(crate) fn describe(verdict: &Verdict) -> String {
             format!("{m} (not yet confirmed by a reconcile after the sync)")
         }
     }
-}
-
-/// A duration as the config spells it (`5m`, `90s`).
-pub(crate) fn human(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
 }

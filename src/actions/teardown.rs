@@ -4,9 +4,9 @@
 use std::ops::ControlFlow;
 
 use super::context::{Deadlines, RunContext, Tracker};
-use super::deploy::human;
 use crate::argocd::types::Application;
 use crate::argocd::ArgoError;
+use crate::deadline::human;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::wait::{self, Observation, Watcher};
 
@@ -25,7 +25,7 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
             "dry run: would delete with cascade and foreground propagation",
         );
     }
-    let deadline = deadlines.sync + deadlines.health;
+    let deadline = deadlines.sync.after + deadlines.health.after;
     // An app-of-apps' child Applications should go with it; any left behind
     // (Delete=false, or a failed cascade) are orphans.
     let children = child_applications(ctx, name).await;
@@ -93,15 +93,18 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
                 .map(|a| a.metadata.finalizers.join(", "))
                 .unwrap_or_default();
             let msg = format!(
-                "deletion not confirmed within {}; finalizers still present: {}",
+                "deletion not confirmed within {}, {} plus {}; finalizers still present: {}",
                 human(deadline),
+                deadlines.sync,
+                deadlines.health,
                 if finalizers.is_empty() {
                     "none"
                 } else {
                     &finalizers
                 }
             );
-            track.fail(S::Timeout, R::Timeout, last.as_ref(), msg)
+            let passed = [&deadlines.sync, &deadlines.health];
+            track.timeout(&passed, R::Timeout, last.as_ref(), msg)
         }
     }
 }

@@ -4,11 +4,11 @@
 use std::ops::ControlFlow;
 use std::time::Duration;
 
-use super::context::{Deadlines, RunContext, Tracker};
-use super::deploy::human;
+use super::context::{RunContext, Tracker};
 use crate::argocd::types::{Application, Info};
 use crate::argocd::ArgoError;
-use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R, Termination};
+use crate::deadline::{human, Deadline};
+use crate::outcome::{ComponentResult, FailureReason as R, Termination};
 use crate::wait::{self, Observation, Watcher};
 
 /// How long, after a deadline, the executor watches a terminated operation to
@@ -50,12 +50,9 @@ pub(super) async fn sync_timeout(
     last: Option<Application>,
     op_error: Option<String>,
     name: &str,
-    deadlines: Deadlines,
+    deadline: &Deadline,
 ) -> ComponentResult {
-    let mut msg = format!(
-        "operation did not complete within the sync timeout of {}",
-        human(deadlines.sync)
-    );
+    let mut msg = format!("operation did not complete within {deadline}");
     if let Some(op) = last.as_ref().and_then(telling_message).or(op_error) {
         msg.push_str(&format!("; the operation's last message: {op}"));
     }
@@ -73,7 +70,7 @@ pub(super) async fn sync_timeout(
         termination = Some(Termination::LeftRunning);
         msg.push_str("; left the operation running (--no-terminate-on-timeout)");
     }
-    let mut result = track.fail(S::Timeout, R::Timeout, last.as_ref(), msg);
+    let mut result = track.timeout(&[deadline], R::Timeout, last.as_ref(), msg);
     result.termination = termination;
     result
 }

@@ -3,9 +3,9 @@
 use std::ops::ControlFlow;
 
 use super::context::{RunContext, Tracker};
-use super::deploy::human;
 use crate::argocd::types::Application;
 use crate::cli::environment::SuspendedIs;
+use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::readiness::{freshness, Freshness};
 use crate::wait::{self, Observation};
@@ -110,6 +110,7 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
     let suspended_is = ctx.config.health.suspended_is;
     let (mut status, mut reason, mut message) = classify(&app, suspended_is);
     let mut app = app;
+    let mut timed_out = None;
     if let (Some(wait), false) = (ctx.config.validate_wait, status == S::Healthy) {
         // Read-only wait: follow the watch stream until Healthy, within --wait.
         let mut watcher = ctx.watcher(name);
@@ -142,12 +143,11 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
             }
             Ok(Err(e)) => return track.fail(S::Unhealthy, e.reason(), Some(&app), e.to_string()),
             Err(_) => {
+                let deadline = Deadline::wait(wait);
                 status = S::Timeout;
                 reason = Some(R::Timeout);
-                message = format!(
-                    "not Healthy and Synced within --wait {}: {message}",
-                    human(wait)
-                );
+                message = format!("not Healthy and Synced within {deadline}: {message}");
+                timed_out = Some(deadline);
             }
         }
     }
@@ -172,9 +172,10 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
             Err(e) => tracing::warn!(phase = "validate", component = name, "{e}"),
         }
     }
-    match reason {
-        Some(reason) => track.fail(status, reason, Some(&app), message),
-        None => track.finish(status, Some(&app), message),
+    match (reason, &timed_out) {
+        (Some(reason), Some(deadline)) => track.timeout(&[deadline], reason, Some(&app), message),
+        (Some(reason), None) => track.fail(status, reason, Some(&app), message),
+        (None, _) => track.finish(status, Some(&app), message),
     }
 }
 

@@ -13,7 +13,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::error::ArgoError;
+use super::foreign::ForeignAnswer;
 use super::stream::EventStream;
+use super::tls::tls_failure;
 use super::types::{
     ApiErrorBody, Application, ApplicationList, ApplicationTree, CanIResponse, SyncRequest,
     SyncWindows,
@@ -181,7 +183,8 @@ impl Client {
     }
 
     /// Sends one request with retries of transient failures: connect errors,
-    /// resets, 5xx and 429 (honouring `Retry-After`).
+    /// resets, 5xx and 429 (honouring `Retry-After`). A TLS failure is not
+    /// transient: the same server answers the same handshake the same way.
     async fn send(
         &self,
         what: &str,
@@ -223,9 +226,17 @@ impl Client {
             let outcome = match request.send().await {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => self.classify(what, app, response).await,
-                Err(e) => Attempt::Retry {
-                    error: error_chain(&e),
-                    pause: None,
+                Err(e) => match tls_failure(&e) {
+                    Some((failure, detail)) => Attempt::Fatal(ArgoError::Tls {
+                        what: what.to_owned(),
+                        server: self.server().to_owned(),
+                        failure,
+                        detail,
+                    }),
+                    None => Attempt::Retry {
+                        error: error_chain(&e),
+                        pause: None,
+                    },
                 },
             };
             match outcome {
@@ -275,14 +286,35 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
+        let content_type = content_type(&response);
         let text = response.text().await.unwrap_or_default();
-        let body = ApiErrorBody::parse(&text);
+        let transient = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+        let Some(body) = ApiErrorBody::parse(&text) else {
+            let answer = self.foreign(status.as_u16(), content_type.as_deref(), &text);
+            return match status.as_u16() {
+                // A gateway's 502 page while argocd-server restarts passes like Argo CD's own 503.
+                _ if transient => Attempt::Retry {
+                    error: answer.to_string(),
+                    pause: retry_after,
+                },
+                // A proxy's refusal is still a refusal: typed by its status.
+                401 | 403 => Attempt::Fatal(ArgoError::from_body(
+                    what,
+                    app,
+                    status.as_u16(),
+                    0,
+                    answer.to_string(),
+                    self.options.project.as_deref(),
+                )),
+                _ => Attempt::Fatal(ArgoError::NotArgoCd(answer)),
+            };
+        };
         let message = if body.message.is_empty() {
             body.error
         } else {
             body.message
         };
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        if transient {
             return Attempt::Retry {
                 error: format!("HTTP {}: {message}", status.as_u16()),
                 pause: retry_after,
@@ -303,15 +335,35 @@ impl Client {
         what: &str,
         response: reqwest::Response,
     ) -> Result<T, ArgoError> {
+        let status = response.status().as_u16();
+        let content_type = content_type(&response);
         let bytes = response.bytes().await.map_err(|e| ArgoError::Unavailable {
             what: what.to_owned(),
             attempts: 1,
             last: error_chain(&e),
         })?;
-        serde_json::from_slice(&bytes).map_err(|source| ArgoError::Decode {
-            what: what.to_owned(),
-            source,
+        serde_json::from_slice(&bytes).map_err(|source| {
+            // Not JSON at all is a page served in Argo CD's place; JSON of
+            // another shape is Argo CD's answer that this version misreads.
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+                let text = String::from_utf8_lossy(&bytes);
+                return ArgoError::NotArgoCd(self.foreign(status, content_type.as_deref(), &text));
+            }
+            ArgoError::Decode {
+                what: what.to_owned(),
+                source,
+            }
         })
+    }
+
+    /// The server as configured, for messages.
+    fn server(&self) -> &str {
+        self.options.base.as_str().trim_end_matches('/')
+    }
+
+    /// An answer of this server that is not Argo CD's API.
+    fn foreign(&self, status: u16, content_type: Option<&str>, body: &str) -> ForeignAnswer {
+        ForeignAnswer::new(self.server(), status, content_type, body)
     }
 
     /// `GET /api/v1/applications/{name}`, with `refresh=normal` when asked.
@@ -506,6 +558,15 @@ impl Client {
             .await?;
         Ok(EventStream::new(response, self.options.project.clone()))
     }
+}
+
+/// The response's `Content-Type`, when it has a readable one.
+fn content_type(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// The error and its causes in one line: reqwest's top-level message alone

@@ -1,5 +1,7 @@
 //! Errors of the Argo CD boundary, typed from Argo CD's `{"error","code","message"}` bodies.
 
+use super::foreign::ForeignAnswer;
+use super::tls::TlsFailure;
 use super::types::grpc;
 
 /// A failed Argo CD request.
@@ -84,6 +86,21 @@ pub enum ArgoError {
         /// The last error.
         last: String,
     },
+    /// The TLS handshake failed in a way that no retry changes.
+    #[error("failed to reach Argo CD at {server} for {what}: the TLS handshake failed ({detail}); {}", .failure.hint())]
+    Tls {
+        /// The request.
+        what: String,
+        /// The server as configured.
+        server: String,
+        /// Why, and so what to do.
+        failure: TlsFailure,
+        /// rustls' words for it.
+        detail: String,
+    },
+    /// An answer whose body is not Argo CD's API: a proxy's or an ingress's page.
+    #[error("{0}")]
+    NotArgoCd(ForeignAnswer),
     /// A response body that does not decode.
     #[error("failed to decode Argo CD's answer to {what}: {source}")]
     Decode {
@@ -150,9 +167,10 @@ impl ArgoError {
             ArgoError::SyncWindow { .. } => R::SyncWindow,
             ArgoError::NotVisible { .. } => R::PermissionDenied,
             ArgoError::NamespaceMismatch { .. } => R::Invalid,
-            ArgoError::Unavailable { .. } => R::Unavailable,
+            ArgoError::Unavailable { .. } | ArgoError::Tls { .. } => R::Unavailable,
             ArgoError::OperationInProgress { .. }
             | ArgoError::Api { .. }
+            | ArgoError::NotArgoCd(_)
             | ArgoError::Decode { .. }
             | ArgoError::Setup(_) => R::ApiError,
         }

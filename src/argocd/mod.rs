@@ -2,7 +2,9 @@
 
 pub mod client;
 pub mod error;
+pub mod foreign;
 pub mod stream;
+pub mod tls;
 pub mod types;
 
 pub use client::{Client, ClientOptions};

@@ -319,22 +319,21 @@ pub struct StreamErrorBody {
 
 impl ApiErrorBody {
     /// Reads an error body of either shape: a unary call's `{"error","code","message"}`
-    /// or a stream's `{"error": {"grpc_code", …}}`; anything else becomes the message.
-    pub fn parse(text: &str) -> ApiErrorBody {
+    /// or a stream's `{"error": {"grpc_code", …}}`. `None` for anything else
+    /// (not JSON, or JSON that carries none of those fields, such as a proxy's
+    /// `{"status":"down"}`): that body is not from Argo CD's API.
+    pub fn parse(text: &str) -> Option<ApiErrorBody> {
         if let Ok(body) = serde_json::from_str::<ApiErrorBody>(text) {
-            return body;
+            return (body != ApiErrorBody::default()).then_some(body);
         }
         if let Ok(StreamLine { error: Some(e), .. }) = serde_json::from_str::<StreamLine>(text) {
-            return ApiErrorBody {
+            return Some(ApiErrorBody {
                 error: e.message.clone(),
                 code: e.grpc_code,
                 message: e.message,
-            };
+            });
         }
-        ApiErrorBody {
-            message: text.trim().to_owned(),
-            ..ApiErrorBody::default()
-        }
+        None
     }
 }
 
@@ -467,4 +466,38 @@ pub mod grpc {
     pub const UNAUTHENTICATED: i32 = 16;
     /// The server could not serve the request right now (HTTP 503).
     pub const UNAVAILABLE: i32 = 14;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Argo CD's two error shapes parse; a proxy's page or JSON of its own does not.
+    #[test]
+    fn only_argocd_error_bodies_parse() {
+        let body = |code, message: &str| {
+            Some(ApiErrorBody {
+                error: message.to_owned(),
+                code,
+                message: message.to_owned(),
+            })
+        };
+        let cases = [
+            (
+                r#"{"error":"app not found","code":5,"message":"app not found"}"#,
+                body(5, "app not found"),
+            ),
+            (
+                r#"{"error":{"grpc_code":16,"http_code":401,"message":"no session","http_status":"Unauthorized"}}"#,
+                body(16, "no session"),
+            ),
+            ("<html><body>502 Bad Gateway</body></html>", None),
+            (r#"{"status":"down"}"#, None),
+            ("[]", None),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(ApiErrorBody::parse(text), want, "{text}");
+        }
+    }
 }

@@ -12,8 +12,9 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::error::{did_you_mean, DagError, DagErrors};
 use super::graph::{default_condition, Dag, Node, NodeId, NodeKind, Proto, ResourceSpec};
-use super::overrides::Overrides;
+use super::overrides::{Overrides, TimeoutOrigins};
 use super::spec::{DagSpec, SimulationSpec, TimeoutsSpec};
+use crate::deadline::DeadlineSource;
 
 /// What the DAG needs from the environment.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +47,7 @@ struct Raw<'a> {
     depends_on: &'a [String],
     depends_origin: &'a str,
     timeouts: TimeoutsSpec,
+    timeout_origins: TimeoutOrigins<'a>,
     cluster: Option<&'a str>,
     namespace: Option<&'a str>,
     simulation: Option<SimulationSpec>,
@@ -120,6 +122,7 @@ impl Dag {
                 depends_on: &stack.depends_on,
                 depends_origin: &file,
                 timeouts: stack.timeouts,
+                timeout_origins: TimeoutOrigins::default(),
                 cluster: stack.cluster.as_deref(),
                 namespace: stack.namespace.as_deref(),
                 simulation: stack.simulation,
@@ -134,6 +137,7 @@ impl Dag {
                     depends_on: &app.depends_on,
                     depends_origin: &file,
                     timeouts: app.timeouts,
+                    timeout_origins: TimeoutOrigins::default(),
                     cluster: app.cluster.as_deref(),
                     namespace: app.namespace.as_deref(),
                     simulation: app.simulation,
@@ -149,6 +153,7 @@ impl Dag {
                     depends_on: &r.depends_on,
                     depends_origin: &file,
                     timeouts: r.timeouts,
+                    timeout_origins: TimeoutOrigins::default(),
                     cluster: r.cluster.as_deref(),
                     namespace: None,
                     simulation: r.simulation,
@@ -208,6 +213,7 @@ impl Dag {
                     raws[i].depends_origin = origin;
                 }
                 raws[i].timeouts = m.timeouts.or(raws[i].timeouts);
+                raws[i].timeout_origins = m.timeout_origins;
             }
         }
 
@@ -450,6 +456,37 @@ fn find_cycles(raws: &[Raw], deps: &[Vec<usize>], file: &str, errors: &mut Vec<D
     }));
 }
 
+/// One field of a node's timeouts, and where it came from: the node's own
+/// (in dag.yaml or an override), else its stack's, else `defaults`, else
+/// environment.yaml's.
+fn timeout<'a>(
+    r: &Raw<'a>,
+    stack: Option<&Raw<'a>>,
+    spec: &DagSpec,
+    environment: Duration,
+    field: impl Fn(&TimeoutsSpec) -> Option<Duration>,
+    origin: impl Fn(TimeoutOrigins<'a>) -> Option<&'a str>,
+) -> (Duration, DeadlineSource) {
+    let set_on = |raw: &Raw<'a>, in_file: fn(String) -> DeadlineSource| {
+        let after = field(&raw.timeouts)?;
+        let node = raw.name.to_owned();
+        let source = match origin(raw.timeout_origins) {
+            Some(origin) => DeadlineSource::Override {
+                origin: origin.to_owned(),
+                node,
+            },
+            None => in_file(node),
+        };
+        Some((after, source))
+    };
+    set_on(r, DeadlineSource::DagNode)
+        .or_else(|| stack.and_then(|s| set_on(s, DeadlineSource::DagStack)))
+        .or_else(|| {
+            field(&spec.defaults.timeouts).map(|after| (after, DeadlineSource::DagDefaults))
+        })
+        .unwrap_or((environment, DeadlineSource::Environment))
+}
+
 /// The node as it will run: timeouts from the node, else its stack, else
 /// `defaults`, else the environment; cluster from the node or its stack;
 /// the Application's namespace from the node, else the environment (a
@@ -457,8 +494,16 @@ fn find_cycles(raws: &[Raw], deps: &[Vec<usize>], file: &str, errors: &mut Vec<D
 /// simulation merged with `defaults.simulation`.
 fn resolve(r: &Raw, raws: &[Raw], spec: &DagSpec, ctx: &BuildContext) -> Node {
     let stack = r.stack.map(|s| &raws[s]);
-    let inherited = stack.map(|s| s.timeouts).unwrap_or_default();
-    let timeouts = r.timeouts.or(inherited).or(spec.defaults.timeouts);
+    let (sync_timeout, sync_source) =
+        timeout(r, stack, spec, ctx.default_sync, |t| t.sync, |o| o.sync);
+    let (health_timeout, health_source) = timeout(
+        r,
+        stack,
+        spec,
+        ctx.default_health,
+        |t| t.health,
+        |o| o.health,
+    );
     let kind = match r.kind {
         RawKind::Stack(app) => NodeKind::Stack {
             app: app.map(str::to_owned),
@@ -498,8 +543,10 @@ fn resolve(r: &Raw, raws: &[Raw], spec: &DagSpec, ctx: &BuildContext) -> Node {
         kind,
         stack: None,
         stack_name: stack.map(|s| s.name.to_owned()),
-        sync_timeout: timeouts.sync.unwrap_or(ctx.default_sync),
-        health_timeout: timeouts.health.unwrap_or(ctx.default_health),
+        sync_timeout,
+        sync_source,
+        health_timeout,
+        health_source,
         cluster: r
             .cluster
             .or(stack.and_then(|s| s.cluster))

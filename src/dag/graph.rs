@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::spec::SimulationSpec;
+use crate::deadline::DeadlineSource;
 
 /// A node's index in its [`Dag`]. Ids run from 0 in topological order (by
 /// wave, then name), so every dependency has a smaller id than its dependents.
@@ -94,8 +95,12 @@ pub struct Node {
     pub stack_name: Option<String>,
     /// Deadline from sync request to operation completed.
     pub sync_timeout: Duration,
+    /// Where `sync_timeout` came from, for a Timeout's message.
+    pub sync_source: DeadlineSource,
     /// Deadline from operation completed to ready.
     pub health_timeout: Duration,
+    /// Where `health_timeout` came from.
+    pub health_source: DeadlineSource,
     /// The cluster it was declared for (checked to be this environment's).
     pub cluster: Option<String>,
     /// The namespace of its Application when it has one set (dag.yaml's

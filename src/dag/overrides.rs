@@ -65,6 +65,15 @@ pub struct Overrides {
 pub(super) struct Merged<'a> {
     pub depends_on: Option<(&'a [String], &'a str)>,
     pub timeouts: TimeoutsSpec,
+    pub timeout_origins: TimeoutOrigins<'a>,
+}
+
+/// Where each field of a node's `timeouts` came from: the override that set
+/// it last, `None` when dag.yaml itself did (or nothing did).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct TimeoutOrigins<'a> {
+    pub sync: Option<&'a str>,
+    pub health: Option<&'a str>,
 }
 
 impl Overrides {
@@ -144,6 +153,13 @@ impl Overrides {
                 m.depends_on = Some((deps, e.origin.as_str()));
             }
             m.timeouts = e.timeouts.or(m.timeouts);
+            let origin = Some(e.origin.as_str());
+            if e.timeouts.sync.is_some() {
+                m.timeout_origins.sync = origin;
+            }
+            if e.timeouts.health.is_some() {
+                m.timeout_origins.health = origin;
+            }
         }
         out
     }

@@ -5,10 +5,11 @@ mod common;
 
 mod conformance;
 mod dag;
-
+mod deadlines;
 mod deploy;
 mod flags;
 mod inputs;
+mod network;
 mod platform;
 mod render;
 mod report;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use executor::exit::ExitCode;
 use executor::sim::{AppScenario, InitialState, Scenario};
 
-use crate::common::{assert_code, TestContext, ENVIRONMENT, TOKEN};
+use crate::common::{assert_code, assert_timeout_names, TestContext, ENVIRONMENT, TOKEN};
 
 const ARGS: [&str; 4] = ["--scope", "app:temporal", "--confirm", ENVIRONMENT];
 
@@ -58,7 +58,8 @@ async fn teardown_of_an_absent_app_succeeds() {
     assert_eq!(ctx.count("DELETE", "/temporal"), 0);
 }
 
-/// Finalizers that outlast the deadline: Timeout, deletion not confirmed.
+/// Finalizers that outlast the deadline: Timeout, deletion not confirmed;
+/// the deadline is the sync plus the health timeout, and both are named.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn teardown_times_out_when_finalizers_hold() {
     let ctx = TestContext::new(with(AppScenario {
@@ -68,7 +69,13 @@ async fn teardown_times_out_when_finalizers_hold() {
     .await;
     ctx.write_environment("timeouts:\n  sync: 500ms\n  health: 500ms\n");
     let result = ctx.run("teardown", &ARGS).await;
-    assert_code(&result, ExitCode::TIMEOUT);
+    assert_timeout_names(
+        &result,
+        &[
+            "the sync timeout of 500ms (environment.yaml timeouts.sync)",
+            "the health timeout of 500ms (environment.yaml timeouts.health)",
+        ],
+    );
     assert!(result.component()["message"]
         .as_str()
         .unwrap()

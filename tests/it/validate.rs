@@ -5,7 +5,7 @@ use std::time::Duration;
 use executor::exit::ExitCode;
 use executor::sim::{AppScenario, InitialState, Scenario, SimOutcome};
 
-use crate::common::{assert_code, TestContext, TOKEN};
+use crate::common::{assert_code, assert_timeout_names, TestContext, TOKEN};
 
 const SCOPE: [&str; 2] = ["--scope", "app:temporal"];
 
@@ -70,14 +70,15 @@ async fn absent_app_is_failure() {
     assert_read_only(&ctx);
 }
 
-/// --wait on an app that never becomes healthy ends with Timeout, still read-only.
+/// --wait on an app that never becomes healthy ends with Timeout, still
+/// read-only, and names --wait (not environment.yaml) as what to raise.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_deadline_is_timeout() {
     let ctx = TestContext::new(with(app(InitialState::OutOfSync))).await;
     let result = ctx
         .run("validate", &["--scope", "app:temporal", "--wait", "1s"])
         .await;
-    assert_code(&result, ExitCode::TIMEOUT);
+    assert_timeout_names(&result, &["the wait of 1s (--wait / VALIDATE_WAIT)"]);
     assert_eq!(result.component()["status"], "timeout");
     assert_read_only(&ctx);
 }

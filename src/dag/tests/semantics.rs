@@ -7,6 +7,7 @@ use super::support::{build_with, dag, deps, spec, CTX};
 use crate::dag::{
     random_dag, Dag, DagSpec, NodeKind, OverrideEntry, Overrides, SimOutcomeSpec, TimeoutsSpec,
 };
+use crate::deadline::DeadlineSource;
 
 const TWO_STACKS: &str = "
 stacks:
@@ -88,6 +89,25 @@ stacks:
     assert_eq!(t("plain"), (120, 1200));
     assert_eq!(t("own"), (420, 3600));
     assert_eq!(t("bare"), (120, CTX.default_health.as_secs()));
+    // Each value says where it came from, for a Timeout's message.
+    let sources = |name: &str| {
+        let n = d.node(d.find(name).unwrap());
+        (n.sync_source.clone(), n.health_source.clone())
+    };
+    let node = |n: &str| DeadlineSource::DagNode(n.into());
+    let stack = |n: &str| DeadlineSource::DagStack(n.into());
+    let cases = [
+        ("s", (DeadlineSource::DagDefaults, node("s"))),
+        ("plain", (DeadlineSource::DagDefaults, stack("s"))),
+        ("own", (node("own"), node("own"))),
+        (
+            "bare",
+            (DeadlineSource::DagDefaults, DeadlineSource::Environment),
+        ),
+    ];
+    for (name, want) in cases {
+        assert_eq!(sources(name), want, "{name}");
+    }
 }
 
 #[test]
@@ -122,6 +142,15 @@ fn overrides_replace_dependencies_and_timeouts_as_if_the_file_said_so() {
     let metallb = d.node(d.find("metallb").unwrap());
     assert_eq!(metallb.sync_timeout, Duration::from_secs(30));
     assert_eq!(metallb.health_timeout, CTX.default_health);
+    assert_eq!(
+        metallb.sync_source,
+        DeadlineSource::Override {
+            origin: "--set-timeout".into(),
+            node: "infra".into()
+        },
+        "the override is named, on the stack it was given for"
+    );
+    assert_eq!(metallb.health_source, DeadlineSource::Environment);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Shared helpers: a `TestContext` that lays out config, secrets and output
 //! directories, starts the simulator, runs the binary, and reads the results.
 
+pub mod canned;
 pub mod cli;
 pub mod swagger;
 
@@ -56,9 +57,14 @@ impl RunResult {
 
 /// environment.yaml with fast retries, so fault scenarios finish quickly.
 pub fn environment_yaml(extra: &str) -> String {
+    environment_yaml_retrying("20ms", extra)
+}
+
+/// environment.yaml with 5 attempts per request and this initial backoff.
+pub fn environment_yaml_retrying(backoff: &str, extra: &str) -> String {
     format!(
         "name: {ENVIRONMENT}\ndomain: test.example.com\ngitRepository: https://git.example.com/platform.git\ngitRevision: main\n\
-         retries:\n  maxAttempts: 5\n  backoff: 20ms\n{extra}"
+         retries:\n  maxAttempts: 5\n  backoff: {backoff}\n{extra}"
     )
 }
 
@@ -94,6 +100,15 @@ impl TestContext {
         .unwrap();
     }
 
+    /// Rewrites environment.yaml with this initial backoff instead of the fast one.
+    pub fn write_environment_retrying(&self, backoff: &str, extra: &str) {
+        std::fs::write(
+            self.config_dir.join("environment.yaml"),
+            environment_yaml_retrying(backoff, extra),
+        )
+        .unwrap();
+    }
+
     /// Writes dag.yaml into the config directory.
     pub fn write_dag(&self, yaml: &str) {
         std::fs::write(self.config_dir.join("dag.yaml"), yaml).unwrap();
@@ -106,6 +121,16 @@ impl TestContext {
 
     /// The binary with every directory and the simulator's URL set.
     pub fn command(&self, action: &str, args: &[&str]) -> tokio::process::Command {
+        self.command_against(&self.sim.url(), action, args)
+    }
+
+    /// The binary with every directory set, addressing `server` instead of the simulator.
+    pub fn command_against(
+        &self,
+        server: &str,
+        action: &str,
+        args: &[&str],
+    ) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_executor"));
         cmd.arg(action)
             .arg("--environment")
@@ -117,7 +142,7 @@ impl TestContext {
             .arg("--output-dir")
             .arg(&self.output_dir)
             .arg("--argocd-server")
-            .arg(self.sim.url())
+            .arg(server)
             .arg("--log-format")
             .arg("json")
             .args(args)
@@ -236,5 +261,27 @@ pub fn assert_code(result: &RunResult, expected: ExitCode) {
         result.report["exitCode"],
         expected.code(),
         "report.exitCode matches the process"
+    );
+}
+
+/// Asserts a Timeout whose component message and recommendation name the
+/// deadlines that passed (each with its kind, value and setting), and no
+/// other setting.
+#[track_caller]
+pub fn assert_timeout_names(result: &RunResult, deadlines: &[&str]) {
+    assert_code(result, ExitCode::TIMEOUT);
+    let message = result.component()["message"].as_str().unwrap();
+    let recommendations = result.report["recommendations"].to_string();
+    for deadline in deadlines {
+        assert!(message.contains(deadline), "{deadline}: {message}");
+        assert!(
+            !recommendations.contains("environment.yaml") || deadline.contains("environment.yaml"),
+            "blames only the setting that set it: {recommendations}"
+        );
+    }
+    let advice = format!("raise {}", deadlines.join(" or "));
+    assert!(
+        recommendations.contains(&advice),
+        "{advice}: {recommendations}"
     );
 }
