@@ -5,8 +5,9 @@ pub mod canned;
 pub mod cli;
 pub mod swagger;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use executor::exit::ExitCode;
@@ -224,6 +225,7 @@ impl TestContext {
                 panic!("report.json written ({e})\nstdout:\n{stdout}\nstderr:\n{stderr}")
             });
         let report: Value = serde_json::from_str(&report_text).expect("report.json is JSON");
+        keep_report_sample(&report_text);
         let status =
             std::fs::read_to_string(self.output_dir.join("status")).expect("status written");
         RunResult {
@@ -247,6 +249,26 @@ impl TestContext {
             .filter(|r| r.method == method && r.path.ends_with(suffix))
             .count()
     }
+}
+
+/// With `REPORT_SAMPLES_DIR` set (`.ci/run` sets it), keeps a copy of the report,
+/// named after the test and a counter, for `.ci/validate_schemas.py` to check
+/// against `schemas/report.schema.json`.
+fn keep_report_sample(text: &str) {
+    static SAMPLES: AtomicUsize = AtomicUsize::new(0);
+    let Some(dir) = std::env::var_os("REPORT_SAMPLES_DIR") else {
+        return;
+    };
+    let dir = Path::new(&dir);
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unnamed")
+        .replace("::", "-");
+    let n = SAMPLES.fetch_add(1, Ordering::Relaxed);
+    let path = dir.join(format!("{test}-{n}.json"));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .unwrap_or_else(|e| panic!("report sample {} written ({e})", path.display()));
 }
 
 /// Asserts the exit code by name, showing the run's outputs when it differs.
