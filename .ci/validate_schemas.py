@@ -6,8 +6,9 @@
   names (examples/config/) and the YAML blocks of README.md's sections about them;
 - inline cases, good and bad, get the expected verdict from the schema and, with EXECUTOR_BIN
   set, from `executor dag validate` too (it parses both files), so schema and parser cannot drift;
-- when schemas/report.schema.json exists, every *.json under REPORT_SAMPLES_DIR (the reports the
-  integration tests wrote, see tests/it/common/mod.rs) validates against it, and there must be some.
+- every *.json under REPORT_SAMPLES_DIR (the reports the
+  integration tests wrote, see tests/it/common/mod.rs) validates against schemas/report.schema.json,
+  there must be some, and broken reports are refused.
 
 What a check needs and cannot find (EXECUTOR_BIN, REPORT_SAMPLES_DIR) fails it with CI set, and
 skips it with a message otherwise. Exit 0 when all is valid, else 1."""
@@ -294,8 +295,7 @@ def check_cases(validators):
 
 def check_reports():
     if not REPORT_SCHEMA.exists():
-        print(f"no {REPORT_SCHEMA.relative_to(ROOT)} yet: report samples not checked")
-        return []
+        return [f"{REPORT_SCHEMA.relative_to(ROOT)} is missing"]
     schema = json.loads(REPORT_SCHEMA.read_text())
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
@@ -309,7 +309,18 @@ def check_reports():
         return [f"no report samples (*.json) in {directory}: the tests wrote none"]
     validator = jsonschema.Draft202012Validator(schema)
     problems = [f"{path}: {e}" for path in samples for e in errors(validator, json.loads(path.read_text()))]
-    print(f"{len(samples)} report samples from {directory} checked")
+    # The schema must be able to refuse: v1's shape and a report without its run id.
+    sample = json.loads(samples[0].read_text())
+    broken = {
+        "v1's apiVersion": {**sample, "apiVersion": "executor.report/v1"},
+        "no runId": {k: v for k, v in sample.items() if k != "runId"},
+        "v1's timedOut counter": {**sample, "summary": {**sample["summary"], "timedOut": 0}},
+        "an unknown component status": {**sample, "components": [{**(sample["components"] or [{}])[0], "status": "done"}]},
+    }
+    for what, report in broken.items():
+        if not errors(validator, report):
+            problems.append(f"schemas/report.schema.json accepts a report with {what}")
+    print(f"{len(samples)} report samples from {directory} checked, and {len(broken)} broken ones refused")
     return problems
 
 
