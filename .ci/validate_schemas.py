@@ -84,7 +84,9 @@ CASES = [
     Case("environment", "durations humantime reads", env(
         "timeouts: {sync: 0, health: 1.5h}\nretries: {backoff: 2 hours 1 min}\n"
         "health: {degradedGracePeriod: ' 90 s '}\n"), True),
-    Case("environment", "more duration units", env("timeouts: {sync: 1h30m, health: 5\u00b5s}\nretries: {backoff: 1M}\n"), True),
+    Case("environment", "more duration units", env("timeouts: {sync: 1h30m, health: 5\u00b5s}\nretries: {backoff: 1w}\n"), True),
+    # The executor's bound (src/cli/environment.rs MAX_DURATION); a pattern cannot count to 7d.
+    Case("environment", "a duration longer than 7d", env("retries: {backoff: 1M}\n"), True, parser=False),
     Case("environment", "empty sections", env("argocd:\ntimeouts:\nretries:\nhealth:\nsync:\n  options:\n"), True),
     Case("environment", "numbers and dates as text, ~ for unset", ENV.replace("gitRevision: main", "gitRevision: 2024.10").replace("domain: dev.example.com", "domain: 2026-01-07")
          + "clusterName: ~\nsync: {prune: ~, options: [1, true]}\n", True),
@@ -153,6 +155,7 @@ CASES = [
     Case("dag", "dependsOn not a list", dag("    apps: [{name: a, dependsOn: b}, {name: b}]\n"), False),
     Case("dag", "a duration without a unit", dag("    timeouts: {sync: 5}\n    apps: [{name: a}]\n"), False),
     Case("dag", "an unset duration", dag("    apps: [{name: a, timeouts: {health: ~}}]\n"), False),
+    Case("dag", "a duration longer than 7d", dag("    apps: [{name: a, timeouts: {health: 500000000000y}}]\n"), True, parser=False),
 ]
 
 

@@ -70,10 +70,10 @@ pub struct ArgoCdSection {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Timeouts {
     /// From sync request to operation completed.
-    #[serde(default = "five_minutes", deserialize_with = "duration")]
+    #[serde(default = "five_minutes", deserialize_with = "sync_timeout")]
     pub sync: Duration,
     /// From operation completed to ready.
-    #[serde(default = "five_minutes", deserialize_with = "duration")]
+    #[serde(default = "five_minutes", deserialize_with = "health_timeout")]
     pub health: Duration,
 }
 
@@ -98,7 +98,7 @@ pub struct Retries {
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
     /// Initial backoff interval; it grows exponentially.
-    #[serde(default = "default_backoff", deserialize_with = "duration")]
+    #[serde(default = "default_backoff", deserialize_with = "retry_backoff")]
     pub backoff: Duration,
 }
 
@@ -124,7 +124,7 @@ fn default_backoff() -> Duration {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HealthPolicy {
     /// How long Degraded, Unknown or post-sync Missing may persist before it fails the component.
-    #[serde(default, deserialize_with = "duration")]
+    #[serde(default, deserialize_with = "degraded_grace_period")]
     pub degraded_grace_period: Duration,
     /// What a Suspended application counts as.
     #[serde(default)]
@@ -157,10 +157,23 @@ pub struct SyncSettings {
     pub options: Vec<String>,
 }
 
-/// Parses a duration such as `90s`, `5m` or `1h`.
+/// The longest duration any input may give, in days. A week is longer than
+/// any sensible sync, health or wait deadline, and it keeps every deadline
+/// computed from an input far from where `Instant + Duration` overflows
+/// (`500000000000y` parses, and would panic there).
+pub const MAX_DURATION_DAYS: u64 = 7;
+
+/// [`MAX_DURATION_DAYS`] as a duration.
+pub const MAX_DURATION: Duration = Duration::from_secs(MAX_DURATION_DAYS * 24 * 60 * 60);
+
+/// Parses a duration such as `90s`, `5m` or `1h`, at most [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("not a duration ({e}); write it like 90s, 5m or 1h"))
+    let d = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("not a duration ({e}); write it like 90s, 5m or 1h"))?;
+    if d > MAX_DURATION {
+        return Err(format!("too long; the most is {MAX_DURATION_DAYS}d"));
+    }
+    Ok(d)
 }
 
 /// [`parse_duration`] for serde, whose message is the whole sentence.
@@ -169,8 +182,28 @@ pub(crate) fn deserialize_duration<'de, D: Deserializer<'de>>(de: D) -> Result<D
     parse_duration(&text).map_err(|why| serde::de::Error::custom(format!("'{text}' is {why}")))
 }
 
-fn duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
-    deserialize_duration(de)
+/// A duration field of environment.yaml. serde_yaml's message names the
+/// enclosing map (`timeouts:`) but not the key, so the error names the field.
+fn duration<'de, D: Deserializer<'de>>(de: D, field: &str) -> Result<Duration, D::Error> {
+    let text = String::deserialize(de)?;
+    parse_duration(&text)
+        .map_err(|why| serde::de::Error::custom(format!("`{field}`: '{text}' is {why}")))
+}
+
+fn sync_timeout<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+    duration(de, "timeouts.sync")
+}
+
+fn health_timeout<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+    duration(de, "timeouts.health")
+}
+
+fn retry_backoff<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+    duration(de, "retries.backoff")
+}
+
+fn degraded_grace_period<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
+    duration(de, "health.degradedGracePeriod")
 }
 
 /// A namespace name, checked here so that a bad one is reported with its line and column.
@@ -255,5 +288,39 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert!(parse_duration("5").is_err());
+    }
+
+    #[test]
+    fn durations_are_at_most_a_week() {
+        let cases: &[(&str, Result<Duration, &str>)] = &[
+            ("7d", Ok(MAX_DURATION)),
+            ("168h", Ok(MAX_DURATION)),
+            ("7d 1s", Err("too long; the most is 7d")),
+            ("30d", Err("too long; the most is 7d")),
+            ("500000000000y", Err("too long; the most is 7d")),
+        ];
+        for (text, expected) in cases {
+            let got = parse_duration(text);
+            assert_eq!(got, expected.map_err(str::to_owned), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_duration_too_long_names_its_field() {
+        for (yaml, field) in [
+            ("timeouts: {sync: 500000000000y}", "`timeouts.sync`"),
+            ("timeouts: {health: 8d}", "`timeouts.health`"),
+            ("retries: {backoff: 8d}", "`retries.backoff`"),
+            (
+                "health: {degradedGracePeriod: 8d}",
+                "`health.degradedGracePeriod`",
+            ),
+        ] {
+            let text = format!("{MINIMAL}{yaml}\n");
+            let err = EnvironmentFile::parse(&text).unwrap_err().to_string();
+            assert!(err.contains(field), "{err}");
+            assert!(err.contains("the most is 7d"), "{err}");
+            assert!(err.contains("line 5"), "{err}");
+        }
     }
 }

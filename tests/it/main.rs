@@ -7,6 +7,7 @@ mod conformance;
 mod dag;
 mod deadlines;
 mod deploy;
+mod exits;
 mod flags;
 mod inputs;
 mod network;

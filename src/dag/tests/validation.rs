@@ -175,6 +175,20 @@ fn unknown_fields_name_line_and_column() {
     assert!(err.contains("'soon' is not a duration"), "{err}");
 }
 
+/// A node's timeout past the bound is rejected where it is written: no deadline
+/// computed from it can overflow.
+#[test]
+fn a_timeout_too_long_is_a_parse_error() {
+    let err = spec("stacks:\n- name: s\n  apps: [{name: a, timeouts: {health: 500000000000y}}]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("'500000000000y' is too long; the most is 7d"),
+        "{err}"
+    );
+    assert!(err.contains("line 3"), "{err}");
+}
+
 /// Overrides naming unknown nodes, and dependencies they add, are checked like the file.
 #[test]
 fn overrides_are_validated_and_name_their_origin() {
