@@ -1,9 +1,26 @@
 //! A deadline and the setting it came from, so that a Timeout names what to
 //! raise: a flag, dag.yaml (a node, its stack, the defaults), an override of
-//! dag.yaml, environment.yaml, or validate's `--wait`.
+//! dag.yaml, environment.yaml, or validate's `--wait`. And the instant it
+//! passes, computed without overflow: `Instant + Duration` panics when the sum
+//! is not representable, and a deadline that far away is as good as none.
 
 use std::fmt;
 use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// About 30 years: what tokio's own `timeout` waits for when its deadline
+/// overflows.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// The instant `d` from now, or the far future when that is not representable.
+pub fn after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .or_else(|| now.checked_add(FAR_FUTURE))
+        // Only a clock that cannot count 30 years ahead gets here.
+        .unwrap_or(now)
+}
 
 /// Which deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +86,11 @@ impl Deadline {
             after,
             source,
         }
+    }
+
+    /// The instant it passes when it starts now (see [`after`]).
+    pub fn ends(&self) -> Instant {
+        after(self.after)
     }
 
     /// validate's `--wait`.
@@ -241,6 +263,20 @@ mod tests {
         ];
         for (kind, source, want) in cases {
             assert_eq!(Deadline::new(kind, secs(2), source).to_string(), want);
+        }
+    }
+
+    #[test]
+    fn a_deadline_past_the_clock_is_the_far_future() {
+        let now = Instant::now();
+        for (d, at_least) in [
+            (secs(90), secs(90)),
+            (Duration::MAX, FAR_FUTURE),
+            (secs(u64::MAX / 2), FAR_FUTURE),
+        ] {
+            assert!(after(d) >= now + at_least, "{d:?}");
+            let deadline = Deadline::new(S, d, DeadlineSource::Environment);
+            assert!(deadline.ends() >= now + at_least, "{d:?}");
         }
     }
 

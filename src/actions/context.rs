@@ -2,7 +2,7 @@
 //! and a builder for component results that records the deciding snapshot.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -37,6 +37,14 @@ pub struct Deadlines {
     pub sync: Deadline,
     /// From operation completed to ready.
     pub health: Deadline,
+}
+
+impl Deadlines {
+    /// Both deadlines end to end, as teardown waits; saturating, so that no
+    /// input can make the sum overflow.
+    pub fn total(&self) -> Duration {
+        self.sync.after.saturating_add(self.health.after)
+    }
 }
 
 impl From<&crate::dag::Node> for Deadlines {
@@ -188,5 +196,31 @@ impl Tracker {
             app,
             error.to_string(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_total_deadline_saturates() {
+        let cases = [
+            (
+                Duration::from_secs(60),
+                Duration::from_secs(30),
+                Duration::from_secs(90),
+            ),
+            (Duration::MAX, Duration::from_secs(1), Duration::MAX),
+            (Duration::MAX, Duration::MAX, Duration::MAX),
+        ];
+        let env = crate::deadline::DeadlineSource::Environment;
+        for (sync, health, total) in cases {
+            let deadlines = Deadlines {
+                sync: Deadline::new(DeadlineKind::Sync, sync, env.clone()),
+                health: Deadline::new(DeadlineKind::Health, health, env.clone()),
+            };
+            assert_eq!(deadlines.total(), total, "{sync:?} + {health:?}");
+        }
     }
 }

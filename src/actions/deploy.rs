@@ -156,7 +156,7 @@ async fn deploy(
                                 &mut watcher,
                                 &settled,
                                 &mut last,
-                                Instant::now() + deadlines.health.after,
+                                deadlines.health.ends(),
                             ),
                         )
                         .await;
@@ -254,7 +254,7 @@ async fn deploy(
                     .as_deref()
                     .and_then(|v| v.parse().ok());
             }
-            let _nudger = nudge_while_pending(ctx, name, Instant::now() + deadlines.sync.after);
+            let _nudger = nudge_while_pending(ctx, name, deadlines.sync.ends());
             let done = wait_while(&mut watcher, &ours, &mut last, &mut op_error, |v| {
                 matches!(v, Verdict::Operating(_))
             })
@@ -435,7 +435,7 @@ async fn wait_healthy(
     let mut unhealthy_since: Option<Instant> = None;
     let mut unconfirmed_since: Option<Instant> = None;
     let mut refreshed = false;
-    let ends = Instant::now() + deadline.after;
+    let ends = deadline.ends();
     let waited = tokio::time::timeout(
         deadline.after,
         wait::until(watcher, |observation| {

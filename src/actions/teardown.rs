@@ -25,7 +25,7 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
             "dry run: would delete with cascade and foreground propagation",
         );
     }
-    let deadline = deadlines.sync.after + deadlines.health.after;
+    let deadline = deadlines.total();
     // An app-of-apps' child Applications should go with it; any left behind
     // (Delete=false, or a failed cascade) are orphans.
     let children = child_applications(ctx, name).await;

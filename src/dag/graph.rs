@@ -136,7 +136,7 @@ impl Node {
     pub fn deadline(&self) -> Duration {
         match &self.kind {
             NodeKind::Stack { app: None } => Duration::ZERO,
-            _ => self.sync_timeout + self.health_timeout,
+            _ => self.sync_timeout.saturating_add(self.health_timeout),
         }
     }
 }

@@ -211,7 +211,8 @@ pub fn render_text(plan: &Plan) -> String {
     for (i, wave) in plan.waves.iter().enumerate() {
         let _ = writeln!(out, "  wave {:<3} {}", i + 1, wave.join(", "));
     }
-    let secs = |s: f64| human(Duration::from_secs_f64(s));
+    // A sum past what a Duration holds prints as the longest one, not a panic.
+    let secs = |s: f64| human(Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX));
     let _ = writeln!(
         out,
         "critical path ({} nodes, summed timeouts {}): {}",

@@ -286,7 +286,7 @@ impl Store {
         });
         let lag = self
             .get(name)
-            .map(|sim| sim.scenario.health_delay + CHILDREN_LAG);
+            .map(|sim| sim.scenario.health_delay.saturating_add(CHILDREN_LAG));
         if let (false, Some(lag)) = (created.is_empty(), lag) {
             self.update(name, |sim| sim.pending_children = created);
             self.schedule(name, Step::CreateChildren, lag);

@@ -318,7 +318,7 @@ impl Store {
         };
         self.timer_seq += 1;
         self.timers.push(Reverse(Timer {
-            at: Instant::now() + after,
+            at: crate::deadline::after(after),
             seq: self.timer_seq,
             name: name.to_string(),
             token,

@@ -86,3 +86,26 @@ fn the_example_plan_respects_the_platform_order() {
     assert_eq!(json["nodes"][0]["wave"], 1);
     assert!(json["nodes"][0].get("syncTimeoutSeconds").is_some());
 }
+
+/// Whatever the timeouts, a node's budget (sync + health) and the summed
+/// timeouts of a chain saturate instead of overflowing.
+#[test]
+fn budgets_saturate_instead_of_overflowing() {
+    use std::time::Duration;
+
+    use crate::dag::BuildContext;
+
+    let ctx = BuildContext {
+        default_sync: Duration::MAX,
+        default_health: Duration::MAX,
+        ..CTX
+    };
+    let spec =
+        super::support::spec("stacks:\n- name: s\n  app: s-root\n  apps: [{name: a}]\n").unwrap();
+    let d = Dag::build(&spec, &Overrides::default(), &ctx).unwrap();
+    for node in d.nodes() {
+        assert_eq!(node.deadline(), Duration::MAX, "{}", node.name);
+    }
+    let text = render_text(&plan(&d));
+    assert!(text.contains("critical path (2 nodes"), "{text}");
+}
