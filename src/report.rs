@@ -215,6 +215,19 @@ impl Report {
     }
 }
 
+impl Report {
+    /// Turns the report into a Failure's after writing it failed: the files
+    /// that can still be written then say what the exit code says, and why.
+    pub fn unwritten(&mut self, error: &ReportError) {
+        let failed = crate::exit::ExitCode::FAILURE;
+        self.status = failed.status_word().to_owned();
+        self.exit_code = failed.code();
+        self.recommendations.push(format!(
+            "{error}: the run counts as failed; make the output directory writable and rerun"
+        ));
+    }
+}
+
 /// A chrono duration in seconds, rounded to milliseconds.
 pub fn seconds(d: chrono::TimeDelta) -> f64 {
     (d.num_milliseconds().max(0) as f64) / 1000.0
@@ -252,6 +265,18 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(err)
+}
+
+/// Proves that the outputs can be written into `dir` before the run needs
+/// them: creates it when missing, then puts a probe file in place the way
+/// [`write_atomic`] puts the outputs, and removes it.
+pub fn check_output_dir(dir: &Path) -> Result<(), ReportError> {
+    let probe = dir.join(format!(".probe.{}", std::process::id()));
+    write_atomic(&probe, b"")?;
+    std::fs::remove_file(&probe).map_err(|source| ReportError {
+        path: probe,
+        source,
+    })
 }
 
 /// Writes `report.json`, `metrics.prom`, `exit-code` and `status` into `dir`.
@@ -363,5 +388,17 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["status"]);
+    }
+
+    #[test]
+    fn the_output_dir_check_creates_the_dir_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("new/out");
+        check_output_dir(&out).unwrap();
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let err = check_output_dir(&file.join("out")).unwrap_err();
+        assert!(err.path.starts_with(file.join("out")), "{err}");
     }
 }

@@ -40,14 +40,23 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         .clone()
         .unwrap_or_else(|| PathBuf::from("/tmp/executor"));
     let stderr_tty = std::io::stderr().is_terminal();
+    // First, so that every later exit can write its report; an unwritable
+    // directory is only found out at the end otherwise.
+    if let Err(e) = crate::report::check_output_dir(&output_dir) {
+        init_early_logs(&args, action, stderr_tty);
+        let e = ConfigError::OutputDir {
+            path: output_dir,
+            source: e.source,
+        };
+        tracing::error!(phase = "inputs", "{e}");
+        return ExitCode::INVALID;
+    }
     let checked = LogSettings::from_args(&args, stderr_tty)
         .and_then(|log| Config::from_args(action, &args, log, |k| std::env::var(k).ok()));
     let config = match checked {
         Ok(config) => config,
         Err(e) => {
-            let log = LogSettings::from_args(&RunArgs::default(), stderr_tty)
-                .expect("defaults are valid");
-            crate::telemetry::init(log, action.as_str(), None, None);
+            init_early_logs(&args, action, stderr_tty);
             return invalid(&args, action, &output_dir, started_at, &e);
         }
     };
@@ -341,12 +350,32 @@ fn invalid(
     finish(&run, &outcome, Metrics::default(), output_dir)
 }
 
+/// Logging for a run that stops before its configuration is checked: as
+/// asked when the log flags are valid, else the defaults.
+fn init_early_logs(args: &RunArgs, action: Action, stderr_tty: bool) {
+    let log = LogSettings::from_args(args, stderr_tty)
+        .or_else(|_| LogSettings::from_args(&RunArgs::default(), stderr_tty));
+    if let Ok(log) = log {
+        crate::telemetry::init(log, action.as_str(), None, None);
+    }
+}
+
 /// Writes the outputs, prints the summary, and returns the exit code.
+///
+/// Callers act on the report, so a run whose report cannot be written is a
+/// Failure, whatever it achieved; an invalid run stays Invalid, since nothing
+/// ran and its inputs are what to fix.
 fn finish(run: &RunInfo, outcome: &Outcome, metrics: Metrics, output_dir: &Path) -> ExitCode {
-    let report = Report::new(run, outcome, metrics, Utc::now());
-    let code = ExitCode::from_code(i32::from(report.exit_code)).unwrap_or(ExitCode::FAILURE);
+    let mut report = Report::new(run, outcome, metrics, Utc::now());
+    let mut code = ExitCode::from_code(i32::from(report.exit_code)).unwrap_or(ExitCode::FAILURE);
     if let Err(e) = write_outputs(output_dir, &report) {
         tracing::error!(phase = "report", "{e}");
+        if code != ExitCode::INVALID {
+            code = ExitCode::FAILURE;
+            report.unwritten(&e);
+            // Whatever can still be written then agrees with the exit code.
+            let _ = write_outputs(output_dir, &report);
+        }
     }
     print!("{}", crate::summary::render(&report, output_dir));
     code

@@ -83,6 +83,15 @@ pub enum ConfigError {
         /// Where dag.yaml was looked for.
         path: PathBuf,
     },
+    /// The output directory cannot hold the report; nothing can be written there.
+    #[error("failed to write into the output directory {path}: {source}; point --output-dir (EXECUTOR_OUTPUT_DIR) at a writable directory (in a pod, an emptyDir volume); no report or status was written")]
+    OutputDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why it cannot be written.
+        #[source]
+        source: std::io::Error,
+    },
     /// An argument the parser rejected.
     #[error("{0}")]
     Usage(String),

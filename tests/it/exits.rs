@@ -14,6 +14,20 @@ async fn ctx() -> TestContext {
     TestContext::new(Scenario::with_apps(TOKEN, &["temporal"])).await
 }
 
+/// Runs a prepared command to completion without reading any output file:
+/// the exit code and stderr.
+async fn exit_of(mut cmd: tokio::process::Command) -> (ExitCode, String) {
+    let output = cmd.output().await.expect("executor runs");
+    let raw = output
+        .status
+        .code()
+        .expect("exited, not killed by a signal");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let code = ExitCode::from_code(raw)
+        .unwrap_or_else(|| panic!("exit code {raw} is not in the contract\n{stderr}"));
+    (code, stderr)
+}
+
 /// `timeouts: {sync: 500000000000y, ...}` would overflow every deadline
 /// computed from it: Invalid, naming the field and the bound, before any request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,5 +60,61 @@ async fn a_timeout_flag_too_long_is_invalid() {
         "{}",
         result.stderr
     );
+    assert!(ctx.requests().is_empty(), "{:?}", ctx.requests());
+}
+
+/// An output directory below a regular file can never hold the report: the run
+/// is Invalid before any request, and says so on stderr, naming the directory
+/// and the fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_output_dir_is_invalid_before_any_request() {
+    let ctx = ctx().await;
+    let file = ctx.config_dir.join("a-file");
+    std::fs::write(&file, "not a directory\n").unwrap();
+    let out = file.join("out");
+    let out_text = out.display().to_string();
+    let cmd = ctx.command(
+        "deploy",
+        &["--scope", "app:temporal", "--output-dir", &out_text],
+    );
+    let (code, stderr) = exit_of(cmd).await;
+    assert_eq!(code, ExitCode::INVALID, "{stderr}");
+    assert!(stderr.contains(&out_text), "names the directory: {stderr}");
+    assert!(
+        stderr.contains("--output-dir (EXECUTOR_OUTPUT_DIR)"),
+        "names the fix: {stderr}"
+    );
+    assert!(ctx.requests().is_empty(), "{:?}", ctx.requests());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory\n");
+}
+
+/// The directory passed the check, but report.json cannot be put in place at
+/// the end (it is a directory): the run is a Failure whatever it achieved,
+/// and `status` says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_that_cannot_be_written_is_a_failure() {
+    let ctx = ctx().await;
+    std::fs::create_dir_all(ctx.output_dir.join("report.json")).unwrap();
+    let (code, stderr) = exit_of(ctx.command("deploy", &SCOPE)).await;
+    assert_eq!(code, ExitCode::FAILURE, "{stderr}");
+    assert!(stderr.contains("report.json"), "{stderr}");
+    assert_eq!(ctx.syncs("temporal"), 1, "the deploy itself ran");
+    let status = std::fs::read_to_string(ctx.output_dir.join("status")).unwrap();
+    assert_eq!(status, "failed\n");
+    let exit_code = std::fs::read_to_string(ctx.output_dir.join("exit-code")).unwrap();
+    assert_eq!(exit_code, format!("{}\n", ExitCode::FAILURE.code()));
+}
+
+/// An invalid run whose report cannot be written stays Invalid: nothing ran,
+/// and the inputs are what to fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_run_stays_invalid_when_its_report_cannot_be_written() {
+    let ctx = ctx().await;
+    std::fs::create_dir_all(ctx.output_dir.join("report.json")).unwrap();
+    let (code, stderr) = exit_of(ctx.command("deploy", &["--scope", "application:x"])).await;
+    assert_eq!(code, ExitCode::INVALID, "{stderr}");
+    assert!(stderr.contains("--scope (TARGET_SCOPE)"), "{stderr}");
+    let status = std::fs::read_to_string(ctx.output_dir.join("status")).unwrap();
+    assert_eq!(status, "invalid\n");
     assert!(ctx.requests().is_empty(), "{:?}", ctx.requests());
 }
