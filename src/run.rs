@@ -13,6 +13,7 @@ use crate::actions::{cancel, platform, RunContext};
 use crate::argocd::{Client, ClientOptions};
 use crate::cli::args::{Cli, Command, RunArgs};
 use crate::cli::config::{Action, Config, ConfigError, LogFormat, LogSettings, Scope};
+use crate::cli::usage::RawRun;
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::outcome::{Abort, ComponentResult, ComponentStatus, FailureReason, Outcome};
@@ -23,9 +24,11 @@ use crate::wait::hub::Hub;
 
 /// Runs the executor with these arguments and returns the exit code.
 pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(argv) {
+    let argv: Vec<OsString> = argv.into_iter().collect();
+    let started_at = Utc::now();
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e),
+        Err(e) => return usage_error(&argv, started_at, e),
     };
     let (action, args) = match &cli.command {
         Command::Dag(dag) => return crate::dag::cli::run(dag),
@@ -34,7 +37,6 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Validate(a) => (Action::Validate, a.run_args()),
         Command::Teardown(a) => (Action::Teardown, a.run_args()),
     };
-    let started_at = Utc::now();
     let output_dir = args
         .output_dir
         .clone()
@@ -43,7 +45,7 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     // First, so that every later exit can write its report; an unwritable
     // directory is only found out at the end otherwise.
     if let Err(e) = crate::report::check_output_dir(&output_dir) {
-        init_early_logs(&args, action, stderr_tty);
+        init_early_logs(&args, action.as_str(), stderr_tty);
         let e = ConfigError::OutputDir {
             path: output_dir,
             source: e.source,
@@ -56,7 +58,7 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     let config = match checked {
         Ok(config) => config,
         Err(e) => {
-            init_early_logs(&args, action, stderr_tty);
+            init_early_logs(&args, action.as_str(), stderr_tty);
             return invalid(&args, action, &output_dir, started_at, &e);
         }
     };
@@ -352,11 +354,11 @@ fn invalid(
 
 /// Logging for a run that stops before its configuration is checked: as
 /// asked when the log flags are valid, else the defaults.
-fn init_early_logs(args: &RunArgs, action: Action, stderr_tty: bool) {
+fn init_early_logs(args: &RunArgs, action: &str, stderr_tty: bool) {
     let log = LogSettings::from_args(args, stderr_tty)
         .or_else(|_| LogSettings::from_args(&RunArgs::default(), stderr_tty));
     if let Ok(log) = log {
-        crate::telemetry::init(log, action.as_str(), None, None);
+        crate::telemetry::init(log, action, None, None);
     }
 }
 
@@ -381,17 +383,67 @@ fn finish(run: &RunInfo, outcome: &Outcome, metrics: Metrics, output_dir: &Path)
     code
 }
 
-/// Prints clap's message and maps its usage errors to Invalid; help and
-/// version asked for are Success. `executor` or `executor dag` without a
-/// subcommand is a usage error: a pipeline step that forgot its action must
-/// not pass.
-fn usage_error(e: clap::Error) -> ExitCode {
+/// Prints clap's message; help and version asked for are Success. A usage
+/// error is Invalid, and writes the Invalid report when the command line or
+/// the environment names the output directory. `executor` or `executor dag`
+/// without a subcommand is a usage error: a pipeline step that forgot its
+/// action must not pass.
+fn usage_error(argv: &[OsString], started_at: chrono::DateTime<Utc>, e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     let _ = e.print();
-    match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
-        _ => ExitCode::INVALID,
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        return ExitCode::SUCCESS;
     }
+    let raw = RawRun::read(argv, |key| std::env::var_os(key));
+    let Some((run, action, output_dir)) = early_target(raw, None, started_at) else {
+        return ExitCode::INVALID;
+    };
+    init_early_logs(
+        &RunArgs::default(),
+        &run.action,
+        std::io::stderr().is_terminal(),
+    );
+    let message = crate::cli::usage::message(&e);
+    tracing::error!(phase = "inputs", "{message}");
+    finish(
+        &run,
+        &aborted(action, true, message),
+        Metrics::default(),
+        &output_dir,
+    )
+}
+
+/// Where a run that stopped before its configuration was read reports, and
+/// as what: the output directory it names, else `default_dir`. `None` for
+/// `executor dag` and `executor completion`, which never write a report, and
+/// when no directory is known.
+fn early_target(
+    raw: RawRun,
+    default_dir: Option<PathBuf>,
+    started_at: chrono::DateTime<Utc>,
+) -> Option<(RunInfo, Action, PathBuf)> {
+    let word = raw.action.unwrap_or_default();
+    if matches!(word.as_str(), "dag" | "completion") {
+        return None;
+    }
+    let output_dir = raw.output_dir.or(default_dir)?;
+    let action = match word.as_str() {
+        "validate" => Action::Validate,
+        "teardown" => Action::Teardown,
+        // The code of a run that stopped this early does not depend on its action.
+        _ => Action::Deploy,
+    };
+    // Nothing was sent, so the id marks nothing; the report has one all the same.
+    let run = RunInfo {
+        run_id: crate::run_id::new(|k| std::env::var(k).ok()),
+        action: word,
+        scope: raw.scope.unwrap_or_else(|| "platform".to_owned()),
+        environment: raw.environment.unwrap_or_default(),
+        dry_run: false,
+        simulated: false,
+        started_at,
+    };
+    Some((run, action, output_dir))
 }
 
 /// `executor completion <shell>`: the completion script on stdout.

@@ -3,9 +3,12 @@
 //! and durations too long to compute a deadline from all end with a contract
 //! code, and with a report wherever one can be written.
 
+use std::path::Path;
+
 use executor::exit::ExitCode;
 use executor::sim::Scenario;
 
+use crate::common::cli::executor;
 use crate::common::{assert_code, TestContext, TOKEN};
 
 const SCOPE: [&str; 2] = ["--scope", "app:temporal"];
@@ -26,6 +29,12 @@ async fn exit_of(mut cmd: tokio::process::Command) -> (ExitCode, String) {
     let code = ExitCode::from_code(raw)
         .unwrap_or_else(|| panic!("exit code {raw} is not in the contract\n{stderr}"));
     (code, stderr)
+}
+
+/// The report.json of `dir`, parsed.
+fn report_in(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("report.json")).expect("report.json written");
+    serde_json::from_str(&text).expect("report.json is JSON")
 }
 
 /// `timeouts: {sync: 500000000000y, ...}` would overflow every deadline
@@ -117,4 +126,78 @@ async fn an_invalid_run_stays_invalid_when_its_report_cannot_be_written() {
     let status = std::fs::read_to_string(ctx.output_dir.join("status")).unwrap();
     assert_eq!(status, "invalid\n");
     assert!(ctx.requests().is_empty(), "{:?}", ctx.requests());
+}
+
+/// Asserts the Invalid report of a usage error in `dir`, naming `needle`.
+#[track_caller]
+fn assert_usage_report(dir: &Path, action: &str, needle: &str) {
+    let report = report_in(dir);
+    assert_eq!(report["status"], "invalid", "{report:#}");
+    assert_eq!(report["exitCode"], ExitCode::INVALID.code(), "{report:#}");
+    assert_eq!(report["action"], action, "{report:#}");
+    assert_eq!(report["failures"][0]["reason"], "Invalid", "{report:#}");
+    let message = report["failures"][0]["message"].as_str().unwrap();
+    assert!(message.contains(needle), "{message}");
+    let status = std::fs::read_to_string(dir.join("status")).unwrap();
+    assert_eq!(status, "invalid\n");
+}
+
+/// An unknown flag is rejected by the argument parser; with `--output-dir`
+/// on the command line, the Invalid report still goes there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_flag_writes_the_invalid_report() {
+    let ctx = ctx().await;
+    let (code, stderr) = exit_of(ctx.command("deploy", &["--frobnicate"])).await;
+    assert_eq!(code, ExitCode::INVALID, "{stderr}");
+    assert!(stderr.contains("--frobnicate"), "{stderr}");
+    assert_usage_report(
+        &ctx.output_dir,
+        "deploy",
+        "unexpected argument '--frobnicate'",
+    );
+    assert!(ctx.requests().is_empty(), "{:?}", ctx.requests());
+}
+
+/// A flag without its value, with `--output-dir=<dir>` spelled in one argument.
+#[test]
+fn a_missing_value_writes_the_invalid_report_to_output_dir_equals() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let flag = format!("--output-dir={}", out.display());
+    let output = executor(&["validate", &flag, "--scope"], &[]);
+    assert_eq!(output.code, ExitCode::INVALID, "{}", output.stderr);
+    assert_usage_report(&out, "validate", "--scope");
+}
+
+/// Without `--output-dir`, `EXECUTOR_OUTPUT_DIR` names the directory; a flag
+/// of another action is a usage error too.
+#[test]
+fn a_usage_error_reports_to_executor_output_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let env = [("EXECUTOR_OUTPUT_DIR", out.to_str().unwrap())];
+    let output = executor(&["validate", "--confirm", "dev"], &env);
+    assert_eq!(output.code, ExitCode::INVALID, "{}", output.stderr);
+    assert_usage_report(&out, "validate", "--confirm");
+}
+
+/// `--help` and `--version` are Success and write no report; nor do
+/// `executor dag` and `executor completion`, which never write one, when
+/// their arguments are rejected.
+#[test]
+fn help_version_dag_and_completion_write_no_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let env = [("EXECUTOR_OUTPUT_DIR", out.to_str().unwrap())];
+    for (args, expected) in [
+        (&["--help"][..], ExitCode::SUCCESS),
+        (&["--version"], ExitCode::SUCCESS),
+        (&["deploy", "--help"], ExitCode::SUCCESS),
+        (&["dag", "plan", "--frobnicate"], ExitCode::INVALID),
+        (&["completion", "tcsh"], ExitCode::INVALID),
+    ] {
+        let output = executor(args, &env);
+        assert_eq!(output.code, expected, "{args:?}: {}", output.stderr);
+        assert!(!out.join("report.json").exists(), "{args:?} wrote a report");
+    }
 }
