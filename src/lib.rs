@@ -22,6 +22,7 @@ pub mod actions;
 pub mod advice;
 pub mod argocd;
 pub mod cli;
+pub mod crash;
 pub mod dag;
 pub mod deadline;
 pub mod error;

@@ -22,13 +22,46 @@ use crate::report::{write_outputs, Metrics, Report, RunInfo};
 use crate::sim::Simulator;
 use crate::wait::hub::Hub;
 
-/// Runs the executor with these arguments and returns the exit code.
+/// Where the outputs go when neither `--output-dir` nor `EXECUTOR_OUTPUT_DIR` says.
+const DEFAULT_OUTPUT_DIR: &str = "/tmp/executor";
+
+/// Runs the executor with these arguments and returns the exit code; a panic
+/// is a Failure with its report, not Rust's exit 101.
 pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     let argv: Vec<OsString> = argv.into_iter().collect();
     let started_at = Utc::now();
-    let cli = match Cli::try_parse_from(&argv) {
+    crate::crash::install_hook();
+    guarded(&argv, started_at, || run(&argv, started_at))
+}
+
+/// Runs `body`; when it panics, writes the Failure report, naming the panic,
+/// where the run would have written its own, and returns Failure.
+fn guarded(
+    argv: &[OsString],
+    started_at: chrono::DateTime<Utc>,
+    body: impl FnOnce() -> ExitCode,
+) -> ExitCode {
+    let panic = match crate::crash::catch(body) {
+        Ok(code) => return code,
+        Err(panic) => panic,
+    };
+    let raw = RawRun::read(argv, |key| std::env::var_os(key));
+    let default_dir = Some(PathBuf::from(DEFAULT_OUTPUT_DIR));
+    let Some((run, action, output_dir)) = early_target(raw, default_dir, started_at) else {
+        return ExitCode::FAILURE;
+    };
+    let message = format!("{panic}; this is a bug in the executor: report it with this message");
+    let outcome = aborted(action, false, message);
+    // Writing the report must not panic its way to 101 either.
+    crate::crash::catch(|| finish(&run, &outcome, Metrics::default(), &output_dir))
+        .unwrap_or(ExitCode::FAILURE)
+}
+
+/// One run: parse, log, validate, execute, report.
+fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
+    let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
-        Err(e) => return usage_error(&argv, started_at, e),
+        Err(e) => return usage_error(argv, started_at, e),
     };
     let (action, args) = match &cli.command {
         Command::Dag(dag) => return crate::dag::cli::run(dag),
@@ -40,7 +73,7 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     let output_dir = args
         .output_dir
         .clone()
-        .unwrap_or_else(|| PathBuf::from("/tmp/executor"));
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT_DIR));
     let stderr_tty = std::io::stderr().is_terminal();
     // First, so that every later exit can write its report; an unwritable
     // directory is only found out at the end otherwise.
@@ -456,4 +489,54 @@ fn completion(shell: clap_complete::Shell) -> ExitCode {
         &mut std::io::stdout(),
     );
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic anywhere in a run: the Failure report, naming the panic, in
+    /// the output directory of the command line, and exit Failure, not 101.
+    #[test]
+    fn a_panic_writes_the_failure_report_and_exits_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let argv: Vec<OsString> = [
+            "executor",
+            "deploy",
+            "--scope",
+            "app:temporal",
+            "--output-dir",
+        ]
+        .iter()
+        .map(OsString::from)
+        .chain([out.clone().into_os_string()])
+        .collect();
+        let code = guarded(&argv, Utc::now(), || {
+            panic!("overflow when adding duration to instant")
+        });
+        assert_eq!(code, ExitCode::FAILURE);
+        let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+        let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(report["status"], "failed", "{report:#}");
+        assert_eq!(report["exitCode"], ExitCode::FAILURE.code(), "{report:#}");
+        assert_eq!(report["scope"], "app:temporal", "{report:#}");
+        let message = report["failures"][0]["message"].as_str().unwrap();
+        assert!(message.contains("the executor panicked"), "{message}");
+        assert!(
+            message.contains("overflow when adding duration to instant"),
+            "{message}"
+        );
+        let status = std::fs::read_to_string(out.join("status")).unwrap();
+        assert_eq!(status, "failed\n");
+    }
+
+    /// Without a panic, the run's own code comes back untouched.
+    #[test]
+    fn without_a_panic_the_code_is_the_runs() {
+        let argv = [OsString::from("executor")];
+        for code in ExitCode::ALL {
+            assert_eq!(guarded(&argv, Utc::now(), || code), code);
+        }
+    }
 }
