@@ -447,29 +447,27 @@ fn usage_error(argv: &[OsString], started_at: chrono::DateTime<Utc>, e: clap::Er
 }
 
 /// Where a run that stopped before its configuration was read reports, and
-/// as what: the output directory it names, else `default_dir`. `None` for
-/// `executor dag` and `executor completion`, which never write a report, and
-/// when no directory is known.
+/// as what: the output directory it names, else `default_dir`. `None` unless
+/// the action is deploy, validate or teardown (`executor dag` and `executor
+/// completion` never write a report, and the report names one of the three),
+/// and when no directory is known.
 fn early_target(
     raw: RawRun,
     default_dir: Option<PathBuf>,
     started_at: chrono::DateTime<Utc>,
 ) -> Option<(RunInfo, Action, PathBuf)> {
-    let word = raw.action.unwrap_or_default();
-    if matches!(word.as_str(), "dag" | "completion") {
-        return None;
-    }
-    let output_dir = raw.output_dir.or(default_dir)?;
-    let action = match word.as_str() {
+    let action = match raw.action.as_deref()? {
+        "deploy" => Action::Deploy,
         "validate" => Action::Validate,
         "teardown" => Action::Teardown,
-        // The code of a run that stopped this early does not depend on its action.
-        _ => Action::Deploy,
+        _ => return None,
     };
-    // Nothing was sent, so the id marks nothing; the report has one all the same.
+    let output_dir = raw.output_dir.or(default_dir)?;
+    // A fresh id: a usage error sent nothing, and a panicked run's own id went
+    // with it; the report has one all the same.
     let run = RunInfo {
         run_id: crate::run_id::new(|k| std::env::var(k).ok()),
-        action: word,
+        action: action.as_str().to_owned(),
         scope: raw.scope.unwrap_or_else(|| "platform".to_owned()),
         environment: raw.environment.unwrap_or_default(),
         dry_run: false,

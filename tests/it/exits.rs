@@ -182,10 +182,10 @@ fn a_usage_error_reports_to_executor_output_dir() {
 }
 
 /// `--help` and `--version` are Success and write no report; nor do
-/// `executor dag` and `executor completion`, which never write one, when
-/// their arguments are rejected.
+/// `executor dag` and `executor completion`, which never write one, nor an
+/// unknown action, which a report could not name, when they are rejected.
 #[test]
-fn help_version_dag_and_completion_write_no_report() {
+fn help_version_dag_completion_and_unknown_actions_write_no_report() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let env = [("EXECUTOR_OUTPUT_DIR", out.to_str().unwrap())];
@@ -195,6 +195,8 @@ fn help_version_dag_and_completion_write_no_report() {
         (&["deploy", "--help"], ExitCode::SUCCESS),
         (&["dag", "plan", "--frobnicate"], ExitCode::INVALID),
         (&["completion", "tcsh"], ExitCode::INVALID),
+        (&["deploi", "--scope", "app:x"], ExitCode::INVALID),
+        (&["--frobnicate"], ExitCode::INVALID),
     ] {
         let output = executor(args, &env);
         assert_eq!(output.code, expected, "{args:?}: {}", output.stderr);
