@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::vocabulary::duration;
+
 /// About 30 years: what tokio's own `timeout` waits for when its deadline
 /// overflows.
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
@@ -133,7 +135,7 @@ impl Deadline {
             }
             (DeadlineSource::DagDefaults, _) => format!("dag.yaml defaults.timeouts.{field}"),
             (DeadlineSource::Override { origin, node }, _) if origin.starts_with("--") => {
-                format!("{origin} {node}={field}:{}", human(self.after))
+                format!("{origin} {node}={field}:{}", duration::format(self.after))
             }
             (DeadlineSource::Override { origin, node }, _) => {
                 format!("{origin} nodes.{node}.timeouts.{field}")
@@ -153,7 +155,7 @@ impl fmt::Display for Deadline {
         write!(
             f,
             "the {what} of {} ({})",
-            human(self.after),
+            duration::human(self.after),
             self.setting()
         )
     }
@@ -170,11 +172,6 @@ pub fn to_raise(passed: &[Deadline]) -> String {
         .map(Deadline::to_string)
         .collect::<Vec<_>>()
         .join(" or ")
-}
-
-/// A duration as the config spells it (`5m`, `90s`), for messages.
-pub fn human(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
 }
 
 #[cfg(test)]

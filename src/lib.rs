@@ -38,4 +38,5 @@ pub mod sim;
 pub mod simulate;
 pub mod summary;
 pub mod telemetry;
+pub mod vocabulary;
 pub mod wait;

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::cli::config::Action;
 use crate::exit::ExitCode;
+use crate::vocabulary::Action;
 
 /// The word a unit enum serialises to (`succeeded`, `Degraded`, …), for logs,
 /// summaries and metric labels that must match the report.

@@ -6,8 +6,8 @@
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::argocd::types::{Application, Info, OperationState};
-use crate::cli::environment::SuspendedIs;
 use crate::outcome::FailureReason;
+use crate::vocabulary::SuspendedIs;
 
 /// The `infos` entry name that marks operations started by the executor.
 pub const RUN_MARKER: &str = "executor-run";

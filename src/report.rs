@@ -8,8 +8,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::cli::config::Action;
 use crate::outcome::{word, ComponentResult, ComponentStatus, FailureReason, Outcome};
+use crate::vocabulary::Action;
 
 /// The report's schema version. Adding fields keeps it; changing meaning bumps it.
 /// v2: `summary` counts each component status under its own name (v1's

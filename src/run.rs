@@ -12,7 +12,7 @@ use clap::Parser;
 use crate::actions::{cancel, platform, RunContext};
 use crate::argocd::{Client, ClientOptions};
 use crate::cli::args::{Cli, Command, RunArgs};
-use crate::cli::config::{Action, Config, ConfigError, LogFormat, LogSettings, Scope};
+use crate::cli::config::{Config, ConfigError, LogFormat, LogSettings};
 use crate::cli::usage::RawRun;
 use crate::error::Error;
 use crate::exit::ExitCode;
@@ -20,6 +20,7 @@ use crate::outcome::{Abort, ComponentResult, ComponentStatus, FailureReason, Out
 use crate::progress::ProgressView;
 use crate::report::{write_outputs, Metrics, Report, RunInfo};
 use crate::sim::Simulator;
+use crate::vocabulary::{Action, Scope};
 use crate::wait::hub::Hub;
 
 /// Where the outputs go when neither `--output-dir` nor `EXECUTOR_OUTPUT_DIR` says.

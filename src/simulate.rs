@@ -7,9 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::args::RunArgs;
-use crate::cli::config::{Action, Config, ConfigError, Scope, SIMULATED_TOKEN};
+use crate::cli::config::{Config, ConfigError, SIMULATED_TOKEN};
 use crate::dag::{SimOutcomeSpec, SimulationSpec};
 use crate::sim::{AppScenario, InitialState, Scenario, SimOutcome};
+use crate::vocabulary::{Action, Scope};
 
 /// Time from sync request to Healthy when a node says nothing.
 const DEFAULT_READY_AFTER: Duration = Duration::from_millis(1000);

@@ -3,10 +3,10 @@
 //! app-of-apps included; every action derives a grouping stack (one without an
 //! app-of-apps), which has no status of its own.
 
-use crate::cli::config::Action;
 use crate::dag::{Dag, NodeId, NodeKind};
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::report::Summary;
+use crate::vocabulary::Action;
 
 /// Worst first. A failure outranks a timeout, as in the exit code; a skipped
 /// member leaves the stack incomplete until a rerun, a pending one only until

@@ -12,9 +12,10 @@ use super::sync_window::sync_through_windows;
 use super::termination::{sync_timeout, telling_message};
 use crate::argocd::types::{Application, SyncRequest};
 use crate::argocd::ArgoError;
-use crate::deadline::{human, Deadline};
+use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::readiness::{assess, freshness, Expectation, Freshness, Tracked, Verdict};
+use crate::vocabulary::duration::human;
 use crate::wait::{self, Observation, Watcher};
 
 /// How often a deploy waits behind someone else's operation before giving up on syncing.

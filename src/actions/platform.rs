@@ -6,11 +6,11 @@ use std::sync::Mutex;
 
 use super::context::{Deadlines, RunContext, Tracker};
 use super::{aggregate, deploy, teardown, validate};
-use crate::cli::config::Action;
 use crate::dag::schedule::{self, Graph, Options, Slot};
 use crate::dag::{Dag, NodeId, NodeKind};
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::progress::ProgressView;
+use crate::vocabulary::Action;
 
 /// The scheduler's graph of a DAG: scheduler index `i` is `NodeId(i)`;
 /// teardown walks the edges in reverse.

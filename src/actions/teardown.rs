@@ -6,8 +6,8 @@ use std::ops::ControlFlow;
 use super::context::{Deadlines, RunContext, Tracker};
 use crate::argocd::types::Application;
 use crate::argocd::ArgoError;
-use crate::deadline::human;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
+use crate::vocabulary::duration::human;
 use crate::wait::{self, Observation, Watcher};
 
 /// Tears down one application. The confirmation was checked with the inputs.

@@ -7,8 +7,9 @@ use std::time::Duration;
 use super::context::{RunContext, Tracker};
 use crate::argocd::types::{Application, Info};
 use crate::argocd::ArgoError;
-use crate::deadline::{human, Deadline};
+use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, FailureReason as R, Termination};
+use crate::vocabulary::duration::human;
 use crate::wait::{self, Observation, Watcher};
 
 /// How long, after a deadline, the executor watches a terminated operation to

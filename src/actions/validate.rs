@@ -4,10 +4,10 @@ use std::ops::ControlFlow;
 
 use super::context::{RunContext, Tracker};
 use crate::argocd::types::Application;
-use crate::cli::environment::SuspendedIs;
 use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::readiness::{freshness, Freshness};
+use crate::vocabulary::SuspendedIs;
 use crate::wait::{self, Observation};
 
 /// The validate verdict on one snapshot, per contract §2 (validate column).

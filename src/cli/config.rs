@@ -11,7 +11,8 @@ use reqwest::Url;
 use super::args::RunArgs;
 use super::environment::{EnvironmentFile, HealthPolicy, SyncSettings};
 pub use super::error::ConfigError;
-pub use super::values::{Action, LogFormat, LogLevel, LogSettings, PvPolicy, Scope, TraceContext};
+pub use super::values::{LogFormat, LogLevel, LogSettings, PvPolicy, TraceContext};
+use crate::vocabulary::{Action, Scope};
 
 /// The bearer token `--simulate` uses between the executor and its embedded simulator.
 pub const SIMULATED_TOKEN: &str = "simulated-token";
@@ -153,11 +154,14 @@ fn parse_app_namespace<'a>(
             hint: "set `namespace:` on the app in dag.yaml, or `argocd.appNamespace` in environment.yaml for every app",
         });
     }
-    if !crate::dag::valid_namespace(namespace) {
+    if !crate::vocabulary::name::valid_namespace(namespace) {
         return Err(ConfigError::bad(
             INPUT,
             namespace,
-            &format!("a namespace name; {}", crate::dag::NAMESPACE_RULE),
+            &format!(
+                "a namespace name; {}",
+                crate::vocabulary::name::NAMESPACE_RULE
+            ),
         ));
     }
     Ok(Some(namespace))
@@ -327,7 +331,7 @@ impl Config {
 
         let validate_wait = match &args.wait {
             None => None,
-            Some(text) => Some(super::environment::parse_duration(text).map_err(|problem| {
+            Some(text) => Some(crate::vocabulary::duration::parse(text).map_err(|problem| {
                 ConfigError::BadValue {
                     input: "--wait (VALIDATE_WAIT)",
                     value: text.clone(),
@@ -338,7 +342,7 @@ impl Config {
 
         let timeout = |input: &'static str, value: &Option<String>| match value.as_deref() {
             None | Some("") => Ok(None),
-            Some(text) => super::environment::parse_duration(text)
+            Some(text) => crate::vocabulary::duration::parse(text)
                 .map(Some)
                 .map_err(|problem| ConfigError::BadValue {
                     input,

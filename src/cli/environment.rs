@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use crate::vocabulary::{duration, name, SuspendedIs};
+
 /// The parsed `<config-dir>/environment.yaml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -131,19 +133,6 @@ pub struct HealthPolicy {
     pub suspended_is: SuspendedIs,
 }
 
-/// What `Suspended` health means for readiness.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SuspendedIs {
-    /// Suspended counts as Healthy (e.g. a paused CronJob is fine).
-    Healthy,
-    /// Suspended keeps the executor waiting (e.g. a paused rollout will resume).
-    #[default]
-    Progressing,
-    /// Suspended fails the component.
-    Failed,
-}
-
 /// `sync:` in environment.yaml.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -157,36 +146,11 @@ pub struct SyncSettings {
     pub options: Vec<String>,
 }
 
-/// The longest duration any input may give, in days. A week is longer than
-/// any sensible sync, health or wait deadline, and it keeps every deadline
-/// computed from an input far from where `Instant + Duration` overflows
-/// (`500000000000y` parses, and would panic there).
-pub const MAX_DURATION_DAYS: u64 = 7;
-
-/// [`MAX_DURATION_DAYS`] as a duration.
-pub const MAX_DURATION: Duration = Duration::from_secs(MAX_DURATION_DAYS * 24 * 60 * 60);
-
-/// Parses a duration such as `90s`, `5m` or `1h`, at most [`MAX_DURATION`].
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("not a duration ({e}); write it like 90s, 5m or 1h"))?;
-    if d > MAX_DURATION {
-        return Err(format!("too long; the most is {MAX_DURATION_DAYS}d"));
-    }
-    Ok(d)
-}
-
-/// [`parse_duration`] for serde, whose message is the whole sentence.
-pub(crate) fn deserialize_duration<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(de)?;
-    parse_duration(&text).map_err(|why| serde::de::Error::custom(format!("'{text}' is {why}")))
-}
-
 /// A duration field of environment.yaml. serde_yaml's message names the
 /// enclosing map (`timeouts:`) but not the key, so the error names the field.
 fn duration<'de, D: Deserializer<'de>>(de: D, field: &str) -> Result<Duration, D::Error> {
     let text = String::deserialize(de)?;
-    parse_duration(&text)
+    duration::parse(&text)
         .map_err(|why| serde::de::Error::custom(format!("`{field}`: '{text}' is {why}")))
 }
 
@@ -209,12 +173,12 @@ fn degraded_grace_period<'de, D: Deserializer<'de>>(de: D) -> Result<Duration, D
 /// A namespace name, checked here so that a bad one is reported with its line and column.
 fn namespace<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
     let text = String::deserialize(de)?;
-    if crate::dag::valid_namespace(&text) {
+    if name::valid_namespace(&text) {
         Ok(Some(text))
     } else {
         Err(serde::de::Error::custom(format!(
             "'{text}' is not a valid namespace: {}",
-            crate::dag::NAMESPACE_RULE
+            name::NAMESPACE_RULE
         )))
     }
 }
@@ -280,29 +244,6 @@ mod tests {
         let text = format!("{MINIMAL}argocd:\n  appNamespaces: team-a\n");
         let err = EnvironmentFile::parse(&text).unwrap_err().to_string();
         assert!(err.contains("unknown field `appNamespaces`"), "{err}");
-    }
-
-    #[test]
-    fn durations_accept_seconds_minutes_and_hours() {
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert!(parse_duration("5").is_err());
-    }
-
-    #[test]
-    fn durations_are_at_most_a_week() {
-        let cases: &[(&str, Result<Duration, &str>)] = &[
-            ("7d", Ok(MAX_DURATION)),
-            ("168h", Ok(MAX_DURATION)),
-            ("7d 1s", Err("too long; the most is 7d")),
-            ("30d", Err("too long; the most is 7d")),
-            ("500000000000y", Err("too long; the most is 7d")),
-        ];
-        for (text, expected) in cases {
-            let got = parse_duration(text);
-            assert_eq!(got, expected.map_err(str::to_owned), "{text}");
-        }
     }
 
     #[test]

@@ -1,91 +1,8 @@
-//! The small input values of a run (action, scope, log settings, PV policy,
-//! trace context) and how each parses. Failures are `ConfigError`s.
-
-use std::fmt;
+//! The small input values of a run (log settings, PV policy, trace context)
+//! and how each parses. Failures are `ConfigError`s.
 
 use super::args::RunArgs;
 use super::error::ConfigError;
-
-/// One of the contract's three actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Sync and wait until ready.
-    Deploy,
-    /// Read-only health and sync check.
-    Validate,
-    /// Delete and wait until gone.
-    Teardown,
-}
-
-impl Action {
-    /// The action's name as the CLI and the report spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Deploy => "deploy",
-            Action::Validate => "validate",
-            Action::Teardown => "teardown",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What the action applies to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// Every node of the DAG.
-    Platform,
-    /// One stack of the DAG and its children.
-    Stack(String),
-    /// One Argo CD Application.
-    App(String),
-}
-
-impl Scope {
-    /// Parses `platform`, `stack:<name>` or `app:<name>`.
-    pub fn parse(text: &str) -> Result<Scope, String> {
-        let valid_name = |name: &str| {
-            !name.is_empty()
-                && name.len() <= 253
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-                && !name.starts_with(['-', '.'])
-                && !name.ends_with(['-', '.'])
-        };
-        let scope = match text.split_once(':') {
-            None if text == "platform" => return Ok(Scope::Platform),
-            Some(("stack", name)) if valid_name(name) => Scope::Stack(name.to_owned()),
-            Some(("app", name)) if valid_name(name) => Scope::App(name.to_owned()),
-            Some((kind @ ("stack" | "app"), "")) => {
-                return Err(format!(
-                    "the name after '{kind}:' is empty; write it like {kind}:temporal"
-                ))
-            }
-            Some(("stack" | "app", name)) => {
-                return Err(format!(
-                    "'{name}' is not a valid name; use lowercase letters, digits, '-' and '.', as Kubernetes names do"
-                ))
-            }
-            _ => return Err("expected platform, stack:<name> or app:<name>".to_owned()),
-        };
-        Ok(scope)
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scope::Platform => f.write_str("platform"),
-            Scope::Stack(name) => write!(f, "stack:{name}"),
-            Scope::App(name) => write!(f, "app:{name}"),
-        }
-    }
-}
 
 /// Log verbosity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,32 +97,5 @@ impl TraceContext {
     /// The `traceparent` header value for outgoing requests.
     pub fn traceparent(&self) -> String {
         format!("00-{}-{}-01", self.trace_id, self.span_id)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scopes_parse_as_the_contract_spells_them() {
-        assert_eq!(Scope::parse("platform"), Ok(Scope::Platform));
-        assert_eq!(Scope::parse("stack:data"), Ok(Scope::Stack("data".into())));
-        assert_eq!(
-            Scope::parse("app:temporal"),
-            Ok(Scope::App("temporal".into()))
-        );
-        for bad in [
-            "",
-            "app:",
-            "app:Temporal",
-            "apps:x",
-            "stack",
-            "platform:x",
-            "app:-x",
-            "app:a b",
-        ] {
-            assert!(Scope::parse(bad).is_err(), "{bad:?} should be rejected");
-        }
     }
 }

@@ -15,6 +15,7 @@ use super::graph::{default_condition, Dag, Node, NodeId, NodeKind, Proto, Resour
 use super::overrides::{Overrides, TimeoutOrigins};
 use super::spec::{DagSpec, SimulationSpec, TimeoutsSpec};
 use crate::deadline::DeadlineSource;
+use crate::vocabulary::name;
 
 /// What the DAG needs from the environment.
 #[derive(Debug, Clone, Copy)]
@@ -65,34 +66,6 @@ impl Raw<'_> {
             None => format!("{kind} '{}'", self.name),
         }
     }
-}
-
-/// True for names Kubernetes and Argo CD accept (DNS-1123 subdomain), the
-/// same rule as `--scope` uses, so that every node can be named in a scope.
-pub(super) fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name
-            .bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
-        && !name.starts_with(['-', '.'])
-        && !name.ends_with(['-', '.'])
-}
-
-/// What [`valid_namespace`] accepts, for messages.
-pub const NAMESPACE_RULE: &str = "use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters (a Kubernetes namespace name)";
-
-/// True for a Kubernetes namespace name (DNS-1123 label: lowercase letters,
-/// digits and '-', starting and ending with a letter or digit, at most 63),
-/// where Argo CD may keep Applications (`application.namespaces`).
-pub fn valid_namespace(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
 }
 
 impl Dag {
@@ -172,7 +145,7 @@ impl Dag {
         // Names: valid and unique across stacks, apps and resources.
         let mut index: HashMap<&str, usize> = HashMap::with_capacity(raws.len());
         for (i, r) in raws.iter().enumerate() {
-            if !valid_name(r.name) {
+            if !name::valid(r.name) {
                 errors.push(DagError::InvalidName {
                     file: file.clone(),
                     node: r.describe(),
@@ -338,7 +311,7 @@ fn check_applications<'a>(
             continue;
         };
         let describe = |stack: &Raw| format!("the app-of-apps of stack '{}'", stack.name);
-        if !valid_name(app) {
+        if !name::valid(app) {
             errors.push(DagError::InvalidName {
                 file: file.to_owned(),
                 node: format!("app '{app}' ({})", describe(r)),
@@ -376,7 +349,7 @@ fn check_namespaces(raws: &[Raw], file: &str, errors: &mut Vec<DagError>) {
                 file: file.to_owned(),
                 stack: r.name.to_owned(),
             });
-        } else if !valid_namespace(namespace) {
+        } else if !name::valid_namespace(namespace) {
             errors.push(DagError::InvalidNamespace {
                 file: file.to_owned(),
                 node: r.describe(),

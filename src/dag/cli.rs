@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::args::{DagArgs, DagCommand, DagInputs, DagRenderArgs};
-use crate::cli::config::Action;
-use crate::cli::config::Scope;
 use crate::cli::environment::EnvironmentFile;
 use crate::exit::ExitCode;
+use crate::vocabulary::Action;
+use crate::vocabulary::Scope;
 
 use super::build::BuildContext;
 use super::error::{DagError, DagErrors};

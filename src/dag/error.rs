@@ -44,7 +44,7 @@ pub enum DagError {
     /// An Application namespace that Kubernetes would not accept.
     #[error(
         "{file}: {node} has namespace '{namespace}', which is not a valid namespace: {}",
-        crate::dag::NAMESPACE_RULE
+        crate::vocabulary::name::NAMESPACE_RULE
     )]
     InvalidNamespace {
         /// The DAG file.

@@ -6,7 +6,6 @@
 
 mod build;
 pub mod cli;
-pub mod duration;
 mod error;
 mod graph;
 mod overrides;
@@ -17,7 +16,7 @@ pub mod schedule;
 mod select;
 mod spec;
 
-pub use build::{valid_namespace, BuildContext, NAMESPACE_RULE};
+pub use build::BuildContext;
 pub use error::{did_you_mean, DagError, DagErrors};
 pub use graph::{default_condition, Dag, Node, NodeId, NodeKind, ResourceSpec};
 pub use overrides::{split_list, NodeOverrideSpec, OverrideEntry, Overrides, OverridesFile};

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::error::{DagError, DagErrors};
 use super::spec::TimeoutsSpec;
 use crate::cli::args::DagOptions;
-use crate::cli::environment::parse_duration;
+use crate::vocabulary::duration;
 
 /// The overrides file: `nodes: { <name>: { dependsOn: [...], timeouts: {...} } }`
 /// and an optional `stacks:` subset.
@@ -226,7 +226,7 @@ fn parse_set_timeout(text: &str) -> Result<OverrideEntry, DagError> {
             .split_once(':')
             .ok_or_else(|| bad(format!("'{part}' has no ':'")))?;
         let d: Duration =
-            parse_duration(value).map_err(|why| bad(format!("'{value}' is {why}")))?;
+            duration::parse(value).map_err(|why| bad(format!("'{value}' is {why}")))?;
         match key.trim() {
             "sync" => timeouts.sync = Some(d),
             "health" => timeouts.health = Some(d),

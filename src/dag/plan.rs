@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::duration::human;
 use super::graph::{Dag, NodeId, NodeKind};
+use crate::vocabulary::duration::human;
 
 /// What `executor dag plan` prints.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -7,9 +7,9 @@
 
 use serde_json::{json, Value};
 
-use super::duration::format as duration;
 use super::graph::{Dag, NodeId, NodeKind};
-use crate::cli::config::Action;
+use crate::vocabulary::duration::format as duration;
+use crate::vocabulary::Action;
 
 /// The ClusterWorkflowTemplate every task calls.
 pub const EXECUTOR_TEMPLATE: &str = "platform-executor";

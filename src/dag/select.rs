@@ -8,7 +8,7 @@ use super::error::{did_you_mean, DagError, DagErrors};
 use super::graph::{Dag, NodeId, NodeKind, Proto};
 use super::overrides::Overrides;
 use super::spec::{DagSpec, SpecNames};
-use crate::cli::config::Scope;
+use crate::vocabulary::Scope;
 
 const SCOPE: &str = "--scope (TARGET_SCOPE)";
 const STACKS: &str = "--stacks (DAG_STACKS)";

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::duration;
 use super::error::{DagError, DagErrors};
+use crate::vocabulary::duration;
 
 /// The parsed `<config-dir>/dag.yaml`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

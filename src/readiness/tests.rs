@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::{assess, Expectation, Tracked, Verdict, RUN_MARKER};
 use crate::argocd::types::{Application, Info, Operation, OperationInitiator};
-use crate::cli::environment::SuspendedIs;
 use crate::outcome::FailureReason;
+use crate::vocabulary::SuspendedIs;
 
 /// A previous sync by a user (finished 07:40:14), re-reconciled since: Synced and Healthy.
 const SETTLED: &str = include_str!("../../tests/fixtures/readiness/settled.json");

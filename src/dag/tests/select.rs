@@ -2,8 +2,8 @@
 //! that select nothing.
 
 use super::support::{dag, spec, CTX};
-use crate::cli::config::Scope;
 use crate::dag::{Dag, Overrides};
+use crate::vocabulary::Scope;
 
 const PLATFORM: &str = "
 stacks:
