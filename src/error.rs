@@ -2,7 +2,7 @@
 //! one exhaustive mapping to an exit code.
 
 use crate::argocd::ArgoError;
-use crate::cli::config::ConfigError;
+use crate::config::ConfigError;
 use crate::exit::ExitCode;
 
 /// Why a run ended without component results.

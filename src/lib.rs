@@ -3,8 +3,9 @@
 //! The contract (inputs, exit codes, report) is `executor-contract.md`; the README
 //! prints its tables. Each concept lives in one module:
 //!
+//! - [`vocabulary`]: actions, scopes, names, durations; it imports nothing of ours;
 //! - [`exit`]: the exit codes, by name, and [`outcome`]: the one mapping to them;
-//! - [`cli`]: raw arguments, environment.yaml, and the validated [`cli::config::Config`];
+//! - [`config`]: the checked configuration of a run and environment.yaml;
 //! - [`argocd`]: the Argo CD REST client, API types and watch stream;
 //! - [`readiness`]: pure verdicts on one Application snapshot;
 //! - [`deadline`]: a component's deadlines and the settings they came from;
@@ -12,7 +13,8 @@
 //! - [`actions`]: deploy, validate and teardown;
 //! - [`report`]: `report.json` and `status`, written atomically, and [`advice`]: what to do next;
 //! - [`run_id`]: the id that marks this run's operations;
-//! - [`run`]: one run from argv to exit code;
+//! - [`cli`]: the top layer, used only by the binary: arguments, the loader, and
+//!   [`cli::run`], one run from argv to exit code;
 //! - [`sim`]: a stateful Argo CD simulator for tests, benchmarks and `--simulate`.
 
 #![forbid(unsafe_code)]
@@ -22,6 +24,7 @@ pub mod actions;
 pub mod advice;
 pub mod argocd;
 pub mod cli;
+pub mod config;
 pub mod crash;
 pub mod dag;
 pub mod deadline;
@@ -32,7 +35,6 @@ pub mod outcome;
 pub mod progress;
 pub mod readiness;
 pub mod report;
-pub mod run;
 pub mod run_id;
 pub mod sim;
 pub mod simulate;

@@ -1,5 +1,5 @@
-//! The `executor` binary: everything happens in `executor::run`.
+//! The `executor` binary: everything happens in `executor::cli::run`.
 
 fn main() -> std::process::ExitCode {
-    executor::run::main_with_args(std::env::args_os()).into()
+    executor::cli::run::main_with_args(std::env::args_os()).into()
 }

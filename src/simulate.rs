@@ -6,8 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::args::RunArgs;
-use crate::cli::config::{Config, ConfigError, SIMULATED_TOKEN};
+use crate::config::{Config, ConfigError, SIMULATED_TOKEN};
 use crate::dag::{SimOutcomeSpec, SimulationSpec};
 use crate::sim::{AppScenario, InitialState, Scenario, SimOutcome};
 use crate::vocabulary::{Action, Scope};
@@ -19,8 +18,8 @@ const SYNC_SHARE: f64 = 0.6;
 
 /// Warns that `--argocd-server` (or `ARGOCD_SERVER`) is not used: under
 /// `--simulate` every request goes to the embedded simulator.
-pub fn warn_if_server_ignored(args: &RunArgs, simulate: bool) {
-    if let (true, Some(server)) = (simulate, &args.argocd_server) {
+pub fn warn_if_server_ignored(server: Option<&str>, simulate: bool) {
+    if let (true, Some(server)) = (simulate, server) {
         tracing::warn!(
             phase = "simulate",
             "--argocd-server (ARGOCD_SERVER) {server} is ignored under --simulate: the run talks to the embedded simulator only"

@@ -13,7 +13,7 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::cli::config::{LogFormat, LogLevel, LogSettings, TraceContext};
+use crate::config::{LogFormat, LogLevel, LogSettings, TraceContext};
 
 /// Installs the global logger. Later calls are ignored. With a progress view,
 /// log lines are printed above it instead of straight to stderr.

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::argocd::types::{Application, Info};
 use crate::argocd::{ArgoError, Client};
-use crate::cli::config::Config;
+use crate::config::Config;
 use crate::deadline::{Deadline, DeadlineKind};
 use crate::outcome::{ComponentResult, ComponentStatus, FailureReason};
 use crate::readiness::RUN_MARKER;

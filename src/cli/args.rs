@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::dag::DagOptions;
+
 /// Deploy, validate and tear down a platform through Argo CD.
 #[derive(Debug, Parser)]
 #[command(name = "executor", version, about, long_about = None, args_override_self = true)]
@@ -287,24 +289,6 @@ pub struct CompletionArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
-}
-
-/// Which stacks of dag.yaml to run, and overrides of its nodes, without editing
-/// it. Shared by the actions and `executor dag`; checked by `crate::dag`.
-#[derive(Debug, Args, Clone, Default)]
-pub struct DagOptions {
-    /// A file whose `nodes:` entries replace nodes' dependsOn or timeouts (and whose `stacks:` picks a subset).
-    #[arg(long, env = "DAG_OVERRIDES", value_name = "FILE")]
-    pub dag_overrides: Option<PathBuf>,
-    /// Replace a node's timeouts: `<node>=sync:5m,health:10m` (either or both; repeatable).
-    #[arg(long, value_name = "NODE=sync:DURATION,health:DURATION")]
-    pub set_timeout: Vec<String>,
-    /// Replace a node's dependencies: `<node>=a,b` (`<node>=` for none; repeatable).
-    #[arg(long, value_name = "NODE=DEPENDENCY,...")]
-    pub set_depends: Vec<String>,
-    /// Run only these stacks, comma-separated (default: all).
-    #[arg(long, env = "DAG_STACKS", value_name = "STACK,...")]
-    pub stacks: Option<String>,
 }
 
 /// `executor dag <validate|plan>`.

@@ -1,11 +1,11 @@
-//! Command-line inputs: raw clap values (`args`), the environment file
-//! (`environment`), small input values (`values`), their errors (`error`),
-//! the validated run configuration (`config`), and what a rejected command
-//! line still says (`usage`).
+//! The top layer: the command line. Raw clap values (`args`), what a
+//! rejected command line still says (`usage`), the loader that checks them
+//! into a `crate::config::Config` (`load`, `values`), `executor dag` (`dag`),
+//! and one run from argv to exit code (`run`). Only the binary's entry uses it.
 
 pub mod args;
-pub mod config;
-pub mod environment;
-pub mod error;
+pub mod dag;
+pub mod load;
+pub mod run;
 pub mod usage;
 pub mod values;

@@ -5,7 +5,7 @@
 //! scheduler (`schedule`).
 
 mod build;
-pub mod cli;
+
 mod error;
 mod graph;
 mod overrides;
@@ -19,7 +19,9 @@ mod spec;
 pub use build::BuildContext;
 pub use error::{did_you_mean, DagError, DagErrors};
 pub use graph::{default_condition, Dag, Node, NodeId, NodeKind, ResourceSpec};
-pub use overrides::{split_list, NodeOverrideSpec, OverrideEntry, Overrides, OverridesFile};
+pub use overrides::{
+    split_list, DagOptions, NodeOverrideSpec, OverrideEntry, Overrides, OverridesFile,
+};
 pub use plan::{plan, render_text, Plan, PlanSummary, PlannedNode};
 pub use random::{random_dag, random_dag_with, RandomShape, XorShift};
 pub use spec::{

@@ -3,15 +3,34 @@
 //! applied as if the main file had said it; the flags win over the file.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use clap::Args;
 
 use serde::Deserialize;
 
 use super::error::{DagError, DagErrors};
 use super::spec::TimeoutsSpec;
-use crate::cli::args::DagOptions;
 use crate::vocabulary::duration;
+
+/// Which stacks of dag.yaml to run, and overrides of its nodes, without editing
+/// it. Shared by the actions and `executor dag`; checked by `crate::dag`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DagOptions {
+    /// A file whose `nodes:` entries replace nodes' dependsOn or timeouts (and whose `stacks:` picks a subset).
+    #[arg(long, env = "DAG_OVERRIDES", value_name = "FILE")]
+    pub dag_overrides: Option<PathBuf>,
+    /// Replace a node's timeouts: `<node>=sync:5m,health:10m` (either or both; repeatable).
+    #[arg(long, value_name = "NODE=sync:DURATION,health:DURATION")]
+    pub set_timeout: Vec<String>,
+    /// Replace a node's dependencies: `<node>=a,b` (`<node>=` for none; repeatable).
+    #[arg(long, value_name = "NODE=DEPENDENCY,...")]
+    pub set_depends: Vec<String>,
+    /// Run only these stacks, comma-separated (default: all).
+    #[arg(long, env = "DAG_STACKS", value_name = "STACK,...")]
+    pub stacks: Option<String>,
+}
 
 /// The overrides file: `nodes: { <name>: { dependsOn: [...], timeouts: {...} } }`
 /// and an optional `stacks:` subset.

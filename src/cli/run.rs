@@ -9,11 +9,13 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use clap::Parser;
 
+use super::args::{Cli, Command, RunArgs};
+use super::load::run_config;
+use super::usage::RawRun;
+use super::values::log_settings;
 use crate::actions::{cancel, platform, RunContext};
 use crate::argocd::{Client, ClientOptions};
-use crate::cli::args::{Cli, Command, RunArgs};
-use crate::cli::config::{Config, ConfigError, LogFormat, LogSettings};
-use crate::cli::usage::RawRun;
+use crate::config::{Config, ConfigError, LogFormat};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::outcome::{Abort, ComponentResult, ComponentStatus, FailureReason, Outcome};
@@ -65,7 +67,7 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
         Err(e) => return usage_error(argv, started_at, e),
     };
     let (action, args) = match &cli.command {
-        Command::Dag(dag) => return crate::dag::cli::run(dag),
+        Command::Dag(dag) => return super::dag::run(dag),
         Command::Completion(c) => return completion(c.shell),
         Command::Deploy(a) => (Action::Deploy, a.run_args()),
         Command::Validate(a) => (Action::Validate, a.run_args()),
@@ -87,8 +89,8 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
         tracing::error!(phase = "inputs", "{e}");
         return ExitCode::INVALID;
     }
-    let checked = LogSettings::from_args(&args, stderr_tty)
-        .and_then(|log| Config::from_args(action, &args, log, |k| std::env::var(k).ok()));
+    let checked = log_settings(&args, stderr_tty)
+        .and_then(|log| run_config(action, &args, log, |k| std::env::var(k).ok()));
     let config = match checked {
         Ok(config) => config,
         Err(e) => {
@@ -108,7 +110,7 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
         config.trace.as_ref(),
         progress.as_ref(),
     );
-    for name in crate::cli::args::foreign_env(action.as_str()) {
+    for name in super::args::foreign_env(action.as_str()) {
         if std::env::var_os(&name).is_some() {
             tracing::debug!(
                 phase = "inputs",
@@ -116,7 +118,7 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
             );
         }
     }
-    crate::simulate::warn_if_server_ignored(&args, config.simulate);
+    crate::simulate::warn_if_server_ignored(args.argocd_server.as_deref(), config.simulate);
     let run = RunInfo {
         run_id: crate::run_id::new(|k| std::env::var(k).ok()),
         action: action.as_str().to_owned(),
@@ -389,8 +391,8 @@ fn invalid(
 /// Logging for a run that stops before its configuration is checked: as
 /// asked when the log flags are valid, else the defaults.
 fn init_early_logs(args: &RunArgs, action: &str, stderr_tty: bool) {
-    let log = LogSettings::from_args(args, stderr_tty)
-        .or_else(|_| LogSettings::from_args(&RunArgs::default(), stderr_tty));
+    let log =
+        log_settings(args, stderr_tty).or_else(|_| log_settings(&RunArgs::default(), stderr_tty));
     if let Ok(log) = log {
         crate::telemetry::init(log, action, None, None);
     }
@@ -437,7 +439,7 @@ fn usage_error(argv: &[OsString], started_at: chrono::DateTime<Utc>, e: clap::Er
         &run.action,
         std::io::stderr().is_terminal(),
     );
-    let message = crate::cli::usage::message(&e);
+    let message = super::usage::message(&e);
     tracing::error!(phase = "inputs", "{message}");
     finish(
         &run,

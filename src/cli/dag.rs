@@ -4,19 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::args::{DagArgs, DagCommand, DagInputs, DagRenderArgs};
-use crate::cli::environment::EnvironmentFile;
+use super::args::{DagArgs, DagCommand, DagInputs, DagRenderArgs};
+use crate::config::environment::EnvironmentFile;
+use crate::dag::render::{render, RenderKind};
+use crate::dag::{load_spec, plan, render_text, BuildContext, Dag, DagError, DagErrors, Overrides};
 use crate::exit::ExitCode;
-use crate::vocabulary::Action;
-use crate::vocabulary::Scope;
-
-use super::build::BuildContext;
-use super::error::{DagError, DagErrors};
-use super::graph::Dag;
-use super::overrides::Overrides;
-use super::plan::{plan, render_text};
-use super::render::{render, RenderKind};
-use super::spec::load_spec;
+use crate::vocabulary::{Action, Scope};
 
 /// How `dag plan` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,11 @@
 //! Unit tests of the run configuration: value parsers, and the checks and
-//! resolution of `Config::from_command` on real files in a temporary directory.
+//! resolution of `run_config` on real files in a temporary directory.
 
 use std::path::Path;
 
 use super::*;
 use crate::cli::args::RunArgs;
+use crate::cli::values::log_settings;
 
 #[test]
 fn trace_ids_must_be_w3c_hex() {
@@ -44,8 +45,8 @@ fn deploy(dir: &Path, scope: &str, app_namespace: Option<&str>) -> Result<Config
         secrets_dir: Some(dir.to_owned()),
         ..RunArgs::default()
     };
-    let log = LogSettings::from_args(&args, false).unwrap();
-    Config::from_args(Action::Deploy, &args, log, |_| None)
+    let log = log_settings(&args, false).unwrap();
+    run_config(Action::Deploy, &args, log, |_| None)
 }
 
 const DAG: &str = "stacks:\n- name: team\n  app: team-apps\n  namespace: team-root\n  apps:\n  - {name: own, namespace: team-a}\n  - {name: plain}\n";
