@@ -7,6 +7,7 @@ pub mod context;
 pub mod deploy;
 mod nudge;
 pub mod platform;
+pub mod scope;
 pub mod sync_plan;
 mod sync_window;
 pub mod teardown;

@@ -7,5 +7,6 @@ pub mod args;
 pub mod dag;
 pub mod load;
 pub mod run;
+pub mod signals;
 pub mod usage;
 pub mod values;

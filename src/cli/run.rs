@@ -4,26 +4,26 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::Utc;
 use clap::Parser;
 
 use super::args::{Cli, Command, RunArgs};
 use super::load::run_config;
+use super::signals::Signals;
 use super::usage::RawRun;
 use super::values::log_settings;
-use crate::actions::{cancel, platform, RunContext};
+use crate::actions::RunContext;
 use crate::argocd::{Client, ClientOptions};
 use crate::config::{Config, ConfigError, LogFormat};
 use crate::error::Error;
 use crate::exit::ExitCode;
-use crate::outcome::{Abort, ComponentResult, ComponentStatus, FailureReason, Outcome};
+use crate::outcome::{Abort, Outcome};
 use crate::progress::ProgressView;
 use crate::report::{write_outputs, Metrics, Report, RunInfo};
 use crate::sim::Simulator;
 use crate::vocabulary::{Action, Scope};
-use crate::wait::hub::Hub;
 
 /// Where the outputs go when neither `--output-dir` nor `EXECUTOR_OUTPUT_DIR` says.
 const DEFAULT_OUTPUT_DIR: &str = "/tmp/executor";
@@ -215,144 +215,30 @@ pub async fn execute(
         in_flight: Default::default(),
     };
     let action = ctx.config.action;
+    let (components, stopped) =
+        crate::actions::scope::run(&mut ctx, progress.as_ref(), signals.recv()).await;
     let mut outcome = Outcome {
         action,
         dry_run: ctx.config.dry_run,
-        cancelled: false,
-        components: vec![],
-        recommendations: vec![],
+        cancelled: stopped.is_some(),
+        recommendations: crate::advice::recommendations(&components),
+        components,
         aborted: None,
     };
-    let config = ctx.config.clone();
-    let mut signalled = None;
-    match (&config.scope, &config.dag) {
-        (Scope::App(name), dag) => {
-            // A single app: its own stream, and its DAG node's timeouts when it has one.
-            let node = dag.as_ref().and_then(|dag| {
-                dag.nodes()
-                    .iter()
-                    .find(|n| n.application() == Some(name.as_str()))
-            });
-            let deadlines = ctx.deadlines(node);
-            tokio::select! {
-                result = platform::run_app(&ctx, name, deadlines, false) => outcome.components.push(result),
-                signal = signals.recv() => {
-                    signalled = Some(tokio::time::Instant::now());
-                    tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
-                    outcome.cancelled = true;
-                    outcome.components.push(cancelled_component(name, signal));
-                }
-            }
-        }
-        (_, Some(dag)) => {
-            let apps = dag
-                .nodes()
-                .iter()
-                .filter_map(|n| n.application().map(str::to_owned));
-            ctx.hub = Some(Arc::new(Hub::start(&client, apps)));
-            let slots = Mutex::new(Vec::new());
-            let ticker = progress.as_ref().map(ProgressView::spawn_ticker);
-            tokio::select! {
-                () = platform::run(&ctx, dag, &slots, progress.as_ref()) => {}
-                signal = signals.recv() => {
-                    signalled = Some(tokio::time::Instant::now());
-                    tracing::warn!(phase = "cancel", "received {signal}; stopping and writing the report");
-                    outcome.cancelled = true;
-                }
-            }
-            if let Some(view) = &progress {
-                view.finish();
-            }
-            if let Some(ticker) = ticker {
-                ticker.abort();
-            }
-            let slots = slots.into_inner().unwrap_or_else(|e| e.into_inner());
-            outcome.components = platform::components(dag, slots, action, outcome.cancelled);
-        }
-        (_, None) => {
-            unreachable!("platform and stack scopes always have a DAG (checked in Config)")
-        }
-    }
-    outcome.recommendations = crate::advice::recommendations(&outcome.components);
-    if let Some(at) = signalled {
-        // A DAG's components are named after their nodes; a stack's node stands for its app-of-apps.
-        let node_of: std::collections::HashMap<String, String> = config
-            .dag
-            .iter()
-            .flat_map(|dag| dag.nodes())
-            .filter_map(|n| Some((n.application()?.to_owned(), n.name.clone())))
-            .collect();
+    if let Some(stopped) = stopped {
         let mut components = std::mem::take(&mut outcome.components);
         let base = outcome.clone();
-        cancel::terminate_in_flight(
-            &ctx,
-            at,
-            &mut components,
-            |app| node_of.get(app).cloned(),
-            |components| {
-                let snapshot = Outcome {
-                    components: components.to_vec(),
-                    ..base.clone()
-                };
-                checkpoint(&snapshot, client.metrics());
-            },
-        )
+        crate::actions::scope::stop_in_flight(&ctx, stopped, &mut components, |components| {
+            let snapshot = Outcome {
+                components: components.to_vec(),
+                ..base.clone()
+            };
+            checkpoint(&snapshot, client.metrics());
+        })
         .await;
         outcome.components = components;
     }
     Ok((outcome, client.metrics()))
-}
-
-/// SIGTERM and SIGINT handlers, installed as soon as a run starts so that a
-/// signal during setup is caught too.
-struct Signals {
-    term: Option<tokio::signal::unix::Signal>,
-    int: Option<tokio::signal::unix::Signal>,
-}
-
-impl Signals {
-    fn install() -> Signals {
-        use tokio::signal::unix::{signal, SignalKind};
-        Signals {
-            term: signal(SignalKind::terminate()).ok(),
-            int: signal(SignalKind::interrupt()).ok(),
-        }
-    }
-
-    /// Resolves on the first SIGTERM or SIGINT, naming it.
-    async fn recv(&mut self) -> &'static str {
-        async fn next(signal: &mut Option<tokio::signal::unix::Signal>) {
-            match signal {
-                Some(signal) => {
-                    signal.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        }
-        tokio::select! {
-            () = next(&mut self.term) => "SIGTERM",
-            () = next(&mut self.int) => "SIGINT",
-        }
-    }
-}
-
-fn cancelled_component(name: &str, signal: &str) -> ComponentResult {
-    ComponentResult {
-        name: name.to_owned(),
-        kind: "app",
-        application: Some(name.to_owned()),
-        status: ComponentStatus::Cancelled,
-        health: None,
-        sync: None,
-        operation: None,
-        revision: None,
-        started_at: crate::report::rfc3339(Utc::now()),
-        duration_seconds: 0.0,
-        message: format!("cancelled by {signal} before it completed"),
-        termination: None,
-        failure: Some(FailureReason::Cancelled),
-        deadlines: Vec::new(),
-    }
 }
 
 fn aborted(action: Action, invalid: bool, message: String) -> Outcome {
