@@ -8,6 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::argocd::RequestCounts;
 use crate::cli::config::Action;
 use crate::outcome::{word, ComponentResult, ComponentStatus, FailureReason, Outcome};
 
@@ -135,6 +136,17 @@ pub struct Metrics {
     pub retries: u64,
     /// Times a watch stream had to be reopened.
     pub watch_reconnects: u64,
+}
+
+/// The report counts what the Argo CD client counted.
+impl From<RequestCounts> for Metrics {
+    fn from(counts: RequestCounts) -> Metrics {
+        Metrics {
+            requests: counts.requests,
+            retries: counts.retries,
+            watch_reconnects: counts.watch_reconnects,
+        }
+    }
 }
 
 /// The run facts that are not part of the outcome.

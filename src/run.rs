@@ -291,13 +291,13 @@ pub async fn execute(
                     components: components.to_vec(),
                     ..base.clone()
                 };
-                checkpoint(&snapshot, client.metrics());
+                checkpoint(&snapshot, client.request_counts().into());
             },
         )
         .await;
         outcome.components = components;
     }
-    Ok((outcome, client.metrics()))
+    Ok((outcome, client.request_counts().into()))
 }
 
 /// SIGTERM and SIGINT handlers, installed as soon as a run starts so that a

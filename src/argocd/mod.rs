@@ -7,5 +7,5 @@ pub mod stream;
 pub mod tls;
 pub mod types;
 
-pub use client::{Client, ClientOptions};
+pub use client::{Client, ClientOptions, RequestCounts};
 pub use error::ArgoError;
