@@ -156,23 +156,4 @@ impl ArgoError {
             },
         }
     }
-
-    /// The contract's failure reason for this error.
-    pub fn reason(&self) -> crate::outcome::FailureReason {
-        use crate::outcome::FailureReason as R;
-        match self {
-            ArgoError::Unauthenticated { .. } => R::Unauthenticated,
-            ArgoError::PermissionDenied { .. } => R::PermissionDenied,
-            ArgoError::NotFound { .. } => R::NotFound,
-            ArgoError::SyncWindow { .. } => R::SyncWindow,
-            ArgoError::NotVisible { .. } => R::PermissionDenied,
-            ArgoError::NamespaceMismatch { .. } => R::Invalid,
-            ArgoError::Unavailable { .. } | ArgoError::Tls { .. } => R::Unavailable,
-            ArgoError::OperationInProgress { .. }
-            | ArgoError::Api { .. }
-            | ArgoError::NotArgoCd(_)
-            | ArgoError::Decode { .. }
-            | ArgoError::Setup(_) => R::ApiError,
-        }
-    }
 }
