@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::error::ArgoError;
+use super::error::{error_chain, ArgoError};
 use super::foreign::ForeignAnswer;
 use super::stream::EventStream;
 use super::tls::tls_failure;
@@ -577,19 +577,6 @@ fn content_type(response: &reqwest::Response) -> Option<String> {
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-}
-
-/// The error and its causes in one line: reqwest's top-level message alone
-/// ("error sending request") hides whether it was a refusal, a reset or TLS.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Request bodies without making `send` generic (one copy of the retry loop).

@@ -157,3 +157,16 @@ impl ArgoError {
         }
     }
 }
+
+/// The error and its causes in one line: reqwest's top-level message alone
+/// ("error sending request") hides whether it was a refusal, a reset or TLS.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
