@@ -11,7 +11,8 @@
 //! - [`deadline`]: a component's deadlines and the settings they came from;
 //! - [`wait`]: the event loop over the watch stream;
 //! - [`actions`]: deploy, validate and teardown;
-//! - [`report`]: `report.json` and `status`, written atomically, and [`advice`]: what to do next;
+//! - [`report`]: the `report.json` schema, [`metrics`]: its Prometheus rendering,
+//!   [`outputs`]: the atomic writer of both, `exit-code` and `status`, and [`advice`]: what to do next;
 //! - [`run_id`]: the id that marks this run's operations;
 //! - [`cli`]: the top layer, used only by the binary: arguments, the loader, and
 //!   [`cli::run`], one run from argv to exit code;
@@ -32,6 +33,7 @@ pub mod error;
 pub mod exit;
 pub mod metrics;
 pub mod outcome;
+pub mod outputs;
 pub mod progress;
 pub mod readiness;
 pub mod report;

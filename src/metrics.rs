@@ -1,5 +1,6 @@
 //! `<output-dir>/metrics.prom`: the run's metrics in Prometheus text format,
-//! for a node exporter's textfile collector or a Pushgateway.
+//! for a node exporter's textfile collector or a Pushgateway. It renders a
+//! `report::Report`; `outputs` writes the text, and `report` does not know it.
 
 use prometheus::{
     Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounterVec, Opts, Registry, TextEncoder,

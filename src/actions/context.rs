@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use super::failure::reason_of;
 use crate::argocd::types::{Application, Info};
 use crate::argocd::{ArgoError, Client};
 use crate::config::Config;
@@ -192,7 +193,7 @@ impl Tracker {
     pub fn api_error(&self, error: &ArgoError, app: Option<&Application>) -> ComponentResult {
         self.fail(
             ComponentStatus::Failed,
-            error.reason(),
+            reason_of(error),
             app,
             error.to_string(),
         )

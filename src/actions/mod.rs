@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod cancel;
 pub mod context;
 pub mod deploy;
+pub mod failure;
 mod nudge;
 pub mod platform;
 pub mod scope;

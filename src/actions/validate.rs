@@ -3,6 +3,7 @@
 use std::ops::ControlFlow;
 
 use super::context::{RunContext, Tracker};
+use super::failure::reason_of;
 use crate::argocd::types::Application;
 use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
@@ -105,7 +106,7 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
                 format!("application '{name}' does not exist in Argo CD"),
             )
         }
-        Err(e) => return track.fail(S::Unhealthy, e.reason(), None, e.to_string()),
+        Err(e) => return track.fail(S::Unhealthy, reason_of(&e), None, e.to_string()),
     };
     let suspended_is = ctx.config.health.suspended_is;
     let (mut status, mut reason, mut message) = classify(&app, suspended_is);
@@ -141,7 +142,9 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
                     format!("application '{name}' was deleted while waiting"),
                 )
             }
-            Ok(Err(e)) => return track.fail(S::Unhealthy, e.reason(), Some(&app), e.to_string()),
+            Ok(Err(e)) => {
+                return track.fail(S::Unhealthy, reason_of(&e), Some(&app), e.to_string())
+            }
             Err(_) => {
                 let deadline = Deadline::wait(wait);
                 status = S::Timeout;

@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::error::ArgoError;
+use super::error::{error_chain, ArgoError};
 use super::foreign::ForeignAnswer;
 use super::stream::EventStream;
 use super::tls::tls_failure;
@@ -20,7 +20,6 @@ use super::types::{
     ApiErrorBody, Application, ApplicationList, ApplicationTree, CanIResponse, SyncRequest,
     SyncWindows,
 };
-use crate::report::Metrics;
 
 /// How long one non-streaming request may take before it counts as a transient failure.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -54,6 +53,17 @@ pub struct ClientOptions {
     pub backoff: Duration,
     /// W3C `traceparent` for every request.
     pub traceparent: Option<String>,
+}
+
+/// The client's request counters at one moment; the run reports them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RequestCounts {
+    /// HTTP requests sent to Argo CD, retries included.
+    pub requests: u64,
+    /// Of those, retries after a transient error.
+    pub retries: u64,
+    /// Times a watch stream had to be reopened.
+    pub watch_reconnects: u64,
 }
 
 #[derive(Debug, Default)]
@@ -99,9 +109,9 @@ impl Client {
         })
     }
 
-    /// Request counters for the report.
-    pub fn metrics(&self) -> Metrics {
-        Metrics {
+    /// The request counters so far.
+    pub fn request_counts(&self) -> RequestCounts {
+        RequestCounts {
             requests: self.counters.requests.load(Ordering::Relaxed),
             retries: self.counters.retries.load(Ordering::Relaxed),
             watch_reconnects: self.counters.watch_reconnects.load(Ordering::Relaxed),
@@ -567,19 +577,6 @@ fn content_type(response: &reqwest::Response) -> Option<String> {
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-}
-
-/// The error and its causes in one line: reqwest's top-level message alone
-/// ("error sending request") hides whether it was a refusal, a reset or TLS.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Request bodies without making `send` generic (one copy of the retry loop).

@@ -156,23 +156,17 @@ impl ArgoError {
             },
         }
     }
+}
 
-    /// The contract's failure reason for this error.
-    pub fn reason(&self) -> crate::outcome::FailureReason {
-        use crate::outcome::FailureReason as R;
-        match self {
-            ArgoError::Unauthenticated { .. } => R::Unauthenticated,
-            ArgoError::PermissionDenied { .. } => R::PermissionDenied,
-            ArgoError::NotFound { .. } => R::NotFound,
-            ArgoError::SyncWindow { .. } => R::SyncWindow,
-            ArgoError::NotVisible { .. } => R::PermissionDenied,
-            ArgoError::NamespaceMismatch { .. } => R::Invalid,
-            ArgoError::Unavailable { .. } | ArgoError::Tls { .. } => R::Unavailable,
-            ArgoError::OperationInProgress { .. }
-            | ArgoError::Api { .. }
-            | ArgoError::NotArgoCd(_)
-            | ArgoError::Decode { .. }
-            | ArgoError::Setup(_) => R::ApiError,
-        }
+/// The error and its causes in one line: reqwest's top-level message alone
+/// ("error sending request") hides whether it was a refusal, a reset or TLS.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
     }
+    text
 }

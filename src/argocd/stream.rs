@@ -1,6 +1,6 @@
 //! The newline-delimited JSON event stream of `GET /api/v1/stream/applications`.
 
-use super::error::ArgoError;
+use super::error::{error_chain, ArgoError};
 use super::types::{StreamLine, WatchEvent};
 
 /// An open watch stream. Reading is cancel-safe: a partial line stays buffered.
@@ -41,7 +41,7 @@ impl EventStream {
                     return Err(ArgoError::Unavailable {
                         what: "watch stream".to_owned(),
                         attempts: 1,
-                        last: super::client::error_chain(&e),
+                        last: error_chain(&e),
                     })
                 }
             }

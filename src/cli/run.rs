@@ -20,8 +20,9 @@ use crate::config::{Config, ConfigError, LogFormat};
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::outcome::{Abort, Outcome};
+use crate::outputs::write_outputs;
 use crate::progress::ProgressView;
-use crate::report::{write_outputs, Metrics, Report, RunInfo};
+use crate::report::{Metrics, Report, RunInfo};
 use crate::sim::Simulator;
 use crate::vocabulary::{Action, Scope};
 
@@ -80,7 +81,7 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
     let stderr_tty = std::io::stderr().is_terminal();
     // First, so that every later exit can write its report; an unwritable
     // directory is only found out at the end otherwise.
-    if let Err(e) = crate::report::check_output_dir(&output_dir) {
+    if let Err(e) = crate::outputs::check_output_dir(&output_dir) {
         init_early_logs(&args, action.as_str(), stderr_tty);
         let e = ConfigError::OutputDir {
             path: output_dir,
@@ -233,12 +234,12 @@ pub async fn execute(
                 components: components.to_vec(),
                 ..base.clone()
             };
-            checkpoint(&snapshot, client.metrics());
+            checkpoint(&snapshot, client.request_counts().into());
         })
         .await;
         outcome.components = components;
     }
-    Ok((outcome, client.metrics()))
+    Ok((outcome, client.request_counts().into()))
 }
 
 fn aborted(action: Action, invalid: bool, message: String) -> Outcome {
@@ -296,7 +297,7 @@ fn finish(run: &RunInfo, outcome: &Outcome, metrics: Metrics, output_dir: &Path)
         tracing::error!(phase = "report", "{e}");
         if code != ExitCode::INVALID {
             code = ExitCode::FAILURE;
-            report.unwritten(&e);
+            crate::outputs::mark_unwritten(&mut report, &e);
             // Whatever can still be written then agrees with the exit code.
             let _ = write_outputs(output_dir, &report);
         }
