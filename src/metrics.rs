@@ -35,7 +35,7 @@ pub fn render(report: &Report) -> Result<String, prometheus::Error> {
         .const_label("environment", &report.environment)
         .const_label("status", &report.status),
     )?;
-    status.set(f64::from(report.exit_code));
+    status.set(f64::from(report.exit_code.code()));
     let health = GaugeVec::new(
         Opts::new(
             "executor_component_health",

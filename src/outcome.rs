@@ -143,13 +143,39 @@ pub enum FailureReason {
     MemberFailed,
 }
 
-/// Why a run stopped before producing any component result.
+/// Why a run stopped before producing any component result; each holds what
+/// went wrong and how to fix it.
 #[derive(Debug, Clone)]
-pub struct Abort {
-    /// Bad inputs (Invalid) rather than a failure to proceed (Failure).
-    pub invalid: bool,
+pub enum Abort {
+    /// Bad inputs: Invalid, nothing was attempted.
+    Invalid(String),
+    /// The run could not proceed (no client, no runtime, a panic): Failure.
+    Failed(String),
+}
+
+impl Abort {
+    /// The exit code of a run that stopped so.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Abort::Invalid(_) => ExitCode::INVALID,
+            Abort::Failed(_) => ExitCode::FAILURE,
+        }
+    }
+
+    /// The report's reason for it.
+    pub fn reason(&self) -> FailureReason {
+        match self {
+            Abort::Invalid(_) => FailureReason::Invalid,
+            Abort::Failed(_) => FailureReason::ApiError,
+        }
+    }
+
     /// What went wrong, and how to fix it.
-    pub message: String,
+    pub fn message(&self) -> &str {
+        match self {
+            Abort::Invalid(message) | Abort::Failed(message) => message,
+        }
+    }
 }
 
 /// The recorded result of one component.
@@ -252,11 +278,7 @@ impl Outcome {
     pub fn exit_code(&self) -> ExitCode {
         use ComponentStatus as S;
         if let Some(abort) = &self.aborted {
-            return if abort.invalid {
-                ExitCode::INVALID
-            } else {
-                ExitCode::FAILURE
-            };
+            return abort.exit_code();
         }
         let counted: Vec<S> = self
             .components
@@ -467,16 +489,10 @@ mod tests {
     #[test]
     fn an_aborted_run_is_invalid_or_failed_whatever_its_components() {
         let mut o = outcome(Action::Deploy, &[]);
-        o.aborted = Some(Abort {
-            invalid: true,
-            message: "bad scope".into(),
-        });
+        o.aborted = Some(Abort::Invalid("bad scope".into()));
         assert_eq!(o.exit_code(), ExitCode::INVALID);
         assert_eq!(o.status_word(), "invalid");
-        o.aborted = Some(Abort {
-            invalid: false,
-            message: "no client".into(),
-        });
+        o.aborted = Some(Abort::Failed("no client".into()));
         assert_eq!(o.exit_code(), ExitCode::FAILURE);
     }
 

@@ -71,7 +71,7 @@ pub fn write_outputs(dir: &Path, report: &Report) -> Result<(), ReportError> {
         .and_then(|text| write_atomic(&dir.join("metrics.prom"), text.as_bytes()));
     let code_written = write_atomic(
         &dir.join("exit-code"),
-        format!("{}\n", report.exit_code).as_bytes(),
+        format!("{}\n", report.exit_code.code()).as_bytes(),
     );
     // The status word goes last and regardless: callers read it as the step's result.
     let status_written = write_atomic(
@@ -89,7 +89,7 @@ pub fn write_outputs(dir: &Path, report: &Report) -> Result<(), ReportError> {
 pub fn mark_unwritten(report: &mut Report, error: &ReportError) {
     let failed = crate::exit::ExitCode::FAILURE;
     report.status = failed.status_word().to_owned();
-    report.exit_code = failed.code();
+    report.exit_code = failed;
     report.recommendations.push(format!(
         "{error}: the run counts as failed; make the output directory writable and rerun"
     ));

@@ -7,6 +7,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::argocd::RequestCounts;
+use crate::exit::ExitCode;
 use crate::outcome::{word, ComponentResult, ComponentStatus, FailureReason, Outcome};
 use crate::vocabulary::Action;
 
@@ -39,7 +40,7 @@ pub struct Report {
     /// The status word, as in the `status` file.
     pub status: String,
     /// The process exit code.
-    pub exit_code: u8,
+    pub exit_code: ExitCode,
     /// RFC 3339.
     pub started_at: String,
     /// RFC 3339.
@@ -193,12 +194,8 @@ impl Report {
         if let Some(abort) = &outcome.aborted {
             failures.push(FailureEntry {
                 component: run.scope.clone(),
-                reason: if abort.invalid {
-                    FailureReason::Invalid
-                } else {
-                    FailureReason::ApiError
-                },
-                message: abort.message.clone(),
+                reason: abort.reason(),
+                message: abort.message().to_owned(),
             });
         }
         let code = outcome.exit_code();
@@ -212,7 +209,7 @@ impl Report {
             dry_run: run.dry_run,
             simulated: run.simulated,
             status: outcome.status_word().to_owned(),
-            exit_code: code.code(),
+            exit_code: code,
             started_at: rfc3339(run.started_at),
             finished_at: rfc3339(finished_at),
             duration_seconds: seconds(finished_at - run.started_at),

@@ -9,9 +9,6 @@ use crate::report::Report;
 /// component, the failures' advice.
 pub fn render(report: &Report, output_dir: &Path) -> String {
     let mut out = String::new();
-    let code = crate::exit::ExitCode::from_code(i32::from(report.exit_code))
-        .map(|c| c.name())
-        .unwrap_or("?");
     let _ = writeln!(
         out,
         "{} {} in {}{}{}: {} (exit {} {}) in {:.1}s",
@@ -25,8 +22,8 @@ pub fn render(report: &Report, output_dir: &Path) -> String {
         if report.dry_run { " (dry run)" } else { "" },
         if report.simulated { " (simulated)" } else { "" },
         report.status,
-        report.exit_code,
-        code,
+        report.exit_code.code(),
+        report.exit_code.name(),
         report.duration_seconds
     );
     if report.summary.total > 0 {

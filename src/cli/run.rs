@@ -55,7 +55,7 @@ fn guarded(
         return ExitCode::FAILURE;
     };
     let message = format!("{panic}; this is a bug in the executor: report it with this message");
-    let outcome = aborted(action, false, message);
+    let outcome = aborted(action, Abort::Failed(message));
     // Writing the report must not panic its way to 101 either.
     crate::crash::catch(|| finish(&run, &outcome, Metrics::default(), &output_dir))
         .unwrap_or(ExitCode::FAILURE)
@@ -138,7 +138,7 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
         Err(e) => {
             let message = format!("failed to start the async runtime: {e}");
             tracing::error!("{message}");
-            let outcome = aborted(action, false, message);
+            let outcome = aborted(action, Abort::Failed(message));
             return finish(&run, &outcome, Metrics::default(), &config.output_dir);
         }
     };
@@ -155,8 +155,11 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
         Ok(done) => done,
         Err(e) => {
             tracing::error!(phase = "setup", "{e}");
-            let invalid = e.exit_code() == ExitCode::INVALID;
-            (aborted(action, invalid, e.to_string()), Metrics::default())
+            let abort = match e.exit_code() {
+                ExitCode::INVALID => Abort::Invalid(e.to_string()),
+                _ => Abort::Failed(e.to_string()),
+            };
+            (aborted(action, abort), Metrics::default())
         }
     };
     finish(&run, &outcome, metrics, &output_dir)
@@ -242,14 +245,14 @@ pub async fn execute(
     Ok((outcome, client.request_counts().into()))
 }
 
-fn aborted(action: Action, invalid: bool, message: String) -> Outcome {
+fn aborted(action: Action, abort: Abort) -> Outcome {
     Outcome {
         action,
         dry_run: false,
         cancelled: false,
         components: vec![],
         recommendations: vec![],
-        aborted: Some(Abort { invalid, message }),
+        aborted: Some(abort),
     }
 }
 
@@ -271,7 +274,7 @@ fn invalid(
         simulated: args.simulate.as_deref() == Some("true"),
         started_at,
     };
-    let outcome = aborted(action, true, e.to_string());
+    let outcome = aborted(action, Abort::Invalid(e.to_string()));
     finish(&run, &outcome, Metrics::default(), output_dir)
 }
 
@@ -292,7 +295,7 @@ fn init_early_logs(args: &RunArgs, action: &str, stderr_tty: bool) {
 /// ran and its inputs are what to fix.
 fn finish(run: &RunInfo, outcome: &Outcome, metrics: Metrics, output_dir: &Path) -> ExitCode {
     let mut report = Report::new(run, outcome, metrics, Utc::now());
-    let mut code = ExitCode::from_code(i32::from(report.exit_code)).unwrap_or(ExitCode::FAILURE);
+    let mut code = report.exit_code;
     if let Err(e) = write_outputs(output_dir, &report) {
         tracing::error!(phase = "report", "{e}");
         if code != ExitCode::INVALID {
@@ -330,7 +333,7 @@ fn usage_error(argv: &[OsString], started_at: chrono::DateTime<Utc>, e: clap::Er
     tracing::error!(phase = "inputs", "{message}");
     finish(
         &run,
-        &aborted(action, true, message),
+        &aborted(action, Abort::Invalid(message)),
         Metrics::default(),
         &output_dir,
     )
