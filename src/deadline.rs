@@ -33,6 +33,8 @@ pub enum DeadlineKind {
     Health,
     /// validate's `--wait`, its only setting.
     Wait,
+    /// The whole run's `--timeout`, its only setting.
+    Run,
 }
 
 impl DeadlineKind {
@@ -42,6 +44,7 @@ impl DeadlineKind {
             DeadlineKind::Sync => "sync",
             DeadlineKind::Health => "health",
             DeadlineKind::Wait => "wait",
+            DeadlineKind::Run => "timeout",
         }
     }
 }
@@ -100,6 +103,17 @@ impl Deadline {
         Deadline::new(DeadlineKind::Wait, after, DeadlineSource::Flag)
     }
 
+    /// The whole run's `--timeout`.
+    pub fn run(after: Duration) -> Deadline {
+        Deadline::new(DeadlineKind::Run, after, DeadlineSource::Flag)
+    }
+
+    /// `the overall --timeout of 5m passed`, for the run's deadline; else
+    /// `the health timeout of 5m (…) passed`.
+    pub fn passed(&self) -> String {
+        format!("{self} passed")
+    }
+
     /// A component's deadline of `kind`: the flag's, when given, else its DAG
     /// node's, else environment.yaml's.
     pub fn resolve(
@@ -126,6 +140,7 @@ impl Deadline {
                 "--health-timeout / HEALTH_TIMEOUT".to_owned()
             }
             (_, DeadlineKind::Wait) => "--wait / VALIDATE_WAIT".to_owned(),
+            (_, DeadlineKind::Run) => "--timeout / EXECUTOR_TIMEOUT".to_owned(),
             (DeadlineSource::Environment, _) => format!("environment.yaml timeouts.{field}"),
             (DeadlineSource::DagNode(node), _) => {
                 format!("dag.yaml node `{node}` timeouts.{field}")
@@ -151,6 +166,7 @@ impl fmt::Display for Deadline {
             DeadlineKind::Sync => "sync timeout",
             DeadlineKind::Health => "health timeout",
             DeadlineKind::Wait => "wait",
+            DeadlineKind::Run => "overall timeout",
         };
         write!(
             f,

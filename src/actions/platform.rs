@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 
 use super::context::{Deadlines, RunContext, Tracker};
+use super::scope::Stop;
 use super::{aggregate, deploy, teardown, validate};
 use crate::dag::schedule::{self, Graph, Options, Slot};
 use crate::dag::{Dag, NodeId, NodeKind};
@@ -143,7 +144,7 @@ pub fn components(
     dag: &Dag,
     slots: Vec<Slot<ComponentResult>>,
     action: Action,
-    cancelled: bool,
+    stop: Option<&Stop>,
 ) -> Vec<ComponentResult> {
     let name = |i: usize| dag.node(NodeId(i)).name.clone();
     let mut results: Vec<ComponentResult> = slots
@@ -165,19 +166,43 @@ pub fn components(
                     );
                     track.fail(S::Skipped, R::DependencyFailed, None, message)
                 }
-                Slot::Running => track.fail(
-                    S::Cancelled,
-                    R::Cancelled,
-                    None,
-                    "cancelled while in progress",
-                ),
-                Slot::NotStarted if cancelled => track.fail(
-                    S::Pending,
-                    R::Cancelled,
-                    None,
-                    "not started: the run was cancelled",
-                ),
-                Slot::NotStarted => track.fail(S::Pending, R::ApiError, None, "not started"),
+                Slot::Running => match stop {
+                    Some(Stop::Deadline(d)) => {
+                        let mut result = track.fail(
+                            S::Timeout,
+                            R::Timeout,
+                            None,
+                            format!("{} while it was in progress", d.passed()),
+                        );
+                        result.deadlines = vec![d.clone()];
+                        result
+                    }
+                    _ => track.fail(
+                        S::Cancelled,
+                        R::Cancelled,
+                        None,
+                        "cancelled while in progress",
+                    ),
+                },
+                Slot::NotStarted => match stop {
+                    Some(Stop::Signal(_)) => track.fail(
+                        S::Pending,
+                        R::Cancelled,
+                        None,
+                        "not started: the run was cancelled",
+                    ),
+                    Some(Stop::Deadline(d)) => {
+                        let mut result = track.fail(
+                            S::Pending,
+                            R::Timeout,
+                            None,
+                            format!("not started: {}", d.passed()),
+                        );
+                        result.deadlines = vec![d.clone()];
+                        result
+                    }
+                    None => track.fail(S::Pending, R::ApiError, None, "not started"),
+                },
             };
             let node = dag.node(NodeId(i));
             result.kind = node.kind_name();

@@ -1,6 +1,7 @@
 //! One run's scope, whichever it is: a single app on its own stream, or a
 //! DAG through the scheduler and one shared stream; raced against a stop
-//! (a signal), after which the operations this run started are terminated.
+//! (a signal, or the run's overall `--timeout`), after which the operations
+//! this run started are terminated.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,17 +11,27 @@ use chrono::Utc;
 use tokio::time::Instant;
 
 use super::{cancel, platform, RunContext};
+use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, ComponentStatus, FailureReason};
 use crate::progress::ProgressView;
 use crate::vocabulary::Scope;
 use crate::wait::hub::Hub;
 
+/// What cuts a run short.
+#[derive(Debug, Clone)]
+pub enum Stop {
+    /// `SIGTERM` or `SIGINT`: the run is cancelled.
+    Signal(&'static str),
+    /// The run's overall deadline (`--timeout`) passed: what was in flight timed out.
+    Deadline(Deadline),
+}
+
 /// What cut a run short, and when.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Stopped {
-    /// The signal's name, `SIGTERM` or `SIGINT`.
-    pub signal: &'static str,
-    /// When it arrived.
+    /// What it was.
+    pub why: Stop,
+    /// When it happened.
     pub at: Instant,
 }
 
@@ -29,18 +40,25 @@ pub struct Stopped {
 pub async fn run(
     ctx: &mut RunContext,
     progress: Option<&ProgressView>,
-    stop: impl Future<Output = &'static str>,
+    stop: impl Future<Output = Stop>,
 ) -> (Vec<ComponentResult>, Option<Stopped>) {
     let config = ctx.config.clone();
-    let stopped = |signal| {
-        tracing::warn!(
-            phase = "cancel",
-            "received {signal}; stopping and writing the report"
-        );
-        Some(Stopped {
-            signal,
+    let stopped = |why: Stop| {
+        match &why {
+            Stop::Signal(signal) => tracing::warn!(
+                phase = "cancel",
+                "received {signal}; stopping and writing the report"
+            ),
+            Stop::Deadline(d) => tracing::warn!(
+                phase = "timeout",
+                "{}; stopping and writing the report",
+                d.passed()
+            ),
+        }
+        Stopped {
+            why,
             at: Instant::now(),
-        })
+        }
     };
     match (&config.scope, &config.dag) {
         (Scope::App(name), dag) => {
@@ -53,7 +71,7 @@ pub async fn run(
             let deadlines = ctx.deadlines(node);
             tokio::select! {
                 result = platform::run_app(ctx, name, deadlines, false) => (vec![result], None),
-                signal = stop => (vec![cancelled_component(name, signal)], stopped(signal)),
+                why = stop => (vec![stopped_component(name, &why)], Some(stopped(why))),
             }
         }
         (_, Some(dag)) => {
@@ -67,7 +85,7 @@ pub async fn run(
             let ctx: &RunContext = ctx;
             let stopped = tokio::select! {
                 () = platform::run(ctx, dag, &slots, progress) => None,
-                signal = stop => stopped(signal),
+                why = stop => Some(stopped(why)),
             };
             if let Some(view) = progress {
                 view.finish();
@@ -76,7 +94,8 @@ pub async fn run(
                 ticker.abort();
             }
             let slots = slots.into_inner().unwrap_or_else(|e| e.into_inner());
-            let components = platform::components(dag, slots, config.action, stopped.is_some());
+            let why = stopped.as_ref().map(|s| &s.why);
+            let components = platform::components(dag, slots, config.action, why);
             (components, stopped)
         }
         (_, None) => {
@@ -112,21 +131,36 @@ pub async fn stop_in_flight(
     .await;
 }
 
-fn cancelled_component(name: &str, signal: &str) -> ComponentResult {
+/// The app of an app scope, cut short while in progress.
+fn stopped_component(name: &str, why: &Stop) -> ComponentResult {
+    let (status, reason, message, deadlines) = match why {
+        Stop::Signal(signal) => (
+            ComponentStatus::Cancelled,
+            FailureReason::Cancelled,
+            format!("cancelled by {signal} before it completed"),
+            Vec::new(),
+        ),
+        Stop::Deadline(d) => (
+            ComponentStatus::Timeout,
+            FailureReason::Timeout,
+            format!("{} before it completed", d.passed()),
+            vec![d.clone()],
+        ),
+    };
     ComponentResult {
         name: name.to_owned(),
         kind: "app",
         application: Some(name.to_owned()),
-        status: ComponentStatus::Cancelled,
+        status,
         health: None,
         sync: None,
         operation: None,
         revision: None,
         started_at: crate::report::rfc3339(Utc::now()),
         duration_seconds: 0.0,
-        message: format!("cancelled by {signal} before it completed"),
+        message,
         termination: None,
-        failure: Some(FailureReason::Cancelled),
-        deadlines: Vec::new(),
+        failure: Some(reason),
+        deadlines,
     }
 }

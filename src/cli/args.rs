@@ -112,6 +112,8 @@ pub struct RunArgs {
     pub health_timeout: Option<String>,
     /// `--prune` (deploy).
     pub prune: Option<String>,
+    /// `--timeout`.
+    pub timeout: Option<String>,
     /// `--parallelism`.
     pub parallelism: Option<String>,
     /// `--schedule`.
@@ -140,6 +142,7 @@ impl From<CommonArgs> for RunArgs {
             argocd_server: c.argocd_server,
             argocd_ca_file: c.argocd_ca_file,
             kubeconfig: c.kubeconfig,
+            timeout: c.timeout,
             parallelism: c.parallelism,
             schedule: c.schedule,
             simulate: c.simulate,
@@ -190,6 +193,11 @@ pub struct CommonArgs {
     /// Path to a kubeconfig (used by the Kubernetes-side checks).
     #[arg(long, env = "KUBECONFIG_PATH")]
     pub kubeconfig: Option<PathBuf>,
+    /// A deadline for the whole run, every request and wait included: `5m`, or
+    /// bare seconds as in `argocd --timeout 300`; exit 4 (Timeout) when it passes
+    /// [default: none].
+    #[arg(long, env = "EXECUTOR_TIMEOUT")]
+    pub timeout: Option<String>,
     /// DAG runs: most nodes in flight at once [default: 8].
     #[arg(long, env = "PARALLELISM")]
     pub parallelism: Option<String>,

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use reqwest::Url;
 
@@ -12,7 +13,7 @@ use crate::config::environment::{EnvironmentFile, SyncSettings};
 use crate::config::{
     ArgoCdTarget, Config, ConfigError, LogSettings, PvPolicy, TraceContext, SIMULATED_TOKEN,
 };
-use crate::vocabulary::{Action, Scope};
+use crate::vocabulary::{duration, Action, Scope};
 
 fn parse_bool(input: &'static str, value: Option<&str>) -> Result<bool, ConfigError> {
     match value {
@@ -57,6 +58,28 @@ fn parse_server(input: &'static str, text: &str) -> Result<Url, ConfigError> {
         ));
     }
     Ok(url)
+}
+
+/// `--timeout`: a duration, or bare seconds as the argocd CLI takes them;
+/// more than zero and at most the longest duration any input may give.
+fn run_timeout(text: &str) -> Result<Duration, ConfigError> {
+    const INPUT: &str = "--timeout (EXECUTOR_TIMEOUT)";
+    let bad = |problem: String| ConfigError::BadValue {
+        input: INPUT,
+        value: text.to_owned(),
+        problem,
+    };
+    let d = match text.trim().parse::<u64>() {
+        Ok(secs) => duration::parse(&format!("{secs}s")),
+        Err(_) => duration::parse(text),
+    }
+    .map_err(bad)?;
+    if d.is_zero() {
+        return Err(bad(
+            "must be more than 0; leave it unset for no overall deadline".to_owned(),
+        ));
+    }
+    Ok(d)
 }
 
 /// `--app-namespace`, when given: a namespace name, and only for an app scope.
@@ -270,6 +293,7 @@ pub fn run_config(
     };
     let sync_override = timeout("--sync-timeout (SYNC_TIMEOUT)", &args.sync_timeout)?;
     let health_override = timeout("--health-timeout (HEALTH_TIMEOUT)", &args.health_timeout)?;
+    let run_timeout = args.timeout.as_deref().map(run_timeout).transpose()?;
     let parallelism = match args.parallelism.as_deref() {
         None => 8,
         Some(text) => match text.parse::<usize>() {
@@ -413,6 +437,7 @@ pub fn run_config(
         validate_wait,
         sync_override,
         health_override,
+        run_timeout,
         parallelism,
         schedule,
         dag,

@@ -14,9 +14,11 @@ use super::load::run_config;
 use super::signals::Signals;
 use super::usage::RawRun;
 use super::values::log_settings;
+use crate::actions::scope::{Stop, Stopped};
 use crate::actions::RunContext;
 use crate::argocd::{Client, ClientOptions};
 use crate::config::{Config, ConfigError, LogFormat};
+use crate::deadline::Deadline;
 use crate::error::Error;
 use crate::exit::ExitCode;
 use crate::outcome::{Abort, Outcome};
@@ -174,6 +176,10 @@ pub async fn execute(
     checkpoint: &(dyn Fn(&Outcome, Metrics) + Sync),
 ) -> Result<(Outcome, Metrics), Error> {
     let mut signals = Signals::install();
+    // The overall deadline counts from here, setup included.
+    let overall = config
+        .run_timeout
+        .map(|d| (Deadline::run(d), crate::deadline::after(d)));
     let _simulator = if config.simulate {
         let sim = Simulator::start(crate::simulate::scenario(&config)?)
             .await
@@ -219,12 +225,32 @@ pub async fn execute(
         in_flight: Default::default(),
     };
     let action = ctx.config.action;
-    let (components, stopped) =
-        crate::actions::scope::run(&mut ctx, progress.as_ref(), signals.recv()).await;
+    let stop = async {
+        let deadline = async {
+            match &overall {
+                Some((deadline, at)) => {
+                    tokio::time::sleep_until(*at).await;
+                    deadline.clone()
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            signal = signals.recv() => Stop::Signal(signal),
+            deadline = deadline => Stop::Deadline(deadline),
+        }
+    };
+    let (components, stopped) = crate::actions::scope::run(&mut ctx, progress.as_ref(), stop).await;
     let mut outcome = Outcome {
         action,
         dry_run: ctx.config.dry_run,
-        cancelled: stopped.is_some(),
+        cancelled: matches!(
+            stopped,
+            Some(Stopped {
+                why: Stop::Signal(_),
+                ..
+            })
+        ),
         recommendations: crate::advice::recommendations(&components),
         components,
         aborted: None,

@@ -77,7 +77,7 @@ async fn each_action_helps_with_its_own_flags() {
         ),
         (
             "validate",
-            &["--wait", "--scope"],
+            &["--wait", "--scope", "--timeout"],
             &["--confirm", "--dry-run", "--pv-policy", "--prune"],
         ),
         (

@@ -11,6 +11,7 @@ mod exits;
 mod flags;
 mod inputs;
 mod network;
+mod overall_timeout;
 mod platform;
 mod render;
 mod report;
