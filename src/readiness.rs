@@ -1,4 +1,5 @@
-//! When an Application counts as deployed: pure functions of one snapshot.
+//! When an Application counts as deployed, and what validate reports of it:
+//! pure functions of one snapshot.
 //!
 //! No I/O and no clock: the wait loop feeds snapshots in and applies grace
 //! periods and deadlines around the verdicts. Rules: contract §3.
@@ -8,6 +9,9 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use crate::argocd::types::{Application, Info, OperationState};
 use crate::cli::environment::SuspendedIs;
 use crate::outcome::FailureReason;
+
+mod validation;
+pub use validation::classify;
 
 /// The `infos` entry name that marks operations started by the executor.
 pub const RUN_MARKER: &str = "executor-run";
