@@ -2,7 +2,7 @@
 //! read-only, so there is no operation of ours to follow, only the state the
 //! app is in.
 
-use super::{freshness, or_unknown, Freshness};
+use super::{freshness, operation, or_unknown, Freshness};
 use crate::argocd::types::Application;
 use crate::cli::environment::SuspendedIs;
 use crate::outcome::{ComponentStatus as S, FailureReason as R};
@@ -11,12 +11,7 @@ use crate::outcome::{ComponentStatus as S, FailureReason as R};
 pub fn classify(app: &Application, suspended_is: SuspendedIs) -> (S, Option<R>, String) {
     let health = app.status.health.status.as_str();
     let sync = app.status.sync.status.as_str();
-    let running = app.operation.is_some()
-        || app
-            .status
-            .operation_state
-            .as_ref()
-            .is_some_and(|s| matches!(s.phase.as_str(), "Running" | "Terminating"));
+    let running = operation::in_progress(app);
     let detail = app
         .status
         .health
