@@ -1,6 +1,6 @@
 //! The event loop over the watch stream. It never sleeps to poll while the
-//! stream works, and it never owns a deadline: callers wrap it in
-//! `tokio::time::timeout`.
+//! stream works, and it never owns a deadline: callers give one to
+//! [`within`], which answers with one flat [`Waited`].
 //!
 //! One [`Follower`] reads the stream for one app or for all apps, reconnects
 //! with backoff, and falls back to polling after repeated failures. A
@@ -247,7 +247,38 @@ impl Watcher {
     }
 }
 
-/// Feeds observations to `decide` until it breaks. `Continue(Some(at))` asks
+/// How a wait within a deadline ended.
+#[derive(Debug)]
+pub enum Waited<T> {
+    /// `decide` decided, before the deadline.
+    Decided(T),
+    /// `decide` said the application is gone.
+    Gone,
+    /// The deadline passed first.
+    TimedOut,
+    /// The watch failed in a way that retrying cannot fix.
+    Failed(ArgoError),
+}
+
+/// Feeds observations to `decide` until it breaks or the deadline at `ends`
+/// passes. `Break(Some(decision))` decides, `Break(None)` says the app is
+/// gone, and `Continue(Some(at))` asks to decide again at `at` even if
+/// nothing new arrives (a grace period ending).
+pub async fn within<T>(
+    ends: Instant,
+    watcher: &mut Watcher,
+    decide: impl FnMut(&Observation) -> ControlFlow<Option<T>, Option<Instant>>,
+) -> Waited<T> {
+    match tokio::time::timeout_at(ends, until(watcher, decide)).await {
+        Ok(Ok(Some(decision))) => Waited::Decided(decision),
+        Ok(Ok(None)) => Waited::Gone,
+        Ok(Err(e)) => Waited::Failed(e),
+        Err(_) => Waited::TimedOut,
+    }
+}
+
+/// Feeds observations to `decide` until it breaks, with no deadline of its
+/// own: the caller bounds it, or uses [`within`]. `Continue(Some(at))` asks
 /// to decide again at `at` even if nothing new arrives (a grace period ending).
 pub async fn until<T>(
     watcher: &mut Watcher,

@@ -6,7 +6,7 @@ use super::context::{RunContext, Tracker};
 use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::readiness::classify;
-use crate::wait::{self, Observation};
+use crate::wait::{self, Observation, Waited};
 
 /// Validates one application. Reads without `refresh`: a refresh makes
 /// argocd-server patch the Application, and validate must change nothing.
@@ -32,25 +32,23 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
         // Read-only wait: follow the watch stream until Healthy, within --wait.
         let mut watcher = ctx.watcher(name);
         let mut last = app.clone();
-        let waited = tokio::time::timeout(
-            wait,
-            wait::until(&mut watcher, |observation| match observation {
-                Observation::Gone => ControlFlow::Break(None),
-                Observation::Present(a) => {
-                    last = (**a).clone();
-                    match classify(a, suspended_is) {
-                        (S::Healthy, ..) => ControlFlow::Break(Some(())),
-                        _ => ControlFlow::Continue(None),
-                    }
+        let ends = crate::deadline::after(wait);
+        let waited = wait::within(ends, &mut watcher, |observation| match observation {
+            Observation::Gone => ControlFlow::Break(None),
+            Observation::Present(a) => {
+                last = (**a).clone();
+                match classify(a, suspended_is) {
+                    (S::Healthy, ..) => ControlFlow::Break(Some(())),
+                    _ => ControlFlow::Continue(None),
                 }
-            }),
-        )
+            }
+        })
         .await;
         app = last;
         (status, reason, message) = classify(&app, suspended_is);
         match waited {
-            Ok(Ok(Some(()))) => {}
-            Ok(Ok(None)) => {
+            Waited::Decided(()) => {}
+            Waited::Gone => {
                 return track.fail(
                     S::Unhealthy,
                     R::NotFound,
@@ -58,8 +56,10 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
                     format!("application '{name}' was deleted while waiting"),
                 )
             }
-            Ok(Err(e)) => return track.fail(S::Unhealthy, e.reason(), Some(&app), e.to_string()),
-            Err(_) => {
+            Waited::Failed(e) => {
+                return track.fail(S::Unhealthy, e.reason(), Some(&app), e.to_string())
+            }
+            Waited::TimedOut => {
                 let deadline = Deadline::wait(wait);
                 status = S::Timeout;
                 reason = Some(R::Timeout);
