@@ -37,6 +37,20 @@ pub enum Observation {
     Gone,
 }
 
+/// Is the object with `uid` gone? Absent, or present as a different object:
+/// deleted and created again under the same name, which a poll or a listing
+/// after a reconnect cannot tell from "still there" but by its uid
+/// (kube-runtime `wait::conditions::is_deleted`). With no uid to compare,
+/// only absence counts.
+pub fn is_deleted(observation: &Observation, uid: Option<&str>) -> bool {
+    match observation {
+        Observation::Gone => true,
+        Observation::Present(app) => {
+            matches!((uid, app.metadata.uid.as_deref()), (Some(ours), Some(now)) if ours != now)
+        }
+    }
+}
+
 /// One thing the follower learned.
 #[derive(Debug)]
 enum Update {
@@ -300,6 +314,33 @@ pub async fn until<T>(
                 recheck = at;
                 last = Some(observation);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn present(uid: Option<&str>) -> Observation {
+        let mut app = Application::default();
+        app.metadata.uid = uid.map(str::to_owned);
+        Observation::Present(Box::new(app))
+    }
+
+    /// Each row: what the watch saw, the uid we deleted, whether it is gone.
+    #[test]
+    fn gone_is_absent_or_another_object_under_the_same_name() {
+        let rows = [
+            ("absent", Observation::Gone, Some("a"), true),
+            ("absent, no uid known", Observation::Gone, None, true),
+            ("the same object", present(Some("a")), Some("a"), false),
+            ("created again", present(Some("b")), Some("a"), true),
+            ("no uid known", present(Some("b")), None, false),
+            ("no uid shown", present(None), Some("a"), false),
+        ];
+        for (name, observation, uid, gone) in rows {
+            assert_eq!(is_deleted(&observation, uid), gone, "{name}");
         }
     }
 }

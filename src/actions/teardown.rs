@@ -1,5 +1,6 @@
 //! `teardown` for one application: delete with cascade and foreground
-//! propagation, then wait on the stream until it is gone.
+//! propagation, then wait on the stream until it is gone: absent, or
+//! replaced by a new object of the same name.
 
 use std::convert::Infallible;
 use std::ops::ControlFlow;
@@ -41,45 +42,59 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
         "deleting (cascade, foreground)"
     );
     let ends = crate::deadline::after(deadlines.total());
-    // The first observation says whether there is still something to delete.
+    // The first observation says whether there is still something to delete,
+    // and which object: its uid, as last seen before the delete request.
     let present = wait::within(ends, &mut watcher, |o| {
-        ControlFlow::Break(matches!(o, Observation::Present(_)).then_some(()))
+        ControlFlow::Break(match o {
+            Observation::Gone => None,
+            Observation::Present(app) => Some(app.metadata.uid.clone()),
+        })
     })
     .await;
-    match present {
-        Waited::Decided(()) => {}
+    let uid = match present {
+        Waited::Decided(uid) => uid,
         Waited::Gone => return absent_before_delete(&track),
         Waited::TimedOut => return not_confirmed(&track, &deadlines, last.as_ref()),
         Waited::Failed(e) => return track.api_error(&e, last.as_ref()),
-    }
+    };
     match tokio::time::timeout_at(ends, ctx.client.delete_app(name)).await {
         Ok(Ok(())) => {}
         Ok(Err(ArgoError::NotFound { .. })) => return absent_before_delete(&track),
         Ok(Err(e)) => return track.api_error(&e, last.as_ref()),
         Err(_) => return not_confirmed(&track, &deadlines, last.as_ref()),
     }
-    // Nothing to decide: gone is the only way out.
-    let gone = wait::within(ends, &mut watcher, |observation| match observation {
-        Observation::Gone => ControlFlow::Break(None::<Infallible>),
-        Observation::Present(app) => {
-            last = Some((**app).clone());
-            ControlFlow::Continue(None)
+    // Nothing to decide: gone is the only way out, and an app of the same
+    // name with another uid is a new object, so ours is gone.
+    let mut again = false;
+    let gone = wait::within(ends, &mut watcher, |observation| {
+        if wait::is_deleted(observation, uid.as_deref()) {
+            again = matches!(observation, Observation::Present(_));
+            return ControlFlow::Break(None::<Infallible>);
         }
+        if let Observation::Present(app) = observation {
+            last = Some((**app).clone());
+        }
+        ControlFlow::Continue(None)
     })
     .await;
+    let again = if again {
+        "; an Application of the same name was created again since (a new uid)"
+    } else {
+        ""
+    };
     match gone {
         Waited::Gone => match orphans(ctx, &children).await {
             orphans if orphans.is_empty() => track.finish(
                 S::Removed,
                 None,
-                "deleted; Argo CD removed the application and its resources",
+                format!("deleted; Argo CD removed the application and its resources{again}"),
             ),
             orphans => track.fail(
                 S::Orphaned,
                 R::Orphaned,
                 None,
                 format!(
-                    "deleted, but Applications it managed remain: {} (Delete=false sync option, or not cascaded); delete them or remove them from Git",
+                    "deleted, but Applications it managed remain: {} (Delete=false sync option, or not cascaded); delete them or remove them from Git{again}",
                     orphans.join(", ")
                 ),
             ),
