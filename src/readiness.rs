@@ -1,4 +1,5 @@
-//! When an Application counts as deployed: pure functions of one snapshot.
+//! When an Application counts as deployed, and what validate reports of it:
+//! pure functions of one snapshot.
 //!
 //! No I/O and no clock: the wait loop feeds snapshots in and applies grace
 //! periods and deadlines around the verdicts. Rules: contract §3.
@@ -8,6 +9,10 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use crate::argocd::types::{Application, Info, OperationState};
 use crate::outcome::FailureReason;
 use crate::vocabulary::SuspendedIs;
+
+pub mod operation;
+mod validation;
+pub use validation::classify;
 
 /// The `infos` entry name that marks operations started by the executor.
 pub const RUN_MARKER: &str = "executor-run";
@@ -123,10 +128,6 @@ pub fn prune_skipped(state: &OperationState) -> Vec<String> {
         .collect()
 }
 
-fn is_running(state: &OperationState) -> bool {
-    matches!(state.phase.as_str(), "Running" | "Terminating" | "")
-}
-
 fn is_ours(state: &OperationState, marker: &Info, accepted_at: DateTime<Utc>) -> bool {
     let mut runs = state
         .operation
@@ -178,7 +179,7 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
             return Verdict::Operating("sync requested, this snapshot predates it".to_owned());
         }
     }
-    if let Some(pending) = &app.operation {
+    if let Some(pending) = operation::requested(app) {
         let ours = matches!(&expect.tracked, Tracked::Ours { marker, .. } if pending.info.contains(marker));
         return if ours {
             Verdict::Operating("sync requested, waiting for the controller to start it".to_owned())
@@ -200,7 +201,7 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
             Some(state),
         ) if !is_ours(state, marker, *accepted_at) => {
             // Sync is asynchronous: operationState still shows the previous operation.
-            return if is_running(state) {
+            return if operation::running(state) {
                 Verdict::ForeignOperation(initiator(&state.operation))
             } else {
                 Verdict::Operating(
@@ -208,10 +209,10 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
                 )
             };
         }
-        (Tracked::Ours { .. }, Some(state)) if is_running(state) => {
+        (Tracked::Ours { .. }, Some(state)) if operation::running(state) => {
             return Verdict::Operating(format!("operation {}", phase_or_pending(state)));
         }
-        (Tracked::Settled, Some(state)) if is_running(state) => {
+        (Tracked::Settled, Some(state)) if operation::running(state) => {
             return Verdict::ForeignOperation(format!(
                 "{} is {}",
                 initiator(&state.operation),

@@ -1,6 +1,6 @@
 //! The event loop over the watch stream. It never sleeps to poll while the
-//! stream works, and it never owns a deadline: callers wrap it in
-//! `tokio::time::timeout`.
+//! stream works, and it never owns a deadline: callers give one to
+//! [`within`], which answers with one flat [`Waited`].
 //!
 //! One [`Follower`] reads the stream for one app or for all apps, reconnects
 //! with backoff, and falls back to polling after repeated failures. A
@@ -35,6 +35,20 @@ pub enum Observation {
     Present(Box<Application>),
     /// The application no longer exists.
     Gone,
+}
+
+/// Is the object with `uid` gone? Absent, or present as a different object:
+/// deleted and created again under the same name, which a poll or a listing
+/// after a reconnect cannot tell from "still there" but by its uid
+/// (kube-runtime `wait::conditions::is_deleted`). With no uid to compare,
+/// only absence counts.
+pub fn is_deleted(observation: &Observation, uid: Option<&str>) -> bool {
+    match observation {
+        Observation::Gone => true,
+        Observation::Present(app) => {
+            matches!((uid, app.metadata.uid.as_deref()), (Some(ours), Some(now)) if ours != now)
+        }
+    }
 }
 
 /// One thing the follower learned.
@@ -247,7 +261,38 @@ impl Watcher {
     }
 }
 
-/// Feeds observations to `decide` until it breaks. `Continue(Some(at))` asks
+/// How a wait within a deadline ended.
+#[derive(Debug)]
+pub enum Waited<T> {
+    /// `decide` decided, before the deadline.
+    Decided(T),
+    /// `decide` said the application is gone.
+    Gone,
+    /// The deadline passed first.
+    TimedOut,
+    /// The watch failed in a way that retrying cannot fix.
+    Failed(ArgoError),
+}
+
+/// Feeds observations to `decide` until it breaks or the deadline at `ends`
+/// passes. `Break(Some(decision))` decides, `Break(None)` says the app is
+/// gone, and `Continue(Some(at))` asks to decide again at `at` even if
+/// nothing new arrives (a grace period ending).
+pub async fn within<T>(
+    ends: Instant,
+    watcher: &mut Watcher,
+    decide: impl FnMut(&Observation) -> ControlFlow<Option<T>, Option<Instant>>,
+) -> Waited<T> {
+    match tokio::time::timeout_at(ends, until(watcher, decide)).await {
+        Ok(Ok(Some(decision))) => Waited::Decided(decision),
+        Ok(Ok(None)) => Waited::Gone,
+        Ok(Err(e)) => Waited::Failed(e),
+        Err(_) => Waited::TimedOut,
+    }
+}
+
+/// Feeds observations to `decide` until it breaks, with no deadline of its
+/// own: the caller bounds it, or uses [`within`]. `Continue(Some(at))` asks
 /// to decide again at `at` even if nothing new arrives (a grace period ending).
 pub async fn until<T>(
     watcher: &mut Watcher,
@@ -269,6 +314,33 @@ pub async fn until<T>(
                 recheck = at;
                 last = Some(observation);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn present(uid: Option<&str>) -> Observation {
+        let mut app = Application::default();
+        app.metadata.uid = uid.map(str::to_owned);
+        Observation::Present(Box::new(app))
+    }
+
+    /// Each row: what the watch saw, the uid we deleted, whether it is gone.
+    #[test]
+    fn gone_is_absent_or_another_object_under_the_same_name() {
+        let rows = [
+            ("absent", Observation::Gone, Some("a"), true),
+            ("absent, no uid known", Observation::Gone, None, true),
+            ("the same object", present(Some("a")), Some("a"), false),
+            ("created again", present(Some("b")), Some("a"), true),
+            ("no uid known", present(Some("b")), None, false),
+            ("no uid shown", present(None), Some("a"), false),
+        ];
+        for (name, observation, uid, gone) in rows {
+            assert_eq!(is_deleted(&observation, uid), gone, "{name}");
         }
     }
 }

@@ -13,6 +13,7 @@ use super::RunContext;
 use crate::argocd::types::{Application, Info};
 use crate::argocd::ArgoError;
 use crate::outcome::{ComponentResult, Termination};
+use crate::readiness::operation;
 
 /// Time from the signal to the termination requests' answers.
 const REQUEST_BUDGET: Duration = Duration::from_millis(600);
@@ -49,11 +50,12 @@ impl InFlight {
 /// ours (our `infos` marker) with a final phase. An older state, or someone
 /// else's, says nothing about ours.
 fn has_ended(app: &Application, marker: &Info) -> bool {
-    app.operation.is_none()
-        && app.status.operation_state.as_ref().is_some_and(|s| {
-            s.operation.info.contains(marker)
-                && matches!(s.phase.as_str(), "Succeeded" | "Failed" | "Error")
-        })
+    operation::ended(app)
+        && app
+            .status
+            .operation_state
+            .as_ref()
+            .is_some_and(|s| s.operation.info.contains(marker))
 }
 
 /// Terminates the in-flight operations after a signal received at `signalled`.

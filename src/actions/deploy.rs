@@ -1,7 +1,6 @@
 //! `deploy` for one application: idempotent sync, then wait for readiness.
 
 use std::ops::ControlFlow;
-use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -16,16 +15,10 @@ use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::readiness::{assess, freshness, Expectation, Freshness, Tracked, Verdict};
 use crate::vocabulary::duration::human;
-use crate::wait::{self, Observation, Watcher};
+use crate::wait::{self, Observation, Waited, Watcher};
 
 /// How often a deploy waits behind someone else's operation before giving up on syncing.
 const MAX_FOREIGN_WAITS: u32 = 3;
-
-/// How a wait phase ended.
-enum Phase {
-    Done(Box<Application>, Verdict),
-    Gone,
-}
 
 /// Deploys one application per contract §4. With `from_parent`, an app that
 /// does not exist yet is waited for, within its sync deadline: its app-of-apps
@@ -73,16 +66,17 @@ async fn deploy(
         Ok(Ok(Some(app))) => app,
         // A child not created yet is invisible, too, to a token scoped to projects.
         Ok(Ok(None) | Err(ArgoError::NotVisible { .. })) if from_parent => {
-            match appeared(ctx, name, deadlines.sync.after).await {
-                Ok(Some(app)) => app,
-                Ok(None) => {
+            match appeared(ctx, name, deadlines.sync.ends()).await {
+                Waited::Decided(app) => app,
+                // It waits through absence: only the deadline ends it without the app.
+                Waited::TimedOut | Waited::Gone => {
                     let msg = format!(
                     "application '{name}' did not appear within {} after its app-of-apps synced; check that the app-of-apps' source defines it",
                     deadlines.sync
                 );
                     return track.timeout(&[&deadlines.sync], R::NotFound, None, msg);
                 }
-                Err(e) => return track.api_error(&e, None),
+                Waited::Failed(e) => return track.api_error(&e, None),
             }
         }
         Ok(Ok(None)) => return not_found(&track, name),
@@ -131,38 +125,37 @@ async fn deploy(
                 component = name,
                 "waiting for the {what} in progress to complete"
             );
-            let phase = tokio::time::timeout(
-                deadlines.sync.after,
-                wait_while(&mut watcher, &settled, &mut last, &mut op_error, |v| {
-                    matches!(v, Verdict::ForeignOperation(_))
-                }),
+            let phase = wait_while(
+                deadlines.sync.ends(),
+                &mut watcher,
+                &settled,
+                &mut last,
+                &mut op_error,
+                |v| matches!(v, Verdict::ForeignOperation(_)),
             )
             .await;
             match phase {
-                Err(_) => {
+                Waited::TimedOut => {
                     let msg = format!("{what} did not complete within {}", deadlines.sync);
                     return track.timeout(&[&deadlines.sync], R::Timeout, last.as_ref(), msg);
                 }
-                Ok(Err(e)) => return track.api_error(&e, last.as_ref()),
-                Ok(Ok(Phase::Gone)) => return not_found(&track, name),
-                Ok(Ok(Phase::Done(mut app, v))) => {
+                Waited::Failed(e) => return track.api_error(&e, last.as_ref()),
+                Waited::Gone => return not_found(&track, name),
+                Waited::Decided((mut app, v)) => {
                     verdict = v;
                     if verdict != Verdict::Ready {
                         // The update that ends an operation still carries the
                         // pre-sync comparison: decide on one made after it.
-                        let compared = tokio::time::timeout(
-                            deadlines.health.after,
-                            recompared(
-                                ctx,
-                                &mut watcher,
-                                &settled,
-                                &mut last,
-                                deadlines.health.ends(),
-                            ),
+                        let compared = recompared(
+                            ctx,
+                            &mut watcher,
+                            &settled,
+                            &mut last,
+                            deadlines.health.ends(),
                         )
                         .await;
                         match compared {
-                            Err(_) => {
+                            Waited::TimedOut => {
                                 let msg = format!(
                                     "Argo CD did not compare the app again within {} after the {what} completed",
                                     deadlines.health
@@ -174,9 +167,9 @@ async fn deploy(
                                     msg,
                                 );
                             }
-                            Ok(Err(e)) => return track.api_error(&e, last.as_ref()),
-                            Ok(Ok(None)) => return not_found(&track, name),
-                            Ok(Ok(Some((next, v)))) => {
+                            Waited::Failed(e) => return track.api_error(&e, last.as_ref()),
+                            Waited::Gone => return not_found(&track, name),
+                            Waited::Decided((next, v)) => {
                                 *app = next;
                                 verdict = v;
                             }
@@ -244,31 +237,35 @@ async fn deploy(
         };
         tracing::info!(phase = "sync", component = name, "requesting sync");
         let mut window: Option<String> = None;
-        let synced = tokio::time::timeout(deadlines.sync.after, async {
-            // Recorded before the request: a signal may land before its answer does.
-            ctx.in_flight.started(name);
-            let accepted = sync_through_windows(ctx, &request, &mut window).await?;
-            if let Tracked::Ours { since_version, .. } = &mut ours.tracked {
-                *since_version = accepted
-                    .metadata
-                    .resource_version
-                    .as_deref()
-                    .and_then(|v| v.parse().ok());
+        let ends = deadlines.sync.ends();
+        // Recorded before the request: a signal may land before its answer does.
+        ctx.in_flight.started(name);
+        let requested =
+            tokio::time::timeout_at(ends, sync_through_windows(ctx, &request, &mut window)).await;
+        let synced = match requested {
+            Err(_) => Waited::TimedOut,
+            Ok(Err(e)) => Waited::Failed(e),
+            Ok(Ok(accepted)) => {
+                if let Tracked::Ours { since_version, .. } = &mut ours.tracked {
+                    *since_version = accepted
+                        .metadata
+                        .resource_version
+                        .as_deref()
+                        .and_then(|v| v.parse().ok());
+                }
+                let _nudger = nudge_while_pending(ctx, name, ends);
+                wait_while(ends, &mut watcher, &ours, &mut last, &mut op_error, |v| {
+                    matches!(v, Verdict::Operating(_))
+                })
+                .await
             }
-            let _nudger = nudge_while_pending(ctx, name, deadlines.sync.ends());
-            let done = wait_while(&mut watcher, &ours, &mut last, &mut op_error, |v| {
-                matches!(v, Verdict::Operating(_))
-            })
-            .await;
-            done
-        })
-        .await;
-        if synced.is_ok() {
+        };
+        if !matches!(synced, Waited::TimedOut) {
             // Our operation ended, or never started: nothing for a signal to terminate.
             ctx.in_flight.done(name);
         }
         match synced {
-            Err(_) if window.is_some() => {
+            Waited::TimedOut if window.is_some() => {
                 let msg = format!(
                     "the sync window stayed closed through {}: {}",
                     deadlines.sync,
@@ -276,7 +273,7 @@ async fn deploy(
                 );
                 return track.timeout(&[&deadlines.sync], R::SyncWindow, last.as_ref(), msg);
             }
-            Err(_) => {
+            Waited::TimedOut => {
                 return sync_timeout(
                     ctx,
                     &track,
@@ -288,25 +285,25 @@ async fn deploy(
                 )
                 .await
             }
-            Ok(Err(ArgoError::OperationInProgress { .. })) => {
+            Waited::Failed(ArgoError::OperationInProgress { .. }) => {
                 verdict = Verdict::ForeignOperation("operation that started first".to_owned());
                 continue;
             }
-            Ok(Err(e)) => return track.api_error(&e, last.as_ref()),
-            Ok(Ok(Phase::Gone)) => return not_found(&track, name),
-            Ok(Ok(Phase::Done(app, Verdict::ForeignOperation(what)))) => {
+            Waited::Failed(e) => return track.api_error(&e, last.as_ref()),
+            Waited::Gone => return not_found(&track, name),
+            Waited::Decided((app, Verdict::ForeignOperation(what))) => {
                 // Someone else's operation took over before ours ran; Argo CD may have replaced ours.
                 last = Some(*app);
                 verdict = Verdict::ForeignOperation(what);
                 continue;
             }
-            Ok(Ok(Phase::Done(app, Verdict::Failed(reason, msg)))) => {
+            Waited::Decided((app, Verdict::Failed(reason, msg))) => {
                 return track.fail(S::Failed, reason, Some(&app), msg);
             }
-            Ok(Ok(Phase::Done(app, Verdict::Ready))) => {
+            Waited::Decided((app, Verdict::Ready)) => {
                 return track.finish(S::Succeeded, Some(&app), "synced; Synced and Healthy");
             }
-            Ok(Ok(Phase::Done(app, _))) => {
+            Waited::Decided((app, _)) => {
                 tracing::info!(
                     phase = "health",
                     component = name,
@@ -327,48 +324,36 @@ async fn deploy(
     }
 }
 
-/// Waits on the stream for an Application that does not exist yet; `None` at the deadline.
-async fn appeared(
-    ctx: &RunContext,
-    name: &str,
-    deadline: Duration,
-) -> Result<Option<Application>, ArgoError> {
+/// Waits on the stream, until `ends`, for an Application that does not exist yet.
+async fn appeared(ctx: &RunContext, name: &str, ends: Instant) -> Waited<Application> {
     tracing::info!(
         phase = "wait",
         component = name,
         "not created yet; waiting for its app-of-apps to create it"
     );
     let mut watcher = ctx.watcher(name);
-    let found = tokio::time::timeout(
-        deadline,
-        wait::until(&mut watcher, |observation| match observation {
-            Observation::Present(app) => ControlFlow::Break((**app).clone()),
-            Observation::Gone => ControlFlow::Continue(None),
-        }),
-    )
-    .await;
-    match found {
-        Ok(Ok(app)) => Ok(Some(app)),
-        Ok(Err(e)) => Err(e),
-        Err(_) => Ok(None),
-    }
+    wait::within(ends, &mut watcher, |observation| match observation {
+        Observation::Present(app) => ControlFlow::Break(Some((**app).clone())),
+        Observation::Gone => ControlFlow::Continue(None),
+    })
+    .await
 }
 
 /// Waits for a comparison made after the last operation ended: ready, or
 /// `reconciledAt` strictly after `finishedAt`, or Synced on a tie (the health
 /// phase then judges it). A tie still OutOfSync may predate the sync, so after
-/// [`UNCONFIRMED_PATIENCE`] a refresh (bounded by `ends`) asks for a later
-/// comparison. `None`: the app is gone.
+/// [`UNCONFIRMED_PATIENCE`] a refresh asks for a later comparison. Both the
+/// wait and the refresh end at `ends`.
 async fn recompared(
     ctx: &RunContext,
     watcher: &mut Watcher,
     expect: &Expectation,
     last: &mut Option<Application>,
     ends: Instant,
-) -> Result<Option<(Application, Verdict)>, ArgoError> {
+) -> Waited<(Application, Verdict)> {
     let mut since: Option<Instant> = None;
     let mut refreshed = false;
-    wait::until(watcher, |observation| {
+    wait::within(ends, watcher, |observation| {
         let Observation::Present(app) = observation else {
             return ControlFlow::Break(None);
         };
@@ -395,16 +380,18 @@ async fn recompared(
     .await
 }
 
-/// Waits while `keep_waiting` holds for the verdict; returns the first other verdict.
+/// Waits, until `ends`, while `keep_waiting` holds for the verdict; decides
+/// the first other verdict, with the snapshot it was made on.
 async fn wait_while(
+    ends: Instant,
     watcher: &mut Watcher,
     expect: &Expectation,
     last: &mut Option<Application>,
     op_error: &mut Option<String>,
     keep_waiting: impl Fn(&Verdict) -> bool,
-) -> Result<Phase, ArgoError> {
-    wait::until(watcher, |observation| match observation {
-        Observation::Gone => ControlFlow::Break(Phase::Gone),
+) -> Waited<(Box<Application>, Verdict)> {
+    wait::within(ends, watcher, |observation| match observation {
+        Observation::Gone => ControlFlow::Break(None),
         Observation::Present(app) => {
             *last = Some((**app).clone());
             if let Some(message) = telling_message(app) {
@@ -414,7 +401,7 @@ async fn wait_while(
             if keep_waiting(&verdict) {
                 ControlFlow::Continue(None)
             } else {
-                ControlFlow::Break(Phase::Done(app.clone(), verdict))
+                ControlFlow::Break(Some((app.clone(), verdict)))
             }
         }
     })
@@ -437,61 +424,58 @@ async fn wait_healthy(
     let mut unconfirmed_since: Option<Instant> = None;
     let mut refreshed = false;
     let ends = deadline.ends();
-    let waited = tokio::time::timeout(
-        deadline.after,
-        wait::until(watcher, |observation| {
-            let Observation::Present(app) = observation else {
-                return ControlFlow::Break(None);
-            };
-            last = Some((**app).clone());
-            match assess(app, &expect) {
-                Verdict::Ready => ControlFlow::Break(Some(Ok(()))),
-                Verdict::Failed(reason, msg) => ControlFlow::Break(Some(Err((reason, msg)))),
-                Verdict::Unhealthy(reason, msg) => {
-                    let since = *unhealthy_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= grace {
-                        let msg = if grace.is_zero() {
-                            msg
-                        } else {
-                            format!("{msg} for longer than the grace period of {}", human(grace))
-                        };
-                        ControlFlow::Break(Some(Err((reason, msg))))
+    let waited = wait::within(ends, watcher, |observation| {
+        let Observation::Present(app) = observation else {
+            return ControlFlow::Break(None);
+        };
+        last = Some((**app).clone());
+        match assess(app, &expect) {
+            Verdict::Ready => ControlFlow::Break(Some(Ok(()))),
+            Verdict::Failed(reason, msg) => ControlFlow::Break(Some(Err((reason, msg)))),
+            Verdict::Unhealthy(reason, msg) => {
+                let since = *unhealthy_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= grace {
+                    let msg = if grace.is_zero() {
+                        msg
                     } else {
-                        ControlFlow::Continue(Some(since + grace))
-                    }
-                }
-                Verdict::Unconfirmed(..) => {
-                    // Normally the confirming reconcile follows within milliseconds.
-                    // If none comes, ask for one: a refresh makes the controller
-                    // compare again, stamped with a later second.
-                    let since = *unconfirmed_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() < UNCONFIRMED_PATIENCE {
-                        return ControlFlow::Continue(Some(since + UNCONFIRMED_PATIENCE));
-                    }
-                    if !refreshed {
-                        refreshed = true;
-                        request_refresh(ctx, track.name(), ends);
-                    }
-                    ControlFlow::Continue(None)
-                }
-                _ => {
-                    unhealthy_since = None;
-                    ControlFlow::Continue(None)
+                        format!("{msg} for longer than the grace period of {}", human(grace))
+                    };
+                    ControlFlow::Break(Some(Err((reason, msg))))
+                } else {
+                    ControlFlow::Continue(Some(since + grace))
                 }
             }
-        }),
-    )
+            Verdict::Unconfirmed(..) => {
+                // Normally the confirming reconcile follows within milliseconds.
+                // If none comes, ask for one: a refresh makes the controller
+                // compare again, stamped with a later second.
+                let since = *unconfirmed_since.get_or_insert_with(Instant::now);
+                if since.elapsed() < UNCONFIRMED_PATIENCE {
+                    return ControlFlow::Continue(Some(since + UNCONFIRMED_PATIENCE));
+                }
+                if !refreshed {
+                    refreshed = true;
+                    request_refresh(ctx, track.name(), ends);
+                }
+                ControlFlow::Continue(None)
+            }
+            _ => {
+                unhealthy_since = None;
+                ControlFlow::Continue(None)
+            }
+        }
+    })
     .await;
     match waited {
-        Ok(Ok(Some(Ok(())))) => track.finish(
+        Waited::Decided(Ok(())) => track.finish(
             S::Succeeded,
             last.as_ref(),
             format!("{what} completed; Synced and Healthy"),
         ),
-        Ok(Ok(Some(Err((reason, msg))))) => track.fail(S::Failed, reason, last.as_ref(), msg),
-        Ok(Ok(None)) => not_found(track, track.name()),
-        Ok(Err(e)) => track.api_error(&e, last.as_ref()),
-        Err(_) => {
+        Waited::Decided(Err((reason, msg))) => track.fail(S::Failed, reason, last.as_ref(), msg),
+        Waited::Gone => not_found(track, track.name()),
+        Waited::Failed(e) => track.api_error(&e, last.as_ref()),
+        Waited::TimedOut => {
             let state = last
                 .as_ref()
                 .map(|a| describe(&assess(a, &expect)))

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::context::RunContext;
+use crate::readiness::operation;
 
 /// How long a requested sync may stay pending before the executor nudges the controller.
 const PICKUP_PATIENCE: Duration = Duration::from_secs(5);
@@ -27,7 +28,7 @@ pub(super) fn nudge_while_pending(ctx: &RunContext, name: &str, ends: Instant) -
             // Requested (top-level `operation`), and no operationState of ours yet.
             let pending = match tokio::time::timeout_at(ends, client.get_app(&name, false)).await {
                 Ok(Ok(app)) => {
-                    app.operation.is_some()
+                    operation::requested(&app).is_some()
                         && !app
                             .status
                             .operation_state

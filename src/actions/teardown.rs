@@ -1,6 +1,8 @@
 //! `teardown` for one application: delete with cascade and foreground
-//! propagation, then wait on the stream until it is gone.
+//! propagation, then wait on the stream until it is gone: absent, or
+//! replaced by a new object of the same name.
 
+use std::convert::Infallible;
 use std::ops::ControlFlow;
 
 use super::context::{Deadlines, RunContext, Tracker};
@@ -8,7 +10,7 @@ use crate::argocd::types::Application;
 use crate::argocd::ArgoError;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::vocabulary::duration::human;
-use crate::wait::{self, Observation, Watcher};
+use crate::wait::{self, Observation, Waited, Watcher};
 
 /// Tears down one application. The confirmation was checked with the inputs.
 pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> ComponentResult {
@@ -25,7 +27,6 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
             "dry run: would delete with cascade and foreground propagation",
         );
     }
-    let deadline = deadlines.total();
     // An app-of-apps' child Applications should go with it; any left behind
     // (Delete=false, or a failed cascade) are orphans.
     let children = child_applications(ctx, name).await;
@@ -40,73 +41,100 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
         component = name,
         "deleting (cascade, foreground)"
     );
-    let waited = tokio::time::timeout(deadline, async {
-        let first = wait::until(&mut watcher, |o| {
-            ControlFlow::Break(matches!(o, Observation::Gone))
+    let ends = crate::deadline::after(deadlines.total());
+    // The first observation says whether there is still something to delete,
+    // and which object: its uid, as last seen before the delete request.
+    let present = wait::within(ends, &mut watcher, |o| {
+        ControlFlow::Break(match o {
+            Observation::Gone => None,
+            Observation::Present(app) => Some(app.metadata.uid.clone()),
         })
-        .await?;
-        if first {
-            return Ok(false);
-        }
-        match ctx.client.delete_app(name).await {
-            Ok(()) => {}
-            Err(ArgoError::NotFound { .. }) => return Ok(false),
-            Err(e) => return Err(e),
-        }
-        wait::until(&mut watcher, |observation| match observation {
-            Observation::Gone => ControlFlow::Break(()),
-            Observation::Present(app) => {
-                last = Some((**app).clone());
-                ControlFlow::Continue(None)
-            }
-        })
-        .await
-        .map(|()| true)
     })
     .await;
-    match waited {
-        Ok(Ok(true)) => match orphans(ctx, &children).await {
+    let uid = match present {
+        Waited::Decided(uid) => uid,
+        Waited::Gone => return absent_before_delete(&track),
+        Waited::TimedOut => return not_confirmed(&track, &deadlines, last.as_ref()),
+        Waited::Failed(e) => return track.api_error(&e, last.as_ref()),
+    };
+    match tokio::time::timeout_at(ends, ctx.client.delete_app(name)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(ArgoError::NotFound { .. })) => return absent_before_delete(&track),
+        Ok(Err(e)) => return track.api_error(&e, last.as_ref()),
+        Err(_) => return not_confirmed(&track, &deadlines, last.as_ref()),
+    }
+    // Nothing to decide: gone is the only way out, and an app of the same
+    // name with another uid is a new object, so ours is gone.
+    let mut again = false;
+    let gone = wait::within(ends, &mut watcher, |observation| {
+        if wait::is_deleted(observation, uid.as_deref()) {
+            again = matches!(observation, Observation::Present(_));
+            return ControlFlow::Break(None::<Infallible>);
+        }
+        if let Observation::Present(app) = observation {
+            last = Some((**app).clone());
+        }
+        ControlFlow::Continue(None)
+    })
+    .await;
+    let again = if again {
+        "; an Application of the same name was created again since (a new uid)"
+    } else {
+        ""
+    };
+    match gone {
+        Waited::Gone => match orphans(ctx, &children).await {
             orphans if orphans.is_empty() => track.finish(
                 S::Removed,
                 None,
-                "deleted; Argo CD removed the application and its resources",
+                format!("deleted; Argo CD removed the application and its resources{again}"),
             ),
             orphans => track.fail(
                 S::Orphaned,
                 R::Orphaned,
                 None,
                 format!(
-                    "deleted, but Applications it managed remain: {} (Delete=false sync option, or not cascaded); delete them or remove them from Git",
+                    "deleted, but Applications it managed remain: {} (Delete=false sync option, or not cascaded); delete them or remove them from Git{again}",
                     orphans.join(", ")
                 ),
             ),
         },
-        Ok(Ok(false)) => track.finish(
-            S::Absent,
-            None,
-            "disappeared before the delete request; nothing to delete",
-        ),
-        Ok(Err(e)) => track.api_error(&e, last.as_ref()),
-        Err(_) => {
-            let finalizers = last
-                .as_ref()
-                .map(|a| a.metadata.finalizers.join(", "))
-                .unwrap_or_default();
-            let msg = format!(
-                "deletion not confirmed within {}, {} plus {}; finalizers still present: {}",
-                human(deadline),
-                deadlines.sync,
-                deadlines.health,
-                if finalizers.is_empty() {
-                    "none"
-                } else {
-                    &finalizers
-                }
-            );
-            let passed = [&deadlines.sync, &deadlines.health];
-            track.timeout(&passed, R::Timeout, last.as_ref(), msg)
-        }
+        Waited::Failed(e) => track.api_error(&e, last.as_ref()),
+        Waited::TimedOut => not_confirmed(&track, &deadlines, last.as_ref()),
     }
+}
+
+/// The app was gone by the time the delete request went out.
+fn absent_before_delete(track: &Tracker) -> ComponentResult {
+    track.finish(
+        S::Absent,
+        None,
+        "disappeared before the delete request; nothing to delete",
+    )
+}
+
+/// The deadline passed before the app was seen gone.
+fn not_confirmed(
+    track: &Tracker,
+    deadlines: &Deadlines,
+    last: Option<&Application>,
+) -> ComponentResult {
+    let finalizers = last
+        .map(|a| a.metadata.finalizers.join(", "))
+        .unwrap_or_default();
+    let msg = format!(
+        "deletion not confirmed within {}, {} plus {}; finalizers still present: {}",
+        human(deadlines.total()),
+        deadlines.sync,
+        deadlines.health,
+        if finalizers.is_empty() {
+            "none"
+        } else {
+            &finalizers
+        }
+    );
+    let passed = [&deadlines.sync, &deadlines.health];
+    track.timeout(&passed, R::Timeout, last, msg)
 }
 
 /// The Applications an app-of-apps manages, from its resource tree. A tree

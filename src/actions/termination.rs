@@ -9,6 +9,7 @@ use crate::argocd::types::{Application, Info};
 use crate::argocd::ArgoError;
 use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, FailureReason as R, Termination};
+use crate::readiness::operation;
 use crate::vocabulary::duration::human;
 use crate::wait::{self, Observation, Watcher};
 
@@ -20,13 +21,12 @@ const MAX_TERMINATIONS: u32 = 3;
 
 /// The operation in this snapshot is ours and still pending or running.
 fn ours_in_flight(app: &Application, marker: &Info) -> bool {
-    app.operation
-        .as_ref()
-        .is_some_and(|op| op.info.contains(marker))
-        || app.status.operation_state.as_ref().is_some_and(|s| {
-            s.operation.info.contains(marker)
-                && matches!(s.phase.as_str(), "Running" | "Terminating" | "")
-        })
+    operation::requested(app).is_some_and(|op| op.info.contains(marker))
+        || app
+            .status
+            .operation_state
+            .as_ref()
+            .is_some_and(|s| s.operation.info.contains(marker) && operation::running(s))
 }
 
 /// The operation's own message when it says something: an apply error
@@ -107,7 +107,7 @@ async fn terminate_and_confirm(
                     *last = Some((**app).clone());
                     let state = app.status.operation_state.as_ref();
                     let phase = state.map(|s| s.phase.as_str()).unwrap_or("");
-                    if app.operation.is_none() && matches!(phase, "Failed" | "Error" | "Succeeded") {
+                    if operation::ended(app) {
                         ControlFlow::Break(Some(true))
                     } else if phase == "Terminating" {
                         terminating_seen = true;

@@ -4,93 +4,10 @@ use std::ops::ControlFlow;
 
 use super::context::{RunContext, Tracker};
 use super::failure::reason_of;
-use crate::argocd::types::Application;
 use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
-use crate::readiness::{freshness, Freshness};
-use crate::vocabulary::SuspendedIs;
-use crate::wait::{self, Observation};
-
-/// The validate verdict on one snapshot, per contract §2 (validate column).
-pub fn classify(app: &Application, suspended_is: SuspendedIs) -> (S, Option<R>, String) {
-    let health = app.status.health.status.as_str();
-    let sync = app.status.sync.status.as_str();
-    let running = app.operation.is_some()
-        || app
-            .status
-            .operation_state
-            .as_ref()
-            .is_some_and(|s| matches!(s.phase.as_str(), "Running" | "Terminating"));
-    let detail = app
-        .status
-        .health
-        .message
-        .as_deref()
-        .map(|m| format!(": {m}"))
-        .unwrap_or_default();
-    let health_ok =
-        health == "Healthy" || (health == "Suspended" && suspended_is == SuspendedIs::Healthy);
-    // Read-only, validate cannot ask for a refresh: a snapshot from before the
-    // controller re-compared after the last operation proves nothing either way
-    // (contract §3, "Not stale"; a tie counts only in the app's favour).
-    let fresh = freshness(&app.status);
-    let ready = health_ok && sync == "Synced" && !running;
-    if fresh == Freshness::Stale || (fresh == Freshness::Tied && !ready) {
-        return (
-            S::Degraded,
-            Some(R::Stale),
-            format!(
-                "not yet re-assessed since the last operation (health {}, sync {} as of the comparison before it)",
-                or_unknown(health),
-                or_unknown(sync)
-            ),
-        );
-    }
-    match health {
-        _ if health_ok && sync == "Synced" && !running => {
-            (S::Healthy, None, "Healthy and Synced".to_owned())
-        }
-        "Suspended" if suspended_is == SuspendedIs::Failed => (
-            S::Unhealthy,
-            Some(R::Suspended),
-            format!("health is Suspended{detail}"),
-        ),
-        "Healthy" | "Progressing" | "Suspended" | "Degraded" | "Missing" => {
-            let reason = match health {
-                "Degraded" => R::Degraded,
-                "Missing" => R::Missing,
-                _ if sync != "Synced" => R::OutOfSync,
-                _ => R::Degraded,
-            };
-            let op = if running {
-                ", an operation is running"
-            } else {
-                ""
-            };
-            (
-                S::Degraded,
-                Some(reason),
-                format!(
-                    "health is {health}{detail}, sync is {}{op}",
-                    or_unknown(sync)
-                ),
-            )
-        }
-        _ => (
-            S::Unhealthy,
-            Some(R::Unknown),
-            format!("health is {}{detail}", or_unknown(health)),
-        ),
-    }
-}
-
-fn or_unknown(s: &str) -> &str {
-    if s.is_empty() {
-        "Unknown"
-    } else {
-        s
-    }
-}
+use crate::readiness::classify;
+use crate::wait::{self, Observation, Waited};
 
 /// Validates one application. Reads without `refresh`: a refresh makes
 /// argocd-server patch the Application, and validate must change nothing.
@@ -116,25 +33,23 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
         // Read-only wait: follow the watch stream until Healthy, within --wait.
         let mut watcher = ctx.watcher(name);
         let mut last = app.clone();
-        let waited = tokio::time::timeout(
-            wait,
-            wait::until(&mut watcher, |observation| match observation {
-                Observation::Gone => ControlFlow::Break(None),
-                Observation::Present(a) => {
-                    last = (**a).clone();
-                    match classify(a, suspended_is) {
-                        (S::Healthy, ..) => ControlFlow::Break(Some(())),
-                        _ => ControlFlow::Continue(None),
-                    }
+        let ends = crate::deadline::after(wait);
+        let waited = wait::within(ends, &mut watcher, |observation| match observation {
+            Observation::Gone => ControlFlow::Break(None),
+            Observation::Present(a) => {
+                last = (**a).clone();
+                match classify(a, suspended_is) {
+                    (S::Healthy, ..) => ControlFlow::Break(Some(())),
+                    _ => ControlFlow::Continue(None),
                 }
-            }),
-        )
+            }
+        })
         .await;
         app = last;
         (status, reason, message) = classify(&app, suspended_is);
         match waited {
-            Ok(Ok(Some(()))) => {}
-            Ok(Ok(None)) => {
+            Waited::Decided(()) => {}
+            Waited::Gone => {
                 return track.fail(
                     S::Unhealthy,
                     R::NotFound,
@@ -142,10 +57,10 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
                     format!("application '{name}' was deleted while waiting"),
                 )
             }
-            Ok(Err(e)) => {
+            Waited::Failed(e) => {
                 return track.fail(S::Unhealthy, reason_of(&e), Some(&app), e.to_string())
             }
-            Err(_) => {
+            Waited::TimedOut => {
                 let deadline = Deadline::wait(wait);
                 status = S::Timeout;
                 reason = Some(R::Timeout);
@@ -179,106 +94,5 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
         (Some(reason), Some(deadline)) => track.timeout(&[deadline], reason, Some(&app), message),
         (Some(reason), None) => track.fail(status, reason, Some(&app), message),
         (None, _) => track.finish(status, Some(&app), message),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn app(health: &str, sync: &str) -> Application {
-        let mut app = Application::default();
-        app.status.health.status = health.to_owned();
-        app.status.sync.status = sync.to_owned();
-        app
-    }
-
-    #[test]
-    fn validate_maps_health_and_sync_to_the_contract_words() {
-        let cases = [
-            ("Healthy", "Synced", S::Healthy),
-            ("Healthy", "OutOfSync", S::Degraded),
-            ("Progressing", "Synced", S::Degraded),
-            ("Degraded", "Synced", S::Degraded),
-            ("Missing", "OutOfSync", S::Degraded),
-            ("Suspended", "Synced", S::Degraded),
-            ("Unknown", "Synced", S::Unhealthy),
-            ("", "", S::Unhealthy),
-        ];
-        for (health, sync, expected) in cases {
-            let (got, _, msg) = classify(&app(health, sync), SuspendedIs::Progressing);
-            assert_eq!(got, expected, "{health}/{sync}: {msg}");
-        }
-        assert_eq!(
-            classify(&app("Suspended", "Synced"), SuspendedIs::Healthy).0,
-            S::Healthy
-        );
-        assert_eq!(
-            classify(&app("Suspended", "Synced"), SuspendedIs::Failed).0,
-            S::Unhealthy
-        );
-    }
-
-    /// A snapshot from before the re-comparison after the last operation is
-    /// degraded, never healthy or unhealthy; a tie only counts when ready.
-    #[test]
-    fn a_stale_snapshot_is_degraded_with_the_reason() {
-        use chrono::{DateTime, Utc};
-        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
-        let cases = [
-            (
-                "stale Healthy",
-                "Healthy",
-                "Synced",
-                "2026-11-22T08:00:20Z",
-                S::Degraded,
-            ),
-            (
-                "stale Unknown",
-                "Unknown",
-                "OutOfSync",
-                "2026-11-22T08:00:20Z",
-                S::Degraded,
-            ),
-            (
-                "tied Missing",
-                "Missing",
-                "OutOfSync",
-                "2026-11-22T08:00:21Z",
-                S::Degraded,
-            ),
-            (
-                "tied Healthy",
-                "Healthy",
-                "Synced",
-                "2026-11-22T08:00:21Z",
-                S::Healthy,
-            ),
-            (
-                "fresh Unknown",
-                "Unknown",
-                "Synced",
-                "2026-11-22T08:00:22Z",
-                S::Unhealthy,
-            ),
-        ];
-        for (name, health, sync, reconciled, want) in cases {
-            let mut a = app(health, sync);
-            a.status.operation_state = Some(crate::argocd::types::OperationState {
-                phase: "Succeeded".to_owned(),
-                finished_at: Some(at("2026-11-22T08:00:21Z")),
-                ..Default::default()
-            });
-            a.status.reconciled_at = Some(at(reconciled));
-            let (got, reason, msg) = classify(&a, SuspendedIs::Progressing);
-            assert_eq!(got, want, "{name}: {msg}");
-            if want == S::Degraded {
-                assert_eq!(reason, Some(R::Stale), "{name}");
-                assert!(
-                    msg.contains("not yet re-assessed since the last operation"),
-                    "{name}: {msg}"
-                );
-            }
-        }
     }
 }

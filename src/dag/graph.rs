@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::schedule::Graph;
 use super::spec::SimulationSpec;
 use crate::deadline::DeadlineSource;
 
@@ -166,12 +167,7 @@ impl Dag {
     /// Numbers acyclic proto nodes by (wave, name) and links them both ways.
     pub(super) fn assemble(protos: Vec<Proto>, source: PathBuf) -> Dag {
         let n = protos.len();
-        let wave = waves_of(
-            &protos
-                .iter()
-                .map(|p| &p.dependencies[..])
-                .collect::<Vec<_>>(),
-        );
+        let wave = Graph::new(protos.iter().map(|p| p.dependencies.clone()).collect()).waves();
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| {
             (wave[a], &protos[a].node.name).cmp(&(wave[b], &protos[b].node.name))
@@ -276,14 +272,10 @@ impl Dag {
     }
 
     /// The wave of each node, by id: 0 without dependencies, else one more
-    /// than its latest dependency's.
+    /// than its latest dependency's. The scheduler's own, so `dag plan` shows
+    /// the waves that `--schedule waves` runs.
     pub fn waves(&self) -> Vec<usize> {
-        let deps: Vec<Vec<usize>> = self
-            .dependencies
-            .iter()
-            .map(|d| d.iter().map(|id| id.0).collect())
-            .collect();
-        waves_of(&deps.iter().map(Vec::as_slice).collect::<Vec<_>>())
+        Graph::new(self.dependency_indices()).waves()
     }
 
     /// Each node's dependencies as plain indices, the shape of the scheduler's `Graph::new`.
@@ -298,34 +290,4 @@ impl Dag {
     pub fn source(&self) -> &std::path::Path {
         &self.source
     }
-}
-
-/// Longest path in node count from a source to each node, for an acyclic
-/// graph given as dependency lists (Kahn's algorithm).
-fn waves_of(deps: &[&[usize]]) -> Vec<usize> {
-    let n = deps.len();
-    let mut dependents = vec![Vec::new(); n];
-    let mut remaining = vec![0usize; n];
-    for (node, ds) in deps.iter().enumerate() {
-        remaining[node] = ds.len();
-        for &d in *ds {
-            dependents[d].push(node);
-        }
-    }
-    let mut wave = vec![0usize; n];
-    let mut queue: Vec<usize> = (0..n).filter(|&i| remaining[i] == 0).collect();
-    let mut next = 0;
-    while next < queue.len() {
-        let node = queue[next];
-        next += 1;
-        for &dep in &dependents[node] {
-            wave[dep] = wave[dep].max(wave[node] + 1);
-            remaining[dep] -= 1;
-            if remaining[dep] == 0 {
-                queue.push(dep);
-            }
-        }
-    }
-    debug_assert_eq!(queue.len(), n, "waves_of needs an acyclic graph");
-    wave
 }

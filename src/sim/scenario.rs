@@ -111,6 +111,11 @@ pub struct AppScenario {
     /// parent's cascading deletion leaves it behind: an orphan.
     #[serde(default)]
     pub delete_protected: bool,
+    /// Once its deletion finishes, the app is created again at once (an
+    /// app-of-apps that still lists it, with self-heal): same name, a new
+    /// `metadata.uid`, never synced. Only the first deletion does this.
+    #[serde(default)]
+    pub recreated: bool,
 }
 
 impl AppScenario {
@@ -139,6 +144,7 @@ impl Default for AppScenario {
             deletion_delay: default_deletion_delay(),
             children: Vec::new(),
             delete_protected: false,
+            recreated: false,
         }
     }
 }

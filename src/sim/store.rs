@@ -16,8 +16,8 @@ use crate::argocd::types::{Application, HealthStatus, WatchEvent};
 
 use super::error::ApiError;
 use super::gate::RecordedRequest;
-use super::model::ARGOCD_NAMESPACE;
-use super::scenario::{AppScenario, SimOutcome};
+use super::model::{initial_app, uid, ARGOCD_NAMESPACE};
+use super::scenario::{AppScenario, InitialState, SimOutcome};
 
 /// Capacity of the watch broadcast; a watcher further behind than this is disconnected.
 const EVENT_CAPACITY: usize = 4096;
@@ -276,7 +276,8 @@ impl Store {
         Some(app)
     }
 
-    /// Removes an app for good: broadcasts DELETED and records the order.
+    /// Removes an app for good: broadcasts DELETED and records the order. A
+    /// `recreated` app comes back at once, a new object under the same name.
     pub(crate) fn remove(&mut self, name: &str) {
         let version = self.next_version();
         if let Some(mut sim) = self.apps.remove(name) {
@@ -284,6 +285,16 @@ impl Store {
             self.broadcast("DELETED", &sim.app);
             self.deletion_order
                 .push((name.to_string(), std::time::Instant::now()));
+            if sim.scenario.recreated {
+                let scenario = AppScenario {
+                    initial: InitialState::OutOfSync,
+                    recreated: false,
+                    ..sim.scenario
+                };
+                if let Some(app) = initial_app(&scenario, uid(name, self.resource_version)) {
+                    self.insert(SimApp::new(app, scenario));
+                }
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use executor::exit::ExitCode;
-use executor::sim::{AppScenario, InitialState, Scenario};
+use executor::sim::{AppScenario, Faults, InitialState, Scenario};
 
 use crate::common::{assert_code, assert_timeout_names, TestContext, ENVIRONMENT, TOKEN};
 
@@ -149,4 +149,32 @@ async fn teardown_sends_the_app_namespace() {
             "{r:?}"
         );
     }
+}
+
+/// An app created again right after its deletion (same name, a new uid, as
+/// an app-of-apps with self-heal does) was still removed: the object the
+/// delete named is gone. Polling, with the stream failing, never sees the
+/// moment between the two, only the new object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_counts_an_app_created_again_as_removed() {
+    let mut scenario = with(AppScenario {
+        recreated: true,
+        ..app()
+    });
+    scenario.faults = Faults {
+        drop_stream_after: Some(0),
+        drop_stream_times: 100,
+        ..Faults::default()
+    };
+    let ctx = TestContext::new(scenario).await;
+    ctx.write_environment("timeouts:\n  sync: 3s\n  health: 3s\n");
+    let deleted = ctx.sim.app("temporal").unwrap().metadata.uid;
+    let result = ctx.run("teardown", &ARGS).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert_eq!(result.component()["status"], "removed");
+    assert_eq!(ctx.sim.deletion_order(), ["temporal"]);
+    let again = ctx.sim.app("temporal").expect("created again").metadata.uid;
+    assert_ne!(again, deleted);
+    let message = result.component()["message"].as_str().unwrap();
+    assert!(message.contains("created again"), "{message}");
 }
