@@ -61,7 +61,8 @@ fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> 
         | R::ComparisonError
         | R::SyncWindow
         | R::Stale
-        | R::MemberFailed => None,
+        | R::MemberFailed
+        | R::RevisionRefused => None,
     }
 }
 

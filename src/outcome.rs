@@ -141,6 +141,9 @@ pub enum FailureReason {
     Stale,
     /// A stack: a member did not reach the goal (the member's entry says why).
     MemberFailed,
+    /// deploy `--revision`: Argo CD refused it (automated sync pins the
+    /// target), or compares the app against another revision than it synced.
+    RevisionRefused,
 }
 
 /// Why a run stopped before producing any component result; each holds what

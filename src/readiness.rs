@@ -100,6 +100,65 @@ pub fn freshness(status: &crate::argocd::types::ApplicationStatus) -> Freshness 
 
 /// The app's conditions that mean no sync can reach ready until someone fixes
 /// the spec or the source: Argo CD reports them instead of a comparison.
+/// After our sync of a requested revision succeeded: the app is not Synced,
+/// and the comparison is at another revision than the one synced. Argo CD compares an app against
+/// `spec.source.targetRevision`, not what was synced (argo-cd 3.2.11
+/// `controller/appcontroller.go`, `processAppRefreshQueueItem`), so a sync to
+/// another commit than the target's stays compared at the target's head:
+/// waiting cannot help. Multi-source apps (`sync.revisions`) are left to the
+/// Synced check.
+fn revision_not_compared(app: &Application, expect: &Expectation) -> Option<String> {
+    let requested = expect.revision.as_deref()?;
+    if !matches!(expect.tracked, Tracked::Ours { .. }) {
+        return None;
+    }
+    let state = app.status.operation_state.as_ref()?;
+    let synced = state.sync_result.as_ref().map(|r| r.revision.as_str())?;
+    let compared = app.status.sync.revision.as_deref()?;
+    let refused = state.phase == "Succeeded"
+        && app.status.sync.status != "Synced"
+        && !synced.is_empty()
+        && !compared.is_empty()
+        && compared != synced;
+    if !refused {
+        return None;
+    }
+    let target = app
+        .spec
+        .source
+        .as_ref()
+        .and_then(|s| s.target_revision.as_deref())
+        .unwrap_or("HEAD");
+    Some(format!(
+        "Argo CD compares the app at {compared}, its targetRevision {target}, not at {synced}, the --revision {requested} this run synced, so it stays {}; point the Application's targetRevision at {requested} in Git, or deploy without --revision",
+        or_unknown(&app.status.sync.status)
+    ))
+}
+
+/// Whether the app is already at `requested`, a `--revision`: it is the app's
+/// own targetRevision (whose head Synced means), or a commit SHA (7 to 40 hex
+/// digits) that the last comparison was made at. Any other name Argo CD has to
+/// resolve, so only a sync can tell.
+pub fn at_revision(app: &Application, requested: &str) -> bool {
+    let target = app
+        .spec
+        .source
+        .as_ref()
+        .and_then(|s| s.target_revision.as_deref())
+        .filter(|t| !t.is_empty())
+        .unwrap_or("HEAD");
+    let sha =
+        (7..=40).contains(&requested.len()) && requested.bytes().all(|b| b.is_ascii_hexdigit());
+    requested == target
+        || (sha
+            && app
+                .status
+                .sync
+                .revision
+                .as_deref()
+                .is_some_and(|compared| compared.starts_with(&requested.to_ascii_lowercase())))
+}
+
 fn blocking_condition(app: &Application) -> Option<&crate::argocd::types::ApplicationCondition> {
     app.status
         .conditions
@@ -259,6 +318,14 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
             format!("{}: {}", condition.kind, condition.message),
         );
     }
+    if let Some(message) = revision_not_compared(app, expect) {
+        // A comparison in the operation's last second may predate the apply.
+        return if fresh == Freshness::Fresh {
+            Verdict::Failed(FailureReason::RevisionRefused, message)
+        } else {
+            Verdict::Unconfirmed(FailureReason::RevisionRefused, message)
+        };
+    }
 
     // 3. Healthy, gated per the RFC table. Unhealthy wins over OutOfSync, so a
     // Degraded app fails after its grace period instead of waiting for a deadline.
@@ -300,39 +367,14 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
         };
     }
 
-    // 2. Synced, to the revision that was synced when one was requested.
+    // 2. Synced.
     if sync != "Synced" {
         return Verdict::Waiting(format!("sync status is {}", or_unknown(sync)));
     }
-    if let (Some(_), Some(state)) = (&expect.revision, op_state) {
-        let synced = state
-            .sync_result
-            .as_ref()
-            .map(|r| r.revision.as_str())
-            .unwrap_or("");
-        let compared = status.sync.revision.as_deref().unwrap_or("");
-        let multi = status.sync.revisions.iter().any(|r| r == synced);
-        if !synced.is_empty() && compared != synced && !multi {
-            return Verdict::Waiting(format!(
-                "sync status compares revision {compared}, the operation synced {synced}"
-            ));
-        }
-        // Multi-source apps: Argo CD leaves `revision` empty and records one SHA per
-        // source in `syncResult.revisions` and `sync.revisions`, in source order.
-        let synced_all = state
-            .sync_result
-            .as_ref()
-            .map(|r| r.revisions.as_slice())
-            .unwrap_or_default();
-        if !synced_all.is_empty() && status.sync.revisions != synced_all {
-            return Verdict::Waiting(format!(
-                "sync status compares revisions {}, the operation synced {}",
-                status.sync.revisions.join(","),
-                synced_all.join(",")
-            ));
-        }
-    }
-
+    // With a revision requested, Synced is enough: Argo CD compares against
+    // the targetRevision, whose head may be another commit with the same
+    // manifests (a change to another path of the repository); Synced after
+    // our apply means the live state is what the requested revision holds.
     verdict
 }
 

@@ -13,7 +13,7 @@ use crate::argocd::types::{Application, SyncRequest};
 use crate::argocd::ArgoError;
 use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
-use crate::readiness::{assess, freshness, Expectation, Freshness, Tracked, Verdict};
+use crate::readiness::{assess, at_revision, freshness, Expectation, Freshness, Tracked, Verdict};
 use crate::vocabulary::duration::human;
 use crate::wait::{self, Observation, Waited, Watcher};
 
@@ -89,8 +89,11 @@ async fn deploy(
             return track.timeout(&[&deadlines.sync], R::Timeout, None, msg);
         }
     };
+    // With --revision, a ready app counts only when it is at that revision.
+    let requested = config.revision.as_deref();
+    let at_requested = |app: &Application| requested.is_none_or(|r| at_revision(app, r));
     let mut verdict = assess(&app, &settled);
-    if verdict == Verdict::Ready {
+    if verdict == Verdict::Ready && at_requested(&app) {
         return track.finish(
             S::Unchanged,
             Some(&app),
@@ -175,7 +178,7 @@ async fn deploy(
                             }
                         }
                     }
-                    if verdict == Verdict::Ready {
+                    if verdict == Verdict::Ready && at_requested(&app) {
                         return track.finish(
                             S::Succeeded,
                             Some(&app),
@@ -187,7 +190,7 @@ async fn deploy(
                         .operation_state
                         .as_ref()
                         .is_some_and(|s| s.phase == "Succeeded");
-                    if op_succeeded && app.status.sync.status == "Synced" {
+                    if op_succeeded && app.status.sync.status == "Synced" && at_requested(&app) {
                         // That operation did the sync; only health is left to wait for.
                         return wait_healthy(
                             ctx,
@@ -221,6 +224,7 @@ async fn deploy(
         }
         let request = SyncRequest {
             name: name.to_owned(),
+            revision: config.revision.clone(),
             prune: Some(plan.prune),
             sync_options: plan.options,
             infos: vec![ctx.marker()],
@@ -233,6 +237,7 @@ async fn deploy(
                 accepted_at: chrono::Utc::now(),
                 since_version: None,
             },
+            revision: config.revision.clone(),
             ..settled.clone()
         };
         tracing::info!(phase = "sync", component = name, "requesting sync");

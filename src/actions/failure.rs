@@ -12,6 +12,7 @@ pub fn reason_of(error: &ArgoError) -> FailureReason {
         ArgoError::PermissionDenied { .. } => R::PermissionDenied,
         ArgoError::NotFound { .. } => R::NotFound,
         ArgoError::SyncWindow { .. } => R::SyncWindow,
+        ArgoError::RevisionRefused { .. } => R::RevisionRefused,
         ArgoError::NotVisible { .. } => R::PermissionDenied,
         ArgoError::NamespaceMismatch { .. } => R::Invalid,
         ArgoError::Unavailable { .. } | ArgoError::Tls { .. } => R::Unavailable,
@@ -56,6 +57,13 @@ mod tests {
                     message: "cannot sync: blocked by sync window".to_owned(),
                 },
                 R::SyncWindow,
+            ),
+            (
+                ArgoError::RevisionRefused {
+                    app: app(),
+                    message: "Cannot sync to v1: auto-sync currently set to main".to_owned(),
+                },
+                R::RevisionRefused,
             ),
             (ArgoError::NotFound { app: app() }, R::NotFound),
             (

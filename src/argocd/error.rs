@@ -58,6 +58,16 @@ pub enum ArgoError {
         /// environment.yaml's `argocdNamespace`.
         configured: String,
     },
+    /// 400 / code 9, "Cannot sync to X: auto-sync currently set to Y": Argo
+    /// CD syncs an app with an automated policy only to its targetRevision
+    /// (argo-cd 3.2.11 `server/application/application.go`, `resolveSourceRevisions`).
+    #[error("Argo CD refuses to sync '{app}' to another revision than its targetRevision while its automated sync policy is on ({message}); drop --revision, point the Application's targetRevision at that revision in Git, or turn automated sync off")]
+    RevisionRefused {
+        /// The application.
+        app: String,
+        /// Argo CD's message.
+        message: String,
+    },
     /// 400 / code 9, "another operation is already in progress".
     #[error("another operation is already in progress on '{app}'")]
     OperationInProgress {
@@ -145,6 +155,9 @@ impl ArgoError {
                 },
             },
             grpc::NOT_FOUND => ArgoError::NotFound { app: app.to_owned() },
+            grpc::FAILED_PRECONDITION if message.contains("auto-sync currently set to") => {
+                ArgoError::RevisionRefused { app: app.to_owned(), message }
+            }
             grpc::FAILED_PRECONDITION if message.contains("another operation is already in progress") => {
                 ArgoError::OperationInProgress { app: app.to_owned() }
             }

@@ -42,6 +42,7 @@ impl DeployArgs {
             wait_sync_window: self.wait_sync_window.clone(),
             no_terminate_on_timeout: self.no_terminate_on_timeout,
             prune: self.prune.clone(),
+            revision: self.revision.clone(),
             ..RunArgs::from(self.common.clone())
         }
     }
@@ -112,6 +113,8 @@ pub struct RunArgs {
     pub health_timeout: Option<String>,
     /// `--prune` (deploy).
     pub prune: Option<String>,
+    /// `--revision` (deploy).
+    pub revision: Option<String>,
     /// `--timeout`.
     pub timeout: Option<String>,
     /// `--parallelism`.
@@ -254,6 +257,11 @@ pub struct DeployArgs {
     /// On a deadline or a signal, leave the operation this run started running instead of terminating it.
     #[arg(long)]
     pub no_terminate_on_timeout: bool,
+    /// The revision to sync (a branch, tag or commit SHA) instead of each Application's
+    /// targetRevision; readiness then requires that Argo CD compares exactly what was
+    /// synced [default: each Application's targetRevision].
+    #[arg(long, env = "TARGET_REVISION")]
+    pub revision: Option<String>,
     /// `true` or `false`: prune resources no longer in Git [default: environment.yaml's sync.prune, else the app's automated.prune].
     #[arg(long, env = "PRUNE", num_args = 0..=1, default_missing_value = "true")]
     pub prune: Option<String>,

@@ -294,6 +294,17 @@ pub fn run_config(
     let sync_override = timeout("--sync-timeout (SYNC_TIMEOUT)", &args.sync_timeout)?;
     let health_override = timeout("--health-timeout (HEALTH_TIMEOUT)", &args.health_timeout)?;
     let run_timeout = args.timeout.as_deref().map(run_timeout).transpose()?;
+    let revision = match args.revision.as_deref() {
+        None => None,
+        Some(r) if !r.is_empty() && !r.contains(char::is_whitespace) => Some(r.to_owned()),
+        Some(r) => {
+            return Err(ConfigError::bad(
+                "--revision (TARGET_REVISION)",
+                r,
+                "a branch, tag or commit SHA, such as main, v1.2.0 or 9f1c2ab",
+            ))
+        }
+    };
     let parallelism = match args.parallelism.as_deref() {
         None => 8,
         Some(text) => match text.parse::<usize>() {
@@ -437,6 +448,7 @@ pub fn run_config(
         validate_wait,
         sync_override,
         health_override,
+        revision,
         run_timeout,
         parallelism,
         schedule,

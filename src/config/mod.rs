@@ -84,6 +84,8 @@ pub struct Config {
     pub sync_override: Option<Duration>,
     /// `--health-timeout`: replaces every component's health deadline.
     pub health_override: Option<Duration>,
+    /// deploy's `--revision`: sync this revision instead of each app's targetRevision.
+    pub revision: Option<String>,
     /// `--timeout`: the whole run's deadline, from its start.
     pub run_timeout: Option<Duration>,
     /// DAG runs: most nodes in flight.

@@ -732,7 +732,10 @@ fn fail_fast() {
     ]);
 }
 
-/// With a revision requested, the compared revision must be the one the operation synced.
+/// With a revision requested, Synced is enough, whatever commit Argo CD
+/// compared at (the target's head may be another commit with the same
+/// manifests); OutOfSync at another commit than the synced one, compared
+/// after the sync, is the refusal it is: Argo CD compares the targetRevision.
 #[test]
 fn revision() {
     run(vec![
@@ -744,57 +747,99 @@ fn revision() {
             want: Is::Ready,
         },
         Case {
-            name: "sync.revision still the old commit",
+            name: "Synced at another commit",
             fixture: OURS_SUCCEEDED,
             change: |a| a.status.sync.revision = Some(OLD_SHA.to_owned()),
             expect: ours_at_main(),
-            want: Is::Waiting,
+            want: Is::Ready,
         },
         Case {
-            name: "no revision requested: the compared revision is not checked",
+            name: "OutOfSync at another commit, compared after the sync",
             fixture: OURS_SUCCEEDED,
-            change: |a| a.status.sync.revision = Some(OLD_SHA.to_owned()),
+            change: |a| {
+                a.status.sync.revision = Some(OLD_SHA.to_owned());
+                a.status.sync.status = "OutOfSync".to_owned();
+            },
+            expect: ours_at_main(),
+            want: Is::Failed(FailureReason::RevisionRefused),
+        },
+        Case {
+            name: "OutOfSync at another commit, no revision requested: waits",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                a.status.sync.revision = Some(OLD_SHA.to_owned());
+                a.status.sync.status = "OutOfSync".to_owned();
+            },
             expect: ours(),
-            want: Is::Ready,
-        },
-        Case {
-            name: "sync.revisions contains syncResult.revision",
-            fixture: OURS_SUCCEEDED,
-            change: |a| {
-                let synced = a
-                    .status
-                    .sync
-                    .revision
-                    .take()
-                    .expect("fixture has a revision");
-                a.status.sync.revisions = vec![synced, OLD_SHA.to_owned()];
-            },
-            expect: ours_at_main(),
-            want: Is::Ready,
-        },
-        Case {
-            name: "sync.revisions without syncResult.revision",
-            fixture: OURS_SUCCEEDED,
-            change: |a| {
-                a.status.sync.revision = None;
-                a.status.sync.revisions = vec![OLD_SHA.to_owned()];
-            },
-            expect: ours_at_main(),
             want: Is::Waiting,
         },
         Case {
-            name: "multi-source: sync.revisions equal syncResult.revisions",
-            fixture: MULTI_SOURCE,
-            change: unchanged,
-            expect: ours_at_main(),
-            want: Is::Ready,
-        },
-        Case {
-            name: "multi-source: one source still compared at an old commit",
+            name: "multi-source: Synced",
             fixture: MULTI_SOURCE,
             change: |a| a.status.sync.revisions[1] = OLD_SHA.to_owned(),
             expect: ours_at_main(),
-            want: Is::Waiting,
+            want: Is::Ready,
         },
     ]);
+}
+
+/// `--revision` is already reached when it names the app's target, or is a
+/// commit (7 to 40 hex digits) the last comparison was made at; any other
+/// name needs a sync to resolve.
+#[test]
+fn at_revision_is_the_target_or_the_compared_commit() {
+    let app = |target: Option<&str>, compared: Option<&str>| {
+        let mut app = Application::default();
+        app.spec.source = Some(crate::argocd::types::ApplicationSource {
+            target_revision: target.map(str::to_owned),
+            ..Default::default()
+        });
+        app.status.sync.revision = compared.map(str::to_owned);
+        app
+    };
+    let sha = "9f1c2ab3d4e5f60718293a4b5c6d7e8f90a1b2c3";
+    let rows = [
+        ("the target", app(Some("main"), Some(sha)), "main", true),
+        ("HEAD when no target", app(None, Some(sha)), "HEAD", true),
+        (
+            "the compared commit",
+            app(Some("main"), Some(sha)),
+            sha,
+            true,
+        ),
+        (
+            "its short form",
+            app(Some("main"), Some(sha)),
+            "9f1c2ab",
+            true,
+        ),
+        ("in capitals", app(Some("main"), Some(sha)), "9F1C2AB", true),
+        (
+            "too short to be a commit",
+            app(Some("main"), Some(sha)),
+            "9f1c",
+            false,
+        ),
+        (
+            "another commit",
+            app(Some("main"), Some(sha)),
+            "0123456",
+            false,
+        ),
+        (
+            "another name",
+            app(Some("main"), Some(sha)),
+            "v1.2.0",
+            false,
+        ),
+        (
+            "nothing compared yet",
+            app(Some("main"), None),
+            "9f1c2ab",
+            false,
+        ),
+    ];
+    for (what, app, requested, expected) in rows {
+        assert_eq!(super::at_revision(&app, requested), expected, "{what}");
+    }
 }

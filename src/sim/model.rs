@@ -39,11 +39,13 @@ fn is_commit_sha(revision: &str) -> bool {
 }
 
 /// Resolves a revision the way the repo server does: a commit SHA stays as it
-/// is, a branch or tag (or `HEAD`) becomes a stable 40-hex SHA.
+/// is, a branch or tag becomes a stable 40-hex SHA, and `HEAD` is the head of
+/// the simulated repository's default branch, `main`.
 pub(crate) fn resolve_revision(revision: &str) -> String {
     if is_commit_sha(revision) {
         return revision.to_string();
     }
+    let revision = if revision == "HEAD" { "main" } else { revision };
     let hex: String = (0..3).map(|i| hash_hex(&[REPO_URL, revision], i)).collect();
     hex[..40].to_string()
 }

@@ -36,12 +36,28 @@ const SESSION_USER: &str = "admin";
 /// The user who starts foreign operations.
 const FOREIGN_USER: &str = "alice";
 
+/// The comparison after a sync of `synced`. The controller compares against
+/// `spec.source.targetRevision`, not what was synced (argo-cd 3.2.11
+/// `controller/appcontroller.go`, `processAppRefreshQueueItem` passes
+/// `app.Spec.GetSource().TargetRevision` to `CompareAppState`): a sync to
+/// another commit leaves the app OutOfSync, compared at the target's head.
+fn compare_synced(sim: &mut SimApp, synced: String) {
+    let target = resolve_revision(revision_or_head(target_revision(&sim.app)));
+    let status = &mut sim.app.status.sync;
+    status.status = if synced == target {
+        "Synced"
+    } else {
+        "OutOfSync"
+    }
+    .into();
+    status.revision = Some(target);
+}
+
 /// A comparison after a completed sync sees what it applied: `Synced`, and
 /// `Progressing` until the health step assesses the final health.
 fn show_applied(sim: &mut SimApp) {
     if let Some(revision) = sim.next_sync.take() {
-        sim.app.status.sync.status = "Synced".into();
-        sim.app.status.sync.revision = Some(revision);
+        compare_synced(sim, revision);
         let progressing = if sim.next_health.is_some() {
             health("Progressing", None)
         } else {
@@ -345,8 +361,7 @@ impl Store {
         self.update(name, |sim| {
             mark_reconciled(&mut sim.app.status);
             if let Some(revision) = sim.next_sync.take() {
-                sim.app.status.sync.status = "Synced".into();
-                sim.app.status.sync.revision = Some(revision);
+                compare_synced(sim, revision);
                 let current = sim.app.status.health.clone();
                 set_health(sim, current);
             }

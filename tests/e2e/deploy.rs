@@ -195,3 +195,93 @@ fn degraded_app_fails() {
         run.show()
     );
 }
+
+/// `--revision` on the real Argo CD. A commit behind main with other
+/// manifests: Argo CD syncs it, then compares the app against its
+/// targetRevision (main), so it stays OutOfSync; the deploy fails at once as
+/// RevisionRefused, naming both commits. main's own commit succeeds, and
+/// stays ready when others push to other paths (the comparison moves on to
+/// main's new head; the app is Synced all the same).
+#[test]
+fn a_revision_behind_the_target_is_refused_at_once() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let app = App::new(stack, "revision");
+    let old = app.commit(&[("cm.yaml", config_map("settings"))]);
+    let new = app.commit(&[("cm.yaml", config_map("settings").replace("value", "newer"))]);
+    app.create();
+    let at = |revision: &str| {
+        Executor::new(stack, "timeouts:\n  sync: 60s\n  health: 60s\n")
+            .args(&[
+                "--scope",
+                &format!("app:{}", app.name),
+                "--revision",
+                revision,
+            ])
+            .run(stack, "deploy", LIMIT)
+    };
+    let run = at(&old);
+    assert_code(&run, ExitCode::FAILURE);
+    assert!(
+        run.took < Duration::from_secs(30),
+        "failed fast: {}",
+        run.show()
+    );
+    assert_eq!(
+        run.report["failures"][0]["reason"],
+        "RevisionRefused",
+        "{}",
+        run.show()
+    );
+    let message = run.component(&app.name)["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains(&format!("not at {old}")) && message.contains("targetRevision main"),
+        "{}",
+        run.show()
+    );
+    let live = app.application().unwrap();
+    assert_eq!(
+        expect::field(&live, "/status/operationState/syncResult/revision"),
+        old,
+        "Argo CD synced the commit asked for"
+    );
+
+    let run = at(&new);
+    assert_code(&run, ExitCode::SUCCESS);
+    let sent = app.application().unwrap();
+    assert_eq!(
+        expect::field(&sent, "/status/operationState/syncResult/revision"),
+        new
+    );
+}
+
+/// An auto-synced app: Argo CD refuses a revision other than its target;
+/// the report says so (RevisionRefused, Argo CD's own words), not an API error.
+#[test]
+fn an_auto_synced_app_refuses_another_revision() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let mut app = App::new(stack, "pinned");
+    app.sync_policy
+        .push_str("    automated:\n      prune: false\n      selfHeal: false\n");
+    let old = app.commit(&[("cm.yaml", config_map("settings"))]);
+    app.create();
+    let run = Executor::new(stack, "")
+        .args(&["--scope", &format!("app:{}", app.name), "--revision", &old])
+        .run(stack, "deploy", LIMIT);
+    assert_code(&run, ExitCode::FAILURE);
+    assert_eq!(
+        run.report["failures"][0]["reason"],
+        "RevisionRefused",
+        "{}",
+        run.show()
+    );
+    let message = run.component(&app.name)["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains(&format!(
+            "Cannot sync to {old}: auto-sync currently set to main"
+        )),
+        "{}",
+        run.show()
+    );
+}

@@ -215,8 +215,9 @@ impl Stack {
         (!out.trim().is_empty()).then(|| serde_json::from_str(&out).expect("kubectl JSON"))
     }
 
-    /// Writes (or with `None`, removes) files under the repository root, commits and pushes.
-    pub fn push(&self, files: &[(&str, Option<&str>)], message: &str) {
+    /// Writes (or with `None`, removes) files under the repository root,
+    /// commits and pushes; returns the commit pushed.
+    pub fn push(&self, files: &[(&str, Option<&str>)], message: &str) -> String {
         let _one = self.git.lock().unwrap_or_else(|e| e.into_inner());
         let repo = self.work.path().join("repo");
         for (path, content) in files {
@@ -239,6 +240,7 @@ impl Stack {
             git(&["pull", "--quiet", "--rebase", "origin", "main"]).unwrap();
             git(&["push", "--quiet", "origin", "HEAD:main"]).unwrap();
         }
+        git(&["rev-parse", "HEAD"]).unwrap().trim().to_owned()
     }
 
     /// Calls Argo CD's REST API with the `executor` token (curl, so the call is
@@ -393,13 +395,18 @@ impl App {
 
     /// Pushes manifests (file name, content) to the app's path.
     pub fn push(&self, files: &[(&str, String)]) -> &Self {
+        self.commit(files);
+        self
+    }
+
+    /// Pushes manifests (file name, content) to the app's path; returns the commit.
+    pub fn commit(&self, files: &[(&str, String)]) -> String {
         let paths: Vec<(String, Option<&str>)> = files
             .iter()
             .map(|(f, c)| (format!("{}/{f}", self.path), Some(c.as_str())))
             .collect();
         let refs: Vec<(&str, Option<&str>)> = paths.iter().map(|(p, c)| (p.as_str(), *c)).collect();
-        self.stack.push(&refs, &format!("{}: manifests", self.name));
-        self
+        self.stack.push(&refs, &format!("{}: manifests", self.name))
     }
 
     /// Removes a manifest from the app's path.

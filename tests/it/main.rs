@@ -15,6 +15,7 @@ mod overall_timeout;
 mod platform;
 mod render;
 mod report;
+mod revision;
 mod signals;
 mod teardown;
 mod templates;
