@@ -6,10 +6,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::config::{Config, ConfigError, SIMULATED_TOKEN};
+use crate::config::{Config, ConfigError, Target, SIMULATED_TOKEN};
 use crate::dag::{SimOutcomeSpec, SimulationSpec};
 use crate::sim::{AppScenario, InitialState, Scenario, SimOutcome};
-use crate::vocabulary::{Action, Scope};
+use crate::vocabulary::Action;
 
 /// Time from sync request to Healthy when a node says nothing.
 const DEFAULT_READY_AFTER: Duration = Duration::from_millis(1000);
@@ -30,14 +30,13 @@ pub fn warn_if_server_ignored(server: Option<&str>, simulate: bool) {
 /// The scenario for this run.
 pub fn scenario(config: &Config) -> Result<Scenario, ConfigError> {
     let mut scenario = overrides(&config.config_dir.join("simulation.yaml"))?;
-    let seeded: Vec<AppScenario> = match (&config.dag, &config.scope) {
-        (Some(dag), _) => dag
+    let seeded: Vec<AppScenario> = match &config.target {
+        Target::Dag(dag) | Target::App { dag: Some(dag), .. } => dag
             .nodes()
             .iter()
             .filter_map(|node| Some(timeline(node.application()?, node.simulation.as_ref())))
             .collect(),
-        (None, Scope::App(name)) => vec![timeline(name, None)],
-        (None, _) => vec![],
+        Target::App { name, dag: None } => vec![timeline(name, None)],
     };
     for mut app in seeded {
         if scenario.apps.iter().any(|a| a.name == app.name) {

@@ -70,7 +70,7 @@ async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
             None,
             "resource nodes only order the teardown; Argo CD removes the resource with its Application",
         ),
-        (None, NodeKind::Resource(_)) if ctx.config.simulate => {
+        (None, NodeKind::Resource(_)) if ctx.config.simulated() => {
             track.finish(ok_status(action), None, "simulated: the resource is ready")
         }
         (None, NodeKind::Resource(spec)) => track.fail(

@@ -11,10 +11,10 @@ use chrono::Utc;
 use tokio::time::Instant;
 
 use super::{cancel, platform, RunContext};
+use crate::config::Target;
 use crate::deadline::Deadline;
 use crate::outcome::{ComponentResult, ComponentStatus, FailureReason};
 use crate::progress::ProgressView;
-use crate::vocabulary::Scope;
 use crate::wait::hub::Hub;
 
 /// What cuts a run short.
@@ -60,8 +60,8 @@ pub async fn run(
             at: Instant::now(),
         }
     };
-    match (&config.scope, &config.dag) {
-        (Scope::App(name), dag) => {
+    match &config.target {
+        Target::App { name, dag } => {
             // A single app: its own stream, and its DAG node's timeouts when it has one.
             let node = dag.as_ref().and_then(|dag| {
                 dag.nodes()
@@ -74,7 +74,7 @@ pub async fn run(
                 why = stop => (vec![stopped_component(name, &why)], Some(stopped(why))),
             }
         }
-        (_, Some(dag)) => {
+        Target::Dag(dag) => {
             let apps = dag
                 .nodes()
                 .iter()
@@ -98,9 +98,6 @@ pub async fn run(
             let components = platform::components(dag, slots, config.action, why);
             (components, stopped)
         }
-        (_, None) => {
-            unreachable!("platform and stack scopes always have a DAG (checked in Config)")
-        }
     }
 }
 
@@ -116,8 +113,8 @@ pub async fn stop_in_flight(
     // A DAG's components are named after their nodes; a stack's node stands for its app-of-apps.
     let node_of: HashMap<String, String> = ctx
         .config
-        .dag
-        .iter()
+        .dag()
+        .into_iter()
         .flat_map(|dag| dag.nodes())
         .filter_map(|n| Some((n.application()?.to_owned(), n.name.clone())))
         .collect();

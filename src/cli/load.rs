@@ -11,7 +11,8 @@ use reqwest::Url;
 use super::args::RunArgs;
 use crate::config::environment::{EnvironmentFile, SyncSettings};
 use crate::config::{
-    ArgoCdTarget, Config, ConfigError, LogSettings, PvPolicy, TraceContext, SIMULATED_TOKEN,
+    ArgoCdTarget, Config, ConfigError, Endpoint, LogSettings, PvPolicy, Target, TraceContext,
+    SIMULATED_TOKEN,
 };
 use crate::vocabulary::{duration, Action, Scope};
 
@@ -149,12 +150,15 @@ fn load_dag(
     environment: &EnvironmentFile,
     scope: &Scope,
     args: &RunArgs,
-) -> Result<Option<crate::dag::Dag>, ConfigError> {
+) -> Result<Target, ConfigError> {
     use crate::dag::{load_spec, BuildContext, Dag, DagErrors, Overrides};
     let path = config_dir.join("dag.yaml");
     if !path.exists() {
         return match scope {
-            Scope::App(_) => Ok(None),
+            Scope::App(name) => Ok(Target::App {
+                name: name.clone(),
+                dag: None,
+            }),
             _ => Err(ConfigError::NoDag {
                 scope: scope.to_string(),
                 path,
@@ -175,7 +179,16 @@ fn load_dag(
     // With a dag.yaml, `app:` must name one of its Applications: a typo is
     // caught here (with a did-you-mean) instead of syncing an app of that name.
     match Dag::build_scoped(&spec, &overrides, &ctx, scope) {
-        Ok(dag) => Ok(Some(DagErrors::check(errors, dag)?)),
+        Ok(dag) => {
+            let dag = DagErrors::check(errors, dag)?;
+            Ok(match scope {
+                Scope::App(name) => Target::App {
+                    name: name.clone(),
+                    dag: Some(dag),
+                },
+                Scope::Platform | Scope::Stack(_) => Target::Dag(dag),
+            })
+        }
         Err(e) => {
             errors.extend(e.0);
             Err(DagErrors(errors).into())
@@ -239,10 +252,10 @@ pub fn run_config(
         });
     }
 
-    let dag = load_dag(&config_dir, &environment, &scope, args)?;
+    let target = load_dag(&config_dir, &environment, &scope, args)?;
     let app_namespaces = app_namespaces(
         &scope,
-        dag.as_ref(),
+        target.dag(),
         app_namespace,
         environment.argocd.app_namespace.as_deref(),
     );
@@ -348,7 +361,7 @@ pub fn run_config(
 
     let argocd = if simulate {
         ArgoCdTarget {
-            server: None,
+            endpoint: Endpoint::Simulated,
             ca_pem: None,
             token: SIMULATED_TOKEN.to_owned(),
             project: environment.argocd.project.clone(),
@@ -408,7 +421,7 @@ pub fn run_config(
             });
         }
         ArgoCdTarget {
-            server: Some(server),
+            endpoint: Endpoint::Remote(server),
             ca_pem,
             token,
             project: environment.argocd.project.clone(),
@@ -443,7 +456,6 @@ pub fn run_config(
             "--wait-sync-window (WAIT_SYNC_WINDOW)",
             args.wait_sync_window.as_deref(),
         )?,
-        simulate,
         trace,
         validate_wait,
         sync_override,
@@ -452,7 +464,7 @@ pub fn run_config(
         run_timeout,
         parallelism,
         schedule,
-        dag,
+        target,
         app_namespaces,
         environment,
     })

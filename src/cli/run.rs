@@ -17,7 +17,7 @@ use super::values::log_settings;
 use crate::actions::scope::{Stop, Stopped};
 use crate::actions::RunContext;
 use crate::argocd::{Client, ClientOptions};
-use crate::config::{Config, ConfigError, LogFormat};
+use crate::config::{Config, ConfigError, Endpoint, LogFormat, Target};
 use crate::deadline::Deadline;
 use crate::error::Error;
 use crate::exit::ExitCode;
@@ -26,7 +26,7 @@ use crate::outputs::write_outputs;
 use crate::progress::ProgressView;
 use crate::report::{Metrics, Report, RunInfo};
 use crate::sim::Simulator;
-use crate::vocabulary::{Action, Scope};
+use crate::vocabulary::Action;
 
 /// Where the outputs go when neither `--output-dir` nor `EXECUTOR_OUTPUT_DIR` says.
 const DEFAULT_OUTPUT_DIR: &str = "/tmp/executor";
@@ -101,12 +101,12 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
             return invalid(&args, action, &output_dir, started_at, &e);
         }
     };
-    let progress = (stderr_tty
-        && config.log.format == LogFormat::Text
-        && !matches!(config.scope, Scope::App(_)))
-    .then_some(config.dag.as_ref())
-    .flatten()
-    .map(|dag| ProgressView::new(dag.ids().map(|id| dag.node(id).name.clone()).collect()));
+    let progress = match &config.target {
+        Target::Dag(dag) if stderr_tty && config.log.format == LogFormat::Text => Some(
+            ProgressView::new(dag.ids().map(|id| dag.node(id).name.clone()).collect()),
+        ),
+        _ => None,
+    };
     crate::telemetry::init(
         config.log,
         action.as_str(),
@@ -121,14 +121,14 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
             );
         }
     }
-    crate::simulate::warn_if_server_ignored(args.argocd_server.as_deref(), config.simulate);
+    crate::simulate::warn_if_server_ignored(args.argocd_server.as_deref(), config.simulated());
     let run = RunInfo {
         run_id: crate::run_id::new(|k| std::env::var(k).ok()),
         action: action.as_str().to_owned(),
         scope: config.scope.to_string(),
         environment: config.environment.name.clone(),
         dry_run: config.dry_run,
-        simulated: config.simulate,
+        simulated: config.simulated(),
         started_at,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -180,32 +180,29 @@ pub async fn execute(
     let overall = config
         .run_timeout
         .map(|d| (Deadline::run(d), crate::deadline::after(d)));
-    let _simulator = if config.simulate {
-        let sim = Simulator::start(crate::simulate::scenario(&config)?)
-            .await
-            .map_err(Error::Simulator)?;
-        tracing::info!(
-            phase = "simulate",
-            "serving the Argo CD simulator at {}",
-            sim.url()
-        );
-        config.argocd.server = Some(sim.url().parse().expect("the simulator's URL is valid"));
-        config.argocd.namespace = crate::sim::ARGOCD_NAMESPACE.to_owned();
-        Some(sim)
-    } else {
-        None
+    let (server, _simulator) = match &config.argocd.endpoint {
+        Endpoint::Simulated => {
+            let sim = Simulator::start(crate::simulate::scenario(&config)?)
+                .await
+                .map_err(Error::Simulator)?;
+            tracing::info!(
+                phase = "simulate",
+                "serving the Argo CD simulator at {}",
+                sim.url()
+            );
+            config.argocd.namespace = crate::sim::ARGOCD_NAMESPACE.to_owned();
+            (sim.base_url(), Some(sim))
+        }
+        Endpoint::Remote(server) => {
+            if server.scheme() == "http" {
+                tracing::warn!(
+                    phase = "setup",
+                    "using plain http to {server}: the token travels unencrypted"
+                );
+            }
+            (server.clone(), None)
+        }
     };
-    let server = config
-        .argocd
-        .server
-        .clone()
-        .expect("a server is set for every non-simulated run");
-    if server.scheme() == "http" && !config.simulate {
-        tracing::warn!(
-            phase = "setup",
-            "using plain http to {server}: the token travels unencrypted"
-        );
-    }
     let client = Client::new(ClientOptions {
         base: server,
         token: config.argocd.token.clone(),

@@ -14,17 +14,52 @@ pub mod values;
 pub use error::ConfigError;
 pub use values::{LogFormat, LogLevel, LogSettings, PvPolicy, TraceContext};
 
+use crate::dag::Dag;
 use crate::vocabulary::{Action, Scope};
 use environment::{EnvironmentFile, HealthPolicy, SyncSettings};
 
 /// The bearer token `--simulate` uses between the executor and its embedded simulator.
 pub const SIMULATED_TOKEN: &str = "simulated-token";
 
+/// What a run applies to, with what it needs to run it.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// `app:<name>`, with dag.yaml's selection of it when there is a dag.yaml
+    /// (the app's node, whose timeouts then apply).
+    App {
+        /// The Application.
+        name: String,
+        /// The app's node, when dag.yaml lists it.
+        dag: Option<Dag>,
+    },
+    /// `platform` or `stack:<name>`: the DAG selected for it.
+    Dag(Dag),
+}
+
+impl Target {
+    /// The DAG the target carries, if any.
+    pub fn dag(&self) -> Option<&Dag> {
+        match self {
+            Target::App { dag, .. } => dag.as_ref(),
+            Target::Dag(dag) => Some(dag),
+        }
+    }
+}
+
+/// Where the Argo CD API is.
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    /// The embedded simulator, which the run starts on loopback (`--simulate`).
+    Simulated,
+    /// A real Argo CD at this base URL.
+    Remote(Url),
+}
+
 /// How to reach Argo CD.
 #[derive(Debug, Clone)]
 pub struct ArgoCdTarget {
-    /// Base URL; `None` when `--simulate` serves one at run time.
-    pub server: Option<Url>,
+    /// Where the API is.
+    pub endpoint: Endpoint,
     /// Extra trusted CA certificates, PEM.
     pub ca_pem: Option<Vec<u8>>,
     /// Bearer token, read from `<secrets-dir>/argocd-token`. Never logged.
@@ -74,8 +109,6 @@ pub struct Config {
     pub terminate_on_timeout: bool,
     /// deploy: wait for a blocking sync window to open, within the sync deadline.
     pub wait_sync_window: bool,
-    /// Serve the embedded simulator and run against it.
-    pub simulate: bool,
     /// Caller's trace context.
     pub trace: Option<TraceContext>,
     /// validate: how long to wait for health; `None` checks once.
@@ -92,10 +125,22 @@ pub struct Config {
     pub parallelism: usize,
     /// DAG runs: eager or waves.
     pub schedule: crate::dag::schedule::Mode,
-    /// The selected DAG: always for platform and stack scope; for app scope
-    /// when dag.yaml lists the app (its node's timeouts then apply).
-    pub dag: Option<crate::dag::Dag>,
+    /// What the run applies to, with the DAG it needs.
+    pub target: Target,
     /// Application name → its namespace, for the apps in scope that have one
     /// set (Argo CD's apps in any namespace); the others live in Argo CD's.
     pub app_namespaces: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// The selected DAG: always for platform and stack scope; for an app
+    /// scope when dag.yaml lists the app.
+    pub fn dag(&self) -> Option<&Dag> {
+        self.target.dag()
+    }
+
+    /// Whether the run is against the embedded simulator (`--simulate`).
+    pub fn simulated(&self) -> bool {
+        matches!(self.argocd.endpoint, Endpoint::Simulated)
+    }
 }

@@ -127,6 +127,11 @@ impl Simulator {
         format!("http://{}", self.addr)
     }
 
+    /// [`Simulator::url`] as the client takes it.
+    pub fn base_url(&self) -> reqwest::Url {
+        reqwest::Url::parse(&self.url()).expect("http:// and a socket address form a valid URL")
+    }
+
     /// Every request received, in arrival order (including ones answered with injected faults).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.store().requests.clone()
