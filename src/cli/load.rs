@@ -196,239 +196,148 @@ fn load_dag(
     }
 }
 
-/// Reads and checks every input of a run of `action`. `env` looks up
-/// environment variables that have no flag (TRACE_ID, SPAN_ID).
+/// Every problem found with the inputs, in the order found.
+#[derive(Default)]
+struct Problems(Vec<ConfigError>);
+
+impl Problems {
+    /// The value, or `None` with its problem recorded.
+    fn check<T>(&mut self, checked: Result<T, ConfigError>) -> Option<T> {
+        checked.map_err(|e| self.0.push(e)).ok()
+    }
+
+    /// One problem as itself; several as one error that lists them all.
+    fn into_error(mut self) -> ConfigError {
+        match self.0.len() {
+            1 => self.0.remove(0),
+            _ => ConfigError::Several(self.0),
+        }
+    }
+}
+
+/// Reads and checks every input of a run of `action`, reporting every
+/// problem at once (a check that needs another input's value is skipped
+/// when that input is bad). `env` looks up environment variables that have
+/// no flag (TRACE_ID, SPAN_ID).
 pub fn run_config(
     action: Action,
     args: &RunArgs,
     log: LogSettings,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
-    let simulate = parse_bool("--simulate (EXECUTOR_SIMULATE)", args.simulate.as_deref())?;
-    let dry_run = parse_bool("--dry-run (DRY_RUN)", args.dry_run.as_deref())?;
+    let mut problems = Problems::default();
+    let simulate = problems.check(parse_bool(
+        "--simulate (EXECUTOR_SIMULATE)",
+        args.simulate.as_deref(),
+    ));
+    let dry_run = problems.check(parse_bool("--dry-run (DRY_RUN)", args.dry_run.as_deref()));
     let scope_text = args.scope.as_deref().unwrap_or("platform");
-    let scope = Scope::parse(scope_text).map_err(|problem| ConfigError::BadValue {
-        input: "--scope (TARGET_SCOPE)",
-        value: scope_text.to_owned(),
-        problem,
-    })?;
-    let app_namespace = parse_app_namespace(args.app_namespace.as_deref(), &scope)?;
-    let given_env =
-        args.environment
-            .clone()
-            .filter(|e| !e.is_empty())
-            .ok_or(ConfigError::Missing {
-                input: "--environment (ENVIRONMENT)",
-                hint: "name the target environment, as in environment.yaml".to_owned(),
-            })?;
-
+    let scope = problems.check(
+        Scope::parse(scope_text).map_err(|problem| ConfigError::BadValue {
+            input: "--scope (TARGET_SCOPE)",
+            value: scope_text.to_owned(),
+            problem,
+        }),
+    );
+    let app_namespace = match &scope {
+        Some(scope) => problems.check(parse_app_namespace(args.app_namespace.as_deref(), scope)),
+        None => None,
+    };
     let config_dir = args
         .config_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("/config"));
-    let env_path = config_dir.join("environment.yaml");
-    let text = read_file(
-        "environment.yaml",
-        &env_path,
-        "mount the environment ConfigMap there or pass --config-dir (EXECUTOR_CONFIG_DIR)",
-    )?;
-    let text = String::from_utf8_lossy(&text);
-    let environment = EnvironmentFile::parse(&text).map_err(|e| ConfigError::EnvironmentFile {
-        path: env_path.clone(),
-        message: e.to_string(),
-    })?;
-    if environment.name != given_env {
-        return Err(ConfigError::EnvironmentMismatch {
-            given: given_env,
-            in_file: environment.name.clone(),
-            path: env_path,
-        });
+    let environment = problems.check(environment_file(&config_dir, args));
+    let target = match (&scope, &environment) {
+        (Some(scope), Some(environment)) => {
+            problems.check(load_dag(&config_dir, environment, scope, args))
+        }
+        _ => None,
+    };
+    let pv_policy = problems.check(pv_policy(args.pv_policy.as_deref()));
+    if let Some(environment) = &environment {
+        problems.check(confirmation(action, args.confirm.as_deref(), environment));
     }
-    if environment.retries.max_attempts == 0 {
-        return Err(ConfigError::EnvironmentFile {
-            path: env_path,
-            message: "retries.maxAttempts must be at least 1 (it counts the first attempt)"
-                .to_owned(),
-        });
-    }
+    let validate_wait = problems.check(optional_duration("--wait (VALIDATE_WAIT)", &args.wait));
+    let sync_override = problems.check(optional_duration(
+        "--sync-timeout (SYNC_TIMEOUT)",
+        &args.sync_timeout,
+    ));
+    let health_override = problems.check(optional_duration(
+        "--health-timeout (HEALTH_TIMEOUT)",
+        &args.health_timeout,
+    ));
+    let run_timeout = problems.check(args.timeout.as_deref().map(run_timeout).transpose());
+    let revision = problems.check(revision(args.revision.as_deref()));
+    let parallelism = problems.check(parallelism(args.parallelism.as_deref()));
+    let schedule = problems.check(schedule(args.schedule.as_deref()));
+    let prune = problems.check(
+        args.prune
+            .as_deref()
+            .map(|given| parse_bool("--prune (PRUNE)", Some(given)))
+            .transpose(),
+    );
+    let wait_sync_window = problems.check(parse_bool(
+        "--wait-sync-window (WAIT_SYNC_WINDOW)",
+        args.wait_sync_window.as_deref(),
+    ));
+    let trace = problems.check(trace(&env));
+    let argocd = match (simulate, &environment) {
+        (Some(simulate), Some(environment)) => {
+            problems.check(argocd_target(simulate, args, environment))
+        }
+        _ => None,
+    };
 
-    let target = load_dag(&config_dir, &environment, &scope, args)?;
+    let (
+        Some(dry_run),
+        Some(scope),
+        Some(app_namespace),
+        Some(environment),
+        Some(target),
+        Some(pv_policy),
+        Some(validate_wait),
+        Some(sync_override),
+        Some(health_override),
+        Some(run_timeout),
+        Some(revision),
+        Some(parallelism),
+        Some(schedule),
+        Some(prune),
+        Some(wait_sync_window),
+        Some(trace),
+        Some(argocd),
+    ) = (
+        dry_run,
+        scope,
+        app_namespace,
+        environment,
+        target,
+        pv_policy,
+        validate_wait,
+        sync_override,
+        health_override,
+        run_timeout,
+        revision,
+        parallelism,
+        schedule,
+        prune,
+        wait_sync_window,
+        trace,
+        argocd,
+    )
+    else {
+        return Err(problems.into_error());
+    };
+    if !problems.0.is_empty() {
+        return Err(problems.into_error());
+    }
     let app_namespaces = app_namespaces(
         &scope,
         target.dag(),
         app_namespace,
         environment.argocd.app_namespace.as_deref(),
     );
-
-    let pv_policy = match args.pv_policy.as_deref() {
-        None | Some("retain") => PvPolicy::Retain,
-        Some("delete") => PvPolicy::Delete,
-        Some("snapshot") => PvPolicy::Snapshot,
-        Some(other) => {
-            return Err(ConfigError::bad(
-                "--pv-policy (PV_POLICY)",
-                other,
-                "retain, delete or snapshot",
-            ))
-        }
-    };
-    if action == Action::Teardown && args.confirm.as_deref() != Some(environment.name.as_str()) {
-        let given = match &args.confirm {
-            None => String::new(),
-            Some(c) => format!(" (got '{c}')"),
-        };
-        return Err(ConfigError::Confirmation {
-            expected: environment.name.clone(),
-            given,
-        });
-    }
-
-    let validate_wait = match &args.wait {
-        None => None,
-        Some(text) => Some(crate::vocabulary::duration::parse(text).map_err(|problem| {
-            ConfigError::BadValue {
-                input: "--wait (VALIDATE_WAIT)",
-                value: text.clone(),
-                problem,
-            }
-        })?),
-    };
-
-    let timeout = |input: &'static str, value: &Option<String>| match value.as_deref() {
-        None | Some("") => Ok(None),
-        Some(text) => crate::vocabulary::duration::parse(text)
-            .map(Some)
-            .map_err(|problem| ConfigError::BadValue {
-                input,
-                value: text.to_owned(),
-                problem,
-            }),
-    };
-    let sync_override = timeout("--sync-timeout (SYNC_TIMEOUT)", &args.sync_timeout)?;
-    let health_override = timeout("--health-timeout (HEALTH_TIMEOUT)", &args.health_timeout)?;
-    let run_timeout = args.timeout.as_deref().map(run_timeout).transpose()?;
-    let revision = match args.revision.as_deref() {
-        None => None,
-        Some(r) if !r.is_empty() && !r.contains(char::is_whitespace) => Some(r.to_owned()),
-        Some(r) => {
-            return Err(ConfigError::bad(
-                "--revision (TARGET_REVISION)",
-                r,
-                "a branch, tag or commit SHA, such as main, v1.2.0 or 9f1c2ab",
-            ))
-        }
-    };
-    let parallelism = match args.parallelism.as_deref() {
-        None => 8,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=256).contains(&n) => n,
-            _ => {
-                return Err(ConfigError::bad(
-                    "--parallelism (PARALLELISM)",
-                    text,
-                    "a whole number from 1 to 256",
-                ))
-            }
-        },
-    };
-    let schedule = match args.schedule.as_deref() {
-        None | Some("eager") => crate::dag::schedule::Mode::Eager,
-        Some("waves") => crate::dag::schedule::Mode::Waves,
-        Some(other) => {
-            return Err(ConfigError::bad(
-                "--schedule (SCHEDULE)",
-                other,
-                "eager or waves",
-            ))
-        }
-    };
-
-    let prune = match args.prune.as_deref() {
-        None => None,
-        given => Some(parse_bool("--prune (PRUNE)", given)?),
-    };
-
-    let trace = match (env("TRACE_ID"), env("SPAN_ID")) {
-        (None, _) => None,
-        (Some(trace_id), span) => Some(TraceContext {
-            trace_id: parse_hex_id("TRACE_ID", &trace_id, 32)?,
-            span_id: match span {
-                Some(s) => parse_hex_id("SPAN_ID", &s, 16)?,
-                None => "0000000000000001".to_owned(),
-            },
-        }),
-    };
-
-    let argocd = if simulate {
-        ArgoCdTarget {
-            endpoint: Endpoint::Simulated,
-            ca_pem: None,
-            token: SIMULATED_TOKEN.to_owned(),
-            project: environment.argocd.project.clone(),
-            namespace: environment.argocd_namespace.clone(),
-        }
-    } else {
-        let server = match (&args.argocd_server, &environment.argocd.server) {
-            (Some(s), _) => parse_server("--argocd-server (ARGOCD_SERVER)", s)?,
-            (None, Some(s)) => parse_server("argocd.server in environment.yaml", s)?,
-            (None, None) => parse_server(
-                "argocdNamespace in environment.yaml",
-                &format!("https://argocd-server.{}.svc", environment.argocd_namespace),
-            )?,
-        };
-        let ca_pem = match &args.argocd_ca_file {
-            None => None,
-            Some(path) => {
-                let pem = read_file(
-                    "--argocd-ca-file (ARGOCD_CA_FILE)",
-                    path,
-                    "give a readable PEM bundle",
-                )?;
-                if reqwest::Certificate::from_pem_bundle(&pem)
-                    .map(|c| c.is_empty())
-                    .unwrap_or(true)
-                {
-                    return Err(ConfigError::bad(
-                        "--argocd-ca-file (ARGOCD_CA_FILE)",
-                        &path.display().to_string(),
-                        "a PEM file holding at least one certificate",
-                    ));
-                }
-                Some(pem)
-            }
-        };
-        let secrets_dir = args
-            .secrets_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("/secrets"));
-        let token_path = secrets_dir.join("argocd-token");
-        let token = read_file(
-            "the Argo CD token",
-            &token_path,
-            "mount the token Secret there or pass --secrets-dir (EXECUTOR_SECRETS_DIR)",
-        )?;
-        let token = String::from_utf8(token)
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
-        if token.is_empty() || token.contains(char::is_whitespace) {
-            return Err(ConfigError::Missing {
-                input: "Argo CD token",
-                hint: format!(
-                    "{} is empty or not a single token; write the bearer token into it",
-                    token_path.display()
-                ),
-            });
-        }
-        ArgoCdTarget {
-            endpoint: Endpoint::Remote(server),
-            ca_pem,
-            token,
-            project: environment.argocd.project.clone(),
-            namespace: environment.argocd_namespace.clone(),
-        }
-    };
-
     Ok(Config {
         action,
         scope,
@@ -452,10 +361,7 @@ pub fn run_config(
         },
         pv_policy,
         terminate_on_timeout: !args.no_terminate_on_timeout,
-        wait_sync_window: parse_bool(
-            "--wait-sync-window (WAIT_SYNC_WINDOW)",
-            args.wait_sync_window.as_deref(),
-        )?,
+        wait_sync_window,
         trace,
         validate_wait,
         sync_override,
@@ -468,6 +374,217 @@ pub fn run_config(
         app_namespaces,
         environment,
     })
+}
+
+/// `<config-dir>/environment.yaml`, for the environment `--environment` names.
+fn environment_file(config_dir: &Path, args: &RunArgs) -> Result<EnvironmentFile, ConfigError> {
+    let given = args
+        .environment
+        .clone()
+        .filter(|e| !e.is_empty())
+        .ok_or(ConfigError::Missing {
+            input: "--environment (ENVIRONMENT)",
+            hint: "name the target environment, as in environment.yaml".to_owned(),
+        })?;
+    let path = config_dir.join("environment.yaml");
+    let text = read_file(
+        "environment.yaml",
+        &path,
+        "mount the environment ConfigMap there or pass --config-dir (EXECUTOR_CONFIG_DIR)",
+    )?;
+    let text = String::from_utf8_lossy(&text);
+    let environment = EnvironmentFile::parse(&text).map_err(|e| ConfigError::EnvironmentFile {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    if environment.name != given {
+        return Err(ConfigError::EnvironmentMismatch {
+            given,
+            in_file: environment.name.clone(),
+            path,
+        });
+    }
+    if environment.retries.max_attempts == 0 {
+        return Err(ConfigError::EnvironmentFile {
+            path,
+            message: "retries.maxAttempts must be at least 1 (it counts the first attempt)"
+                .to_owned(),
+        });
+    }
+    Ok(environment)
+}
+
+/// Teardown's `--confirm` must equal the environment's name.
+fn confirmation(
+    action: Action,
+    confirm: Option<&str>,
+    environment: &EnvironmentFile,
+) -> Result<(), ConfigError> {
+    if action != Action::Teardown || confirm == Some(environment.name.as_str()) {
+        return Ok(());
+    }
+    Err(ConfigError::Confirmation {
+        expected: environment.name.clone(),
+        given: confirm.map(|c| format!(" (got '{c}')")).unwrap_or_default(),
+    })
+}
+
+fn pv_policy(value: Option<&str>) -> Result<PvPolicy, ConfigError> {
+    match value {
+        None | Some("retain") => Ok(PvPolicy::Retain),
+        Some("delete") => Ok(PvPolicy::Delete),
+        Some("snapshot") => Ok(PvPolicy::Snapshot),
+        Some(other) => Err(ConfigError::bad(
+            "--pv-policy (PV_POLICY)",
+            other,
+            "retain, delete or snapshot",
+        )),
+    }
+}
+
+/// A duration flag; unset or empty means none.
+fn optional_duration(
+    input: &'static str,
+    value: &Option<String>,
+) -> Result<Option<Duration>, ConfigError> {
+    match value.as_deref() {
+        None | Some("") => Ok(None),
+        Some(text) => duration::parse(text)
+            .map(Some)
+            .map_err(|problem| ConfigError::BadValue {
+                input,
+                value: text.to_owned(),
+                problem,
+            }),
+    }
+}
+
+fn revision(value: Option<&str>) -> Result<Option<String>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(r) if !r.is_empty() && !r.contains(char::is_whitespace) => Ok(Some(r.to_owned())),
+        Some(r) => Err(ConfigError::bad(
+            "--revision (TARGET_REVISION)",
+            r,
+            "a branch, tag or commit SHA, such as main, v1.2.0 or 9f1c2ab",
+        )),
+    }
+}
+
+fn parallelism(value: Option<&str>) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(8),
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=256).contains(&n) => Ok(n),
+            _ => Err(ConfigError::bad(
+                "--parallelism (PARALLELISM)",
+                text,
+                "a whole number from 1 to 256",
+            )),
+        },
+    }
+}
+
+fn schedule(value: Option<&str>) -> Result<crate::dag::schedule::Mode, ConfigError> {
+    match value {
+        None | Some("eager") => Ok(crate::dag::schedule::Mode::Eager),
+        Some("waves") => Ok(crate::dag::schedule::Mode::Waves),
+        Some(other) => Err(ConfigError::bad(
+            "--schedule (SCHEDULE)",
+            other,
+            "eager or waves",
+        )),
+    }
+}
+
+/// The caller's W3C trace context, from TRACE_ID and SPAN_ID.
+fn trace(env: &impl Fn(&str) -> Option<String>) -> Result<Option<TraceContext>, ConfigError> {
+    let Some(trace_id) = env("TRACE_ID") else {
+        return Ok(None);
+    };
+    Ok(Some(TraceContext {
+        trace_id: parse_hex_id("TRACE_ID", &trace_id, 32)?,
+        span_id: match env("SPAN_ID") {
+            Some(s) => parse_hex_id("SPAN_ID", &s, 16)?,
+            None => "0000000000000001".to_owned(),
+        },
+    }))
+}
+
+/// Where Argo CD is and how to authenticate: the simulator's, or the
+/// server's URL, an extra CA bundle, and the token from the secrets directory.
+fn argocd_target(
+    simulate: bool,
+    args: &RunArgs,
+    environment: &EnvironmentFile,
+) -> Result<ArgoCdTarget, ConfigError> {
+    let target = |endpoint, ca_pem, token| ArgoCdTarget {
+        endpoint,
+        ca_pem,
+        token,
+        project: environment.argocd.project.clone(),
+        namespace: environment.argocd_namespace.clone(),
+    };
+    if simulate {
+        return Ok(target(
+            Endpoint::Simulated,
+            None,
+            SIMULATED_TOKEN.to_owned(),
+        ));
+    }
+    let server = match (&args.argocd_server, &environment.argocd.server) {
+        (Some(s), _) => parse_server("--argocd-server (ARGOCD_SERVER)", s)?,
+        (None, Some(s)) => parse_server("argocd.server in environment.yaml", s)?,
+        (None, None) => parse_server(
+            "argocdNamespace in environment.yaml",
+            &format!("https://argocd-server.{}.svc", environment.argocd_namespace),
+        )?,
+    };
+    let ca_pem = match &args.argocd_ca_file {
+        None => None,
+        Some(path) => {
+            let pem = read_file(
+                "--argocd-ca-file (ARGOCD_CA_FILE)",
+                path,
+                "give a readable PEM bundle",
+            )?;
+            if reqwest::Certificate::from_pem_bundle(&pem)
+                .map(|c| c.is_empty())
+                .unwrap_or(true)
+            {
+                return Err(ConfigError::bad(
+                    "--argocd-ca-file (ARGOCD_CA_FILE)",
+                    &path.display().to_string(),
+                    "a PEM file holding at least one certificate",
+                ));
+            }
+            Some(pem)
+        }
+    };
+    let secrets_dir = args
+        .secrets_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/secrets"));
+    let token_path = secrets_dir.join("argocd-token");
+    let token = read_file(
+        "the Argo CD token",
+        &token_path,
+        "mount the token Secret there or pass --secrets-dir (EXECUTOR_SECRETS_DIR)",
+    )?;
+    let token = String::from_utf8(token)
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(ConfigError::Missing {
+            input: "Argo CD token",
+            hint: format!(
+                "{} is empty or not a single token; write the bearer token into it",
+                token_path.display()
+            ),
+        });
+    }
+    Ok(target(Endpoint::Remote(server), ca_pem, token))
 }
 
 #[cfg(test)]

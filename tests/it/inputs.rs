@@ -325,3 +325,39 @@ async fn invalid_inputs_read_as_one_sentence() {
     }
     assert!(ctx.requests().is_empty());
 }
+
+/// Every bad input is reported at once, not one per run: a bad scope, a
+/// bad duration, a bad schedule and a missing token, all in one Invalid
+/// report, before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_problem_is_reported_at_once() {
+    let ctx = ctx().await;
+    std::fs::remove_file(ctx.secrets_dir.join("argocd-token")).unwrap();
+    let result = ctx
+        .run(
+            "deploy",
+            &[
+                "--scope",
+                "apps:x",
+                "--sync-timeout",
+                "soon",
+                "--schedule",
+                "fast",
+            ],
+        )
+        .await;
+    assert_code(&result, ExitCode::INVALID);
+    let message = result.report["failures"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    for needle in [
+        "4 problems: ",
+        "invalid --scope (TARGET_SCOPE) 'apps:x'",
+        "invalid --sync-timeout (SYNC_TIMEOUT) 'soon'",
+        "invalid --schedule (SCHEDULE) 'fast'",
+        "the Argo CD token",
+    ] {
+        assert!(message.contains(needle), "{needle}: {message}");
+    }
+    assert!(ctx.requests().is_empty());
+}
