@@ -167,16 +167,12 @@ pub fn components(
                     track.fail(S::Skipped, R::DependencyFailed, None, message)
                 }
                 Slot::Running => match stop {
-                    Some(Stop::Deadline(d)) => {
-                        let mut result = track.fail(
-                            S::Timeout,
-                            R::Timeout,
-                            None,
-                            format!("{} while it was in progress", d.passed()),
-                        );
-                        result.deadlines = vec![d.clone()];
-                        result
-                    }
+                    Some(Stop::Deadline(d)) => track.timeout(
+                        &[d],
+                        R::Timeout,
+                        None,
+                        format!("{} while it was in progress", d.passed()),
+                    ),
                     _ => track.fail(
                         S::Cancelled,
                         R::Cancelled,
@@ -192,13 +188,14 @@ pub fn components(
                         "not started: the run was cancelled",
                     ),
                     Some(Stop::Deadline(d)) => {
-                        let mut result = track.fail(
-                            S::Pending,
+                        // Pending, not timed out itself: what it names is the run's deadline.
+                        let mut result = track.timeout(
+                            &[d],
                             R::Timeout,
                             None,
                             format!("not started: {}", d.passed()),
                         );
-                        result.deadlines = vec![d.clone()];
+                        result.status = S::Pending;
                         result
                     }
                     None => track.fail(S::Pending, R::ApiError, None, "not started"),

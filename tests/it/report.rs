@@ -47,6 +47,19 @@ fn component<'a>(result: &'a RunResult, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} reported: {:#}", result.report))
 }
 
+/// A platform deploy whose app-of-apps' sync fails: Partial.
+async fn failed_app_of_apps() -> RunResult {
+    let ctx = stacks(|app| {
+        if app.name == "platform-infrastructure" {
+            app.outcome = SimOutcome::OperationFailed;
+        }
+    })
+    .await;
+    let result = ctx.run("deploy", &["--scope", "platform"]).await;
+    assert_code(&result, ExitCode::PARTIAL);
+    result
+}
+
 /// The sum of every counter but `total`.
 fn counted(summary: &Value) -> u64 {
     summary
@@ -82,14 +95,7 @@ async fn a_dry_run_counts_pending_by_its_own_name() {
 /// grouping stack and its app `succeeded`; the counters say exactly that.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn summary_counters_match_the_components() {
-    let ctx = stacks(|app| {
-        if app.name == "platform-infrastructure" {
-            app.outcome = SimOutcome::OperationFailed;
-        }
-    })
-    .await;
-    let result = ctx.run("deploy", &["--scope", "platform"]).await;
-    assert_code(&result, ExitCode::PARTIAL);
+    let result = failed_app_of_apps().await;
     let summary = &result.report["summary"];
     assert_eq!(
         *summary,
@@ -126,14 +132,7 @@ async fn validate_counts_degraded_by_its_own_name() {
 /// grouping stack), and the advice names that Application, not the stack.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recommendations_name_the_application_not_the_stack() {
-    let ctx = stacks(|app| {
-        if app.name == "platform-infrastructure" {
-            app.outcome = SimOutcome::OperationFailed;
-        }
-    })
-    .await;
-    let result = ctx.run("deploy", &["--scope", "platform"]).await;
-    assert_code(&result, ExitCode::PARTIAL);
+    let result = failed_app_of_apps().await;
     assert_eq!(
         component(&result, "infrastructure")["application"],
         "platform-infrastructure"
