@@ -85,7 +85,7 @@ CASES = [
         "timeouts: {sync: 0, health: 1.5h}\nretries: {backoff: 2 hours 1 min}\n"
         "health: {degradedGracePeriod: ' 90 s '}\n"), True),
     Case("environment", "more duration units", env("timeouts: {sync: 1h30m, health: 5\u00b5s}\nretries: {backoff: 1w}\n"), True),
-    # The executor's bound (src/cli/environment.rs MAX_DURATION); a pattern cannot count to 7d.
+    # The executor's bound (src/vocabulary/duration.rs MAX); a pattern cannot count to 7d.
     Case("environment", "a duration longer than 7d", env("retries: {backoff: 1M}\n"), True, parser=False),
     Case("environment", "empty sections", env("argocd:\ntimeouts:\nretries:\nhealth:\nsync:\n  options:\n"), True),
     Case("environment", "numbers and dates as text, ~ for unset", ENV.replace("gitRevision: main", "gitRevision: 2024.10").replace("domain: dev.example.com", "domain: 2026-01-07")
@@ -105,7 +105,7 @@ CASES = [
     Case("environment", "options not a list", env("sync: {options: ServerSideApply=true}\n"), False),
     Case("environment", "maxAttempts as text", env("retries: {maxAttempts: '3'}\n"), False),
     Case("environment", "maxAttempts negative", env("retries: {maxAttempts: -1}\n"), False),
-    # src/cli/config.rs rejects it for a run; `dag validate` does not read retries.
+    # src/cli/load.rs rejects it for a run; `dag validate` does not read retries.
     Case("environment", "maxAttempts 0", env("retries: {maxAttempts: 0}\n"), False, parser=True),
     Case("environment", "appNamespace not a namespace name", env("argocd: {appNamespace: Team_A}\n"), False),
     Case("environment", "appNamespace ~", env("argocd: {appNamespace: ~}\n"), False),

@@ -98,8 +98,6 @@ pub fn freshness(status: &crate::argocd::types::ApplicationStatus) -> Freshness 
     }
 }
 
-/// The app's conditions that mean no sync can reach ready until someone fixes
-/// the spec or the source: Argo CD reports them instead of a comparison.
 /// After our sync of a requested revision succeeded: the app is not Synced,
 /// and the comparison is at another revision than the one synced. Argo CD compares an app against
 /// `spec.source.targetRevision`, not what was synced (argo-cd 3.2.11
@@ -159,6 +157,8 @@ pub fn at_revision(app: &Application, requested: &str) -> bool {
                 .is_some_and(|compared| compared.starts_with(&requested.to_ascii_lowercase())))
 }
 
+/// The app's conditions that mean no sync can reach ready until someone fixes
+/// the spec or the source: Argo CD reports them instead of a comparison.
 fn blocking_condition(app: &Application) -> Option<&crate::argocd::types::ApplicationCondition> {
     app.status
         .conditions
@@ -367,14 +367,42 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
         };
     }
 
-    // 2. Synced.
+    // 2. Synced, to the revision that was synced when one was requested.
     if sync != "Synced" {
         return Verdict::Waiting(format!("sync status is {}", or_unknown(sync)));
     }
-    // With a revision requested, Synced is enough: Argo CD compares against
-    // the targetRevision, whose head may be another commit with the same
-    // manifests (a change to another path of the repository); Synced after
-    // our apply means the live state is what the requested revision holds.
+    // When a revision was requested, the comparison must be at the revision
+    // the operation synced (contract §3.2): a Synced made at another commit
+    // says nothing about the requested one yet.
+    if let (Some(_), Some(state)) = (&expect.revision, op_state) {
+        let synced = state
+            .sync_result
+            .as_ref()
+            .map(|r| r.revision.as_str())
+            .unwrap_or("");
+        let compared = status.sync.revision.as_deref().unwrap_or("");
+        let multi = status.sync.revisions.iter().any(|r| r == synced);
+        if !synced.is_empty() && compared != synced && !multi {
+            return Verdict::Waiting(format!(
+                "sync status compares revision {compared}, the operation synced {synced}"
+            ));
+        }
+        // Multi-source apps: Argo CD leaves `revision` empty and records one SHA per
+        // source in `syncResult.revisions` and `sync.revisions`, in source order.
+        let synced_all = state
+            .sync_result
+            .as_ref()
+            .map(|r| r.revisions.as_slice())
+            .unwrap_or_default();
+        if !synced_all.is_empty() && status.sync.revisions != synced_all {
+            return Verdict::Waiting(format!(
+                "sync status compares revisions {}, the operation synced {}",
+                status.sync.revisions.join(","),
+                synced_all.join(",")
+            ));
+        }
+    }
+
     verdict
 }
 

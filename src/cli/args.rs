@@ -1,5 +1,5 @@
 //! Raw command-line values, exactly as clap parsed them. Nothing here is
-//! validated beyond syntax: `config.rs` turns these into a checked `Config`.
+//! validated beyond syntax: `load.rs` turns these into a checked `Config`.
 
 use std::path::PathBuf;
 
@@ -72,7 +72,7 @@ impl TeardownArgs {
     }
 }
 
-/// Every input of a run, as the actions' flags gave them; `config.rs` checks
+/// Every input of a run, as the actions' flags gave them; `load.rs` checks
 /// them. An input the action does not take is `None` (its environment
 /// variable is not read).
 #[derive(Debug, Clone, Default)]
@@ -157,7 +157,7 @@ impl From<CommonArgs> for RunArgs {
 
 /// Inputs every action takes. Each flag falls back to its environment variable.
 ///
-/// Flags are kept as strings so that `config.rs` can name the bad input and say
+/// Flags are kept as strings so that `load.rs` can name the bad input and say
 /// how to fix it, with exit code Invalid, instead of clap's generic usage error.
 #[derive(Debug, Args, Clone, Default)]
 pub struct CommonArgs {
@@ -307,7 +307,7 @@ pub struct CompletionArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// `executor dag <validate|plan>`.
+/// `executor dag <validate|plan|render>`.
 #[derive(Debug, Args, Clone)]
 pub struct DagArgs {
     /// What to do with the DAG.
@@ -315,7 +315,7 @@ pub struct DagArgs {
     pub command: DagCommand,
 }
 
-/// The `dag` subcommands; neither needs a cluster.
+/// The `dag` subcommands; none needs a cluster.
 #[derive(Debug, Subcommand, Clone)]
 pub enum DagCommand {
     /// Check dag.yaml, its overrides and the scope; print nothing else.

@@ -267,7 +267,14 @@ pub fn run_config(
         "--health-timeout (HEALTH_TIMEOUT)",
         &args.health_timeout,
     ));
-    let run_timeout = problems.check(args.timeout.as_deref().map(run_timeout).transpose());
+    // Empty is unset, as for the other timeouts: one ConfigMap may leave it blank.
+    let run_timeout = problems.check(
+        args.timeout
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(run_timeout)
+            .transpose(),
+    );
     let revision = problems.check(revision(args.revision.as_deref()));
     let parallelism = problems.check(parallelism(args.parallelism.as_deref()));
     let schedule = problems.check(schedule(args.schedule.as_deref()));
@@ -459,9 +466,10 @@ fn optional_duration(
     }
 }
 
+/// `--revision`; empty is unset, so one ConfigMap may leave it blank.
 fn revision(value: Option<&str>) -> Result<Option<String>, ConfigError> {
     match value {
-        None => Ok(None),
+        None | Some("") => Ok(None),
         Some(r) if !r.is_empty() && !r.contains(char::is_whitespace) => Ok(Some(r.to_owned())),
         Some(r) => Err(ConfigError::bad(
             "--revision (TARGET_REVISION)",

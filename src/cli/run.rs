@@ -2,7 +2,7 @@
 //! Every exit path writes `report.json` and `status`.
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -153,6 +153,9 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
         }
     };
     let result = runtime.block_on(execute(config, run.run_id.clone(), progress, &checkpoint));
+    // Dropping a runtime waits for its blocking threads, such as a DNS lookup
+    // that stalls: the exit after SIGTERM must not wait for them.
+    runtime.shutdown_background();
     let (outcome, metrics) = match result {
         Ok(done) => done,
         Err(e) => {
@@ -328,7 +331,12 @@ fn finish(run: &RunInfo, outcome: &Outcome, metrics: Metrics, output_dir: &Path)
             let _ = write_outputs(output_dir, &report);
         }
     }
-    print!("{}", crate::summary::render(&report, output_dir));
+    // A reader that went away (a closed pipe) must not turn the run into a panic.
+    let _ = write!(
+        std::io::stdout().lock(),
+        "{}",
+        crate::summary::render(&report, output_dir)
+    );
     code
 }
 

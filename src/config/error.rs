@@ -95,9 +95,6 @@ pub enum ConfigError {
     /// Several problems at once, in the order found.
     #[error("{} problems: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Several(Vec<ConfigError>),
-    /// An argument the parser rejected.
-    #[error("{0}")]
-    Usage(String),
 }
 
 impl ConfigError {

@@ -732,10 +732,10 @@ fn fail_fast() {
     ]);
 }
 
-/// With a revision requested, Synced is enough, whatever commit Argo CD
-/// compared at (the target's head may be another commit with the same
-/// manifests); OutOfSync at another commit than the synced one, compared
-/// after the sync, is the refusal it is: Argo CD compares the targetRevision.
+/// With a revision requested, the compared revision must be the one the
+/// operation synced (contract §3.2); OutOfSync at another commit than the
+/// synced one, compared after the sync, is the refusal it is: Argo CD
+/// compares the targetRevision, so waiting cannot help.
 #[test]
 fn revision() {
     run(vec![
@@ -747,11 +747,11 @@ fn revision() {
             want: Is::Ready,
         },
         Case {
-            name: "Synced at another commit",
+            name: "Synced, but compared at another commit: waits",
             fixture: OURS_SUCCEEDED,
             change: |a| a.status.sync.revision = Some(OLD_SHA.to_owned()),
             expect: ours_at_main(),
-            want: Is::Ready,
+            want: Is::Waiting,
         },
         Case {
             name: "OutOfSync at another commit, compared after the sync",
@@ -774,11 +774,18 @@ fn revision() {
             want: Is::Waiting,
         },
         Case {
-            name: "multi-source: Synced",
+            name: "multi-source: sync.revisions equal syncResult.revisions",
+            fixture: MULTI_SOURCE,
+            change: unchanged,
+            expect: ours_at_main(),
+            want: Is::Ready,
+        },
+        Case {
+            name: "multi-source: one source still compared at an old commit",
             fixture: MULTI_SOURCE,
             change: |a| a.status.sync.revisions[1] = OLD_SHA.to_owned(),
             expect: ours_at_main(),
-            want: Is::Ready,
+            want: Is::Waiting,
         },
     ]);
 }

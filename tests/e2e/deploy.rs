@@ -199,13 +199,13 @@ fn degraded_app_fails() {
 /// `--revision` on the real Argo CD. A commit behind main with other
 /// manifests: Argo CD syncs it, then compares the app against its
 /// targetRevision (main), so it stays OutOfSync; the deploy fails at once as
-/// RevisionRefused, naming both commits. main's own commit succeeds, and
-/// stays ready when others push to other paths (the comparison moves on to
-/// main's new head; the app is Synced all the same).
+/// RevisionRefused, naming both commits. main's own commit succeeds, compared
+/// at that commit. Alone on the stack: another scenario's push would move
+/// main's head, and the comparison with it.
 #[test]
 fn a_revision_behind_the_target_is_refused_at_once() {
     let stack = require_stack!();
-    let _shared = fixture::shared();
+    let _alone = fixture::exclusive();
     let app = App::new(stack, "revision");
     let old = app.commit(&[("cm.yaml", config_map("settings"))]);
     let new = app.commit(&[("cm.yaml", config_map("settings").replace("value", "newer"))]);
@@ -256,7 +256,8 @@ fn a_revision_behind_the_target_is_refused_at_once() {
 }
 
 /// An auto-synced app: Argo CD refuses a revision other than its target;
-/// the report says so (RevisionRefused, Argo CD's own words), not an API error.
+/// the report says so (RevisionRefused, Argo CD's own words), not an API
+/// error. (At the commit asked for, the app would be left alone: ready.)
 #[test]
 fn an_auto_synced_app_refuses_another_revision() {
     let stack = require_stack!();
@@ -265,6 +266,8 @@ fn an_auto_synced_app_refuses_another_revision() {
     app.sync_policy
         .push_str("    automated:\n      prune: false\n      selfHeal: false\n");
     let old = app.commit(&[("cm.yaml", config_map("settings"))]);
+    // main moves on, so the app's own automated sync is not at `old`.
+    app.commit(&[("cm.yaml", config_map("settings").replace("value", "newer"))]);
     app.create();
     let run = Executor::new(stack, "")
         .args(&["--scope", &format!("app:{}", app.name), "--revision", &old])

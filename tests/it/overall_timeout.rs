@@ -109,3 +109,20 @@ async fn a_bad_overall_timeout_is_invalid() {
     }
     assert!(ctx.requests().is_empty());
 }
+
+/// Left empty (one ConfigMap serving every step), `EXECUTOR_TIMEOUT` and
+/// `TARGET_REVISION` are unset, as the other timeouts are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_timeout_and_revision_variables_are_unset() {
+    let ctx = TestContext::new(Scenario::with_apps(TOKEN, &["temporal"])).await;
+    let mut cmd = ctx.command("deploy", &["--scope", "app:temporal"]);
+    cmd.env("EXECUTOR_TIMEOUT", "").env("TARGET_REVISION", "");
+    let result = ctx.run_command(cmd).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    let sync = ctx
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/sync"))
+        .expect("a sync");
+    assert!(sync.body.expect("a body").get("revision").is_none());
+}
