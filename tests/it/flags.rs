@@ -146,12 +146,7 @@ async fn prune_flag_wins_over_environment_yaml() {
         }
         let result = ctx.run("deploy", &args).await;
         crate::common::assert_code(&result, ExitCode::SUCCESS);
-        let sync = ctx
-            .requests()
-            .into_iter()
-            .find(|r| r.method == "POST" && r.path.ends_with("/sync"))
-            .expect("a sync request");
-        let body = sync.body.expect("a sync body");
+        let body = ctx.first_sync_body();
         assert_eq!(
             body["prune"], want,
             "--prune {flag:?} with {file:?}: {body}"

@@ -119,10 +119,5 @@ async fn empty_timeout_and_revision_variables_are_unset() {
     cmd.env("EXECUTOR_TIMEOUT", "").env("TARGET_REVISION", "");
     let result = ctx.run_command(cmd).await;
     assert_code(&result, ExitCode::SUCCESS);
-    let sync = ctx
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "POST" && r.path.ends_with("/sync"))
-        .expect("a sync");
-    assert!(sync.body.expect("a body").get("revision").is_none());
+    assert!(ctx.first_sync_body().get("revision").is_none());
 }

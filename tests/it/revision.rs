@@ -26,12 +26,7 @@ async fn the_sync_asks_for_the_revision() {
     let ctx = TestContext::new(app(|a| a.target_revision = "main".into())).await;
     let result = ctx.run("deploy", &deploy_at("main")).await;
     assert_code(&result, ExitCode::SUCCESS);
-    let sync = ctx
-        .requests()
-        .into_iter()
-        .find(|r| r.method == "POST" && r.path.ends_with("/sync"))
-        .expect("a sync");
-    assert_eq!(sync.body.expect("a body")["revision"], "main");
+    assert_eq!(ctx.first_sync_body()["revision"], "main");
 }
 
 /// A commit other than the target's head: Argo CD syncs it, then compares

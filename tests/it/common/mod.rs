@@ -242,6 +242,15 @@ impl TestContext {
         self.sim.requests()
     }
 
+    /// The body of the first sync request the simulator received.
+    pub fn first_sync_body(&self) -> Value {
+        self.requests()
+            .into_iter()
+            .find(|r| r.method == "POST" && r.path.ends_with("/sync"))
+            .and_then(|r| r.body)
+            .expect("a sync request with a body")
+    }
+
     /// How many requests matched `method` and a path ending with `suffix`.
     pub fn count(&self, method: &str, suffix: &str) -> usize {
         self.requests()
