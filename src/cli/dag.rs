@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::args::{DagArgs, DagCommand, DagInputs, DagRenderArgs};
 use crate::config::environment::EnvironmentFile;
 use crate::dag::render::{render, RenderKind};
-use crate::dag::{load_spec, plan, render_text, BuildContext, Dag, DagError, DagErrors, Overrides};
+use crate::dag::{plan, render_text, Dag, DagError, DagErrors};
 use crate::exit::ExitCode;
 use crate::vocabulary::{Action, Scope};
 
@@ -140,32 +140,13 @@ pub fn load(inputs: &DagInputs) -> Result<Dag, DagErrors> {
         });
         Scope::Platform
     });
-    let (overrides, override_errors) = Overrides::collect(&inputs.dag);
-    errors.extend(override_errors);
-    let spec = match load_spec(&config_dir.join("dag.yaml")) {
-        Ok(spec) => spec,
-        Err(e) => {
-            errors.extend(e.0);
-            return Err(DagErrors(errors));
-        }
-    };
-    let timeouts = environment.as_ref().map(|e| e.timeouts).unwrap_or_default();
-    let ctx = BuildContext {
-        cluster_name: environment.as_ref().and_then(|e| e.cluster_name.as_deref()),
-        default_sync: timeouts.sync,
-        default_health: timeouts.health,
-        default_app_namespace: environment
-            .as_ref()
-            .and_then(|e| e.argocd.app_namespace.as_deref()),
-    };
-    // Go on after bad inputs, with what did parse, so that one run reports everything.
-    match Dag::build_scoped(&spec, &overrides, &ctx, &scope) {
-        Ok(dag) => DagErrors::check(errors, dag),
-        Err(e) => {
-            errors.extend(e.0);
-            Err(DagErrors(errors))
-        }
-    }
+    super::load::build_dag(
+        &config_dir.join("dag.yaml"),
+        environment.as_ref(),
+        &scope,
+        &inputs.dag,
+        errors,
+    )
 }
 
 /// environment.yaml when the config directory has one (for clusterName and

@@ -14,6 +14,7 @@ use crate::config::{
     ArgoCdTarget, Config, ConfigError, Endpoint, LogSettings, PvPolicy, Target, TraceContext,
     SIMULATED_TOKEN,
 };
+use crate::dag::{load_spec, BuildContext, Dag, DagError, DagErrors, DagOptions, Overrides};
 use crate::vocabulary::{duration, Action, Scope};
 
 fn parse_bool(input: &'static str, value: Option<&str>) -> Result<bool, ConfigError> {
@@ -151,7 +152,6 @@ fn load_dag(
     scope: &Scope,
     args: &RunArgs,
 ) -> Result<Target, ConfigError> {
-    use crate::dag::{load_spec, BuildContext, Dag, DagErrors, Overrides};
     let path = config_dir.join("dag.yaml");
     if !path.exists() {
         return match scope {
@@ -165,33 +165,50 @@ fn load_dag(
             }),
         };
     }
-    let (overrides, mut errors) = Overrides::collect(&args.dag);
-    let spec = load_spec(&path).map_err(|mut e| {
-        e.0.splice(0..0, errors.drain(..));
-        e
-    })?;
-    let ctx = BuildContext {
-        cluster_name: environment.cluster_name.as_deref(),
-        default_sync: environment.timeouts.sync,
-        default_health: environment.timeouts.health,
-        default_app_namespace: environment.argocd.app_namespace.as_deref(),
-    };
-    // With a dag.yaml, `app:` must name one of its Applications: a typo is
-    // caught here (with a did-you-mean) instead of syncing an app of that name.
-    match Dag::build_scoped(&spec, &overrides, &ctx, scope) {
-        Ok(dag) => {
-            let dag = DagErrors::check(errors, dag)?;
-            Ok(match scope {
-                Scope::App(name) => Target::App {
-                    name: name.clone(),
-                    dag: Some(dag),
-                },
-                Scope::Platform | Scope::Stack(_) => Target::Dag(dag),
-            })
-        }
+    let dag = build_dag(&path, Some(environment), scope, &args.dag, Vec::new())?;
+    Ok(match scope {
+        Scope::App(name) => Target::App {
+            name: name.clone(),
+            dag: Some(dag),
+        },
+        Scope::Platform | Scope::Stack(_) => Target::Dag(dag),
+    })
+}
+
+/// dag.yaml at `path` with the flags' overrides, built against
+/// environment.yaml when there is one (its clusterName and default timeouts)
+/// and selected for `scope`, with every problem collected after `errors`.
+/// The one DAG pipeline of the actions and of `executor dag`. With a
+/// dag.yaml, `app:` must name one of its Applications: a typo is caught here
+/// (with a did-you-mean) instead of syncing an app of that name.
+pub(super) fn build_dag(
+    path: &Path,
+    environment: Option<&EnvironmentFile>,
+    scope: &Scope,
+    options: &DagOptions,
+    mut errors: Vec<DagError>,
+) -> Result<Dag, DagErrors> {
+    let (overrides, override_errors) = Overrides::collect(options);
+    errors.extend(override_errors);
+    let spec = match load_spec(path) {
+        Ok(spec) => spec,
         Err(e) => {
             errors.extend(e.0);
-            Err(DagErrors(errors).into())
+            return Err(DagErrors(errors));
+        }
+    };
+    let timeouts = environment.map(|e| e.timeouts).unwrap_or_default();
+    let ctx = BuildContext {
+        cluster_name: environment.and_then(|e| e.cluster_name.as_deref()),
+        default_sync: timeouts.sync,
+        default_health: timeouts.health,
+        default_app_namespace: environment.and_then(|e| e.argocd.app_namespace.as_deref()),
+    };
+    match Dag::build_scoped(&spec, &overrides, &ctx, scope) {
+        Ok(dag) => DagErrors::check(errors, dag),
+        Err(e) => {
+            errors.extend(e.0);
+            Err(DagErrors(errors))
         }
     }
 }
