@@ -2,7 +2,7 @@
 //! their termination, write the cancelled report at once saying so, then,
 //! while the 2 s budget lasts, confirm that they ended and rewrite it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,6 +56,23 @@ fn has_ended(app: &Application, marker: &Info) -> bool {
             .operation_state
             .as_ref()
             .is_some_and(|s| s.operation.info.contains(marker))
+}
+
+/// Our operation shows Running (not Terminating): a termination it was sent did not hold.
+fn revived(app: &Application, marker: &Info) -> bool {
+    super::termination::ours_in_flight(app, marker)
+        && app
+            .status
+            .operation_state
+            .as_ref()
+            .is_some_and(|s| s.phase == "Running")
+}
+
+/// Counts one more termination request for `app`; false once it had its share.
+fn resent(resends: &mut HashMap<String, u32>, app: &str) -> bool {
+    let sent = resends.entry(app.to_owned()).or_insert(0);
+    *sent += 1;
+    *sent < super::termination::MAX_TERMINATIONS
 }
 
 /// Terminates the in-flight operations after a signal received at `signalled`.
@@ -134,6 +151,7 @@ pub async fn terminate_in_flight(
 
     let marker = ctx.marker();
     let deadline = signalled + CONFIRM_BUDGET;
+    let mut resends: HashMap<String, u32> = HashMap::new();
     while !(pending.is_empty() && unstarted.is_empty()) && Instant::now() + CONFIRM_POLL < deadline
     {
         let retries = unstarted.iter().map(|app| async {
@@ -160,22 +178,27 @@ pub async fn terminate_in_flight(
         unstarted = still_unstarted;
         let reads = pending.iter().map(|app| async {
             let read = tokio::time::timeout_at(deadline, ctx.client.get_app(app, false)).await;
-            (
-                app.clone(),
-                matches!(read, Ok(Ok(a)) if has_ended(&a, &marker)),
-            )
+            (app.clone(), read.ok().and_then(Result::ok))
         });
         let mut still = Vec::new();
-        for (app, ended) in join_all(reads).await {
-            if ended {
-                mark(
+        for (app, live) in join_all(reads).await {
+            match live {
+                Some(live) if has_ended(&live, &marker) => mark(
                     components,
                     &app,
                     Some(Termination::Terminated),
                     "; confirmed ended",
-                );
-            } else {
-                still.push(app);
+                ),
+                // Running again after Argo CD accepted the termination: the
+                // app's retry loop revived it (watched on Argo CD 3.2.11: "executor
+                // terminated running operation", then retry attempts go on; compare
+                // argo-cd PR 24020), so ask again, a bounded number of times.
+                Some(live) if revived(&live, &marker) && resent(&mut resends, &app) => {
+                    let _ = tokio::time::timeout_at(deadline, ctx.client.terminate_operation(&app))
+                        .await;
+                    still.push(app);
+                }
+                _ => still.push(app),
             }
         }
         changed |= still.len() < pending.len();

@@ -17,10 +17,10 @@ use crate::wait::{self, Observation, Watcher};
 /// confirm it ended: within the contract's bound of 5 s past a deadline.
 const TERMINATE_CONFIRM: Duration = Duration::from_secs(4);
 /// Termination requests at most, the first included: the app's retry policy can revive it.
-const MAX_TERMINATIONS: u32 = 3;
+pub(super) const MAX_TERMINATIONS: u32 = 3;
 
 /// The operation in this snapshot is ours and still pending or running.
-fn ours_in_flight(app: &Application, marker: &Info) -> bool {
+pub(super) fn ours_in_flight(app: &Application, marker: &Info) -> bool {
     operation::requested(app).is_some_and(|op| op.info.contains(marker))
         || app
             .status
