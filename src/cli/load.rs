@@ -154,6 +154,16 @@ fn load_dag(
 ) -> Result<Target, ConfigError> {
     let path = config_dir.join("dag.yaml");
     if !path.exists() {
+        // Given on the command line for this run, they would silently do nothing.
+        let flag = [
+            ("--set-timeout", args.dag.set_timeout.is_empty()),
+            ("--set-depends", args.dag.set_depends.is_empty()),
+        ]
+        .into_iter()
+        .find_map(|(flag, unset)| (!unset).then_some(flag));
+        if let Some(flag) = flag {
+            return Err(ConfigError::OverrideWithoutDag { flag, path });
+        }
         return match scope {
             Scope::App(name) => Ok(Target::App {
                 name: name.clone(),

@@ -83,6 +83,14 @@ pub enum ConfigError {
         /// Where dag.yaml was looked for.
         path: PathBuf,
     },
+    /// A flag that changes dag.yaml's nodes, with no dag.yaml to change.
+    #[error("{flag} changes nodes of {path}, which does not exist: drop {flag}, or set the app's timeouts with --sync-timeout and --health-timeout")]
+    OverrideWithoutDag {
+        /// The flag.
+        flag: &'static str,
+        /// Where dag.yaml was looked for.
+        path: PathBuf,
+    },
     /// The output directory cannot hold the report; nothing can be written there.
     #[error("failed to write into the output directory {path}: {source}; point --output-dir (EXECUTOR_OUTPUT_DIR) at a writable directory (in a pod, an emptyDir volume); no report or status was written")]
     OutputDir {

@@ -361,3 +361,24 @@ async fn every_problem_is_reported_at_once() {
     }
     assert!(ctx.requests().is_empty());
 }
+
+/// `--set-timeout` and `--set-depends` change dag.yaml's nodes: without a
+/// dag.yaml they would do nothing, so they are Invalid, naming the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dag_overrides_without_a_dag_are_invalid() {
+    let ctx = ctx().await;
+    for flag in [
+        ["--set-timeout", "temporal=health:1s"],
+        ["--set-depends", "temporal="],
+    ] {
+        let mut args = vec!["--scope", "app:temporal"];
+        args.extend(flag);
+        assert_invalid(
+            &ctx,
+            "deploy",
+            &args,
+            &format!("{} changes nodes of", flag[0]),
+        )
+        .await;
+    }
+}
