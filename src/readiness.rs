@@ -121,16 +121,21 @@ fn revision_not_compared(app: &Application, expect: &Expectation) -> Option<Stri
     if !refused {
         return None;
     }
-    let target = app
-        .spec
-        .source
-        .as_ref()
-        .and_then(|s| s.target_revision.as_deref())
-        .unwrap_or("HEAD");
+    let target = target_revision(app);
     Some(format!(
         "Argo CD compares the app at {compared}, its targetRevision {target}, not at {synced}, the --revision {requested} this run synced, so it stays {}; point the Application's targetRevision at {requested} in Git, or deploy without --revision",
         or_unknown(&app.status.sync.status)
     ))
+}
+
+/// `spec.source.targetRevision`, `HEAD` when unset, as Argo CD reads it.
+fn target_revision(app: &Application) -> &str {
+    app.spec
+        .source
+        .as_ref()
+        .and_then(|s| s.target_revision.as_deref())
+        .filter(|t| !t.is_empty())
+        .unwrap_or("HEAD")
 }
 
 /// Whether the app is already at `requested`, a `--revision`: it is the app's
@@ -138,13 +143,7 @@ fn revision_not_compared(app: &Application, expect: &Expectation) -> Option<Stri
 /// digits) that the last comparison was made at. Any other name Argo CD has to
 /// resolve, so only a sync can tell.
 pub fn at_revision(app: &Application, requested: &str) -> bool {
-    let target = app
-        .spec
-        .source
-        .as_ref()
-        .and_then(|s| s.target_revision.as_deref())
-        .filter(|t| !t.is_empty())
-        .unwrap_or("HEAD");
+    let target = target_revision(app);
     let sha =
         (7..=40).contains(&requested.len()) && requested.bytes().all(|b| b.is_ascii_hexdigit());
     requested == target

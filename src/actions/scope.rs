@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use chrono::Utc;
 use tokio::time::Instant;
 
+use super::context::Tracker;
 use super::{cancel, platform, RunContext};
 use crate::config::Target;
 use crate::deadline::Deadline;
@@ -130,34 +130,19 @@ pub async fn stop_in_flight(
 
 /// The app of an app scope, cut short while in progress.
 fn stopped_component(name: &str, why: &Stop) -> ComponentResult {
-    let (status, reason, message, deadlines) = match why {
-        Stop::Signal(signal) => (
+    let track = Tracker::app(name);
+    match why {
+        Stop::Signal(signal) => track.fail(
             ComponentStatus::Cancelled,
             FailureReason::Cancelled,
+            None,
             format!("cancelled by {signal} before it completed"),
-            Vec::new(),
         ),
-        Stop::Deadline(d) => (
-            ComponentStatus::Timeout,
+        Stop::Deadline(d) => track.timeout(
+            &[d],
             FailureReason::Timeout,
+            None,
             format!("{} before it completed", d.passed()),
-            vec![d.clone()],
         ),
-    };
-    ComponentResult {
-        name: name.to_owned(),
-        kind: "app",
-        application: Some(name.to_owned()),
-        status,
-        health: None,
-        sync: None,
-        operation: None,
-        revision: None,
-        started_at: crate::report::rfc3339(Utc::now()),
-        duration_seconds: 0.0,
-        message,
-        termination: None,
-        failure: Some(reason),
-        deadlines,
     }
 }
