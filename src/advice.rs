@@ -39,6 +39,16 @@ fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> 
                 .unwrap_or_default()
         )),
         R::Unauthenticated => Some("renew the Argo CD token in the argocd-token Secret".to_owned()),
+        R::PermissionDenied if component.kind == "resource" => Some(
+            "grant the executor's Kubernetes identity get and watch on that kind (see workflow-templates/rbac.yaml)".to_owned(),
+        ),
+        R::NotReady => Some(format!(
+            "inspect '{}' with `kubectl describe`: its condition does not hold",
+            component.name
+        )),
+        R::NoClusterAccess => Some(
+            "give the executor cluster access (--kubeconfig, KUBECONFIG_DATA, or the pod's service account) so that resource nodes are checked".to_owned(),
+        ),
         R::PermissionDenied => Some(
             "check the token's Argo CD RBAC and argocd.project in environment.yaml".to_owned(),
         ),
@@ -62,7 +72,8 @@ fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> 
         | R::SyncWindow
         | R::Stale
         | R::MemberFailed
-        | R::RevisionRefused => None,
+        | R::RevisionRefused
+        | R::PreflightFailed => None,
     }
 }
 

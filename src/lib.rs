@@ -7,6 +7,7 @@
 //! - [`exit`]: the exit codes, by name, and [`outcome`]: the one mapping to them;
 //! - [`config`]: the checked configuration of a run and environment.yaml;
 //! - [`argocd`]: the Argo CD REST client, API types and watch stream;
+//! - [`cluster`]: the Kubernetes side: cluster access, the API server client, preflight;
 //! - [`readiness`]: pure verdicts on one Application snapshot;
 //! - [`deadline`]: a component's deadlines and the settings they came from;
 //! - [`wait`]: the event loop over the watch stream;
@@ -25,6 +26,7 @@ pub mod actions;
 pub mod advice;
 pub mod argocd;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod crash;
 pub mod dag;

@@ -141,6 +141,13 @@ pub enum FailureReason {
     Stale,
     /// A stack: a member did not reach the goal (the member's entry says why).
     MemberFailed,
+    /// A resource node's object exists, but its condition does not hold.
+    NotReady,
+    /// A preflight check failed; nothing was attempted.
+    PreflightFailed,
+    /// A cluster-side check was not made: the run has no cluster access.
+    /// Such a component changes neither the exit code nor its dependents.
+    NoClusterAccess,
     /// deploy `--revision`: Argo CD refused it (automated sync pins the
     /// target), or compares the app against another revision than it synced.
     RevisionRefused,
@@ -154,6 +161,8 @@ pub enum Abort {
     Invalid(String),
     /// The run could not proceed (no client, no runtime, a panic): Failure.
     Failed(String),
+    /// A preflight check failed, for this reason: Failure, and nothing was changed.
+    Preflight(FailureReason, String),
 }
 
 impl Abort {
@@ -161,7 +170,7 @@ impl Abort {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Abort::Invalid(_) => ExitCode::INVALID,
-            Abort::Failed(_) => ExitCode::FAILURE,
+            Abort::Failed(_) | Abort::Preflight(..) => ExitCode::FAILURE,
         }
     }
 
@@ -170,13 +179,16 @@ impl Abort {
         match self {
             Abort::Invalid(_) => FailureReason::Invalid,
             Abort::Failed(_) => FailureReason::ApiError,
+            Abort::Preflight(reason, _) => *reason,
         }
     }
 
     /// What went wrong, and how to fix it.
     pub fn message(&self) -> &str {
         match self {
-            Abort::Invalid(message) | Abort::Failed(message) => message,
+            Abort::Invalid(message) | Abort::Failed(message) | Abort::Preflight(_, message) => {
+                message
+            }
         }
     }
 }
@@ -230,6 +242,13 @@ impl ComponentResult {
     pub fn is_grouping(&self) -> bool {
         self.kind == "stack" && self.application.is_none()
     }
+
+    /// A cluster-side check not made for want of cluster access: reported,
+    /// and left out of the exit code (contract: cluster access is optional).
+    pub fn is_unchecked(&self) -> bool {
+        self.status == ComponentStatus::Skipped
+            && self.failure == Some(FailureReason::NoClusterAccess)
+    }
 }
 
 /// What became of an operation this run started and did not see through.
@@ -257,8 +276,12 @@ pub struct Outcome {
     pub components: Vec<ComponentResult>,
     /// Advice for the reader of the report.
     pub recommendations: Vec<String>,
-    /// Set when the run could not start: invalid inputs, or no usable client.
+    /// Set when the run could not start: invalid inputs, no usable client,
+    /// or a failed preflight check.
     pub aborted: Option<Abort>,
+    /// The preflight checks, in the order they ran (none when the run
+    /// stopped before them).
+    pub preflight: Vec<crate::cluster::preflight::Check>,
 }
 
 impl Outcome {
@@ -286,7 +309,7 @@ impl Outcome {
         let counted: Vec<S> = self
             .components
             .iter()
-            .filter(|c| !c.is_grouping())
+            .filter(|c| !c.is_grouping() && !c.is_unchecked())
             .map(|c| c.status)
             .collect();
         let count = |pred: &dyn Fn(S) -> bool| counted.iter().filter(|&&s| pred(s)).count();
@@ -340,6 +363,7 @@ mod tests {
             cancelled: false,
             recommendations: vec![],
             aborted: None,
+            preflight: vec![],
             components: statuses
                 .iter()
                 .enumerate()

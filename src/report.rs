@@ -49,6 +49,8 @@ pub struct Report {
     pub duration_seconds: f64,
     /// Counts per component status.
     pub summary: Summary,
+    /// The preflight checks, in the order they ran.
+    pub preflight: Vec<crate::cluster::preflight::Check>,
     /// Every component in scope.
     pub components: Vec<ComponentResult>,
     /// One entry per component that did not reach the goal.
@@ -214,6 +216,7 @@ impl Report {
             finished_at: rfc3339(finished_at),
             duration_seconds: seconds(finished_at - run.started_at),
             summary: Summary::of(outcome.action, outcome.components.iter().map(|c| c.status)),
+            preflight: outcome.preflight.clone(),
             components: outcome.components.clone(),
             failures,
             metrics,

@@ -23,6 +23,8 @@ pub struct RunContext {
     pub client: Client,
     /// The validated configuration.
     pub config: Arc<Config>,
+    /// The Kubernetes API, when the run has cluster access.
+    pub cluster: Option<crate::cluster::Cluster>,
     /// Unique id of this run, put into the `infos` of every sync it starts.
     pub run_id: String,
     /// The run's shared watch stream, when it follows more than one app.

@@ -8,6 +8,8 @@ pub mod deploy;
 pub mod failure;
 mod nudge;
 pub mod platform;
+pub mod preflight;
+mod resource;
 pub mod scope;
 pub mod sync_plan;
 mod sync_window;

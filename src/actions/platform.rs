@@ -30,7 +30,11 @@ fn lets_others_go_on(action: Action, dry_run: bool, result: &ComponentResult) ->
         // validate reports every component; an unhealthy one blocks nothing.
         Action::Validate => true,
         // A dry run's "would change" (pending) lets the plan go on.
-        _ => result.status.is_ok() || (dry_run && result.status == S::Pending),
+        _ => {
+            result.status.is_ok()
+                || (dry_run && result.status == S::Pending)
+                || result.is_unchecked()
+        }
     }
 }
 
@@ -73,15 +77,7 @@ async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
         (None, NodeKind::Resource(_)) if ctx.config.simulated() => {
             track.finish(ok_status(action), None, "simulated: the resource is ready")
         }
-        (None, NodeKind::Resource(spec)) => track.fail(
-            S::Failed,
-            R::ApiError,
-            None,
-            format!(
-                "cannot check {} {}: resource readiness checks need the Kubernetes side, which this version does not have",
-                spec.kind, spec.name
-            ),
-        ),
+        (None, NodeKind::Resource(spec)) => super::resource::run(ctx, &node.name, spec, deadlines).await,
         // Ready at once, so that its members may start; the report derives
         // its status from theirs (aggregate::stacks).
         (None, _) => track.finish(

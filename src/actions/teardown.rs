@@ -8,6 +8,8 @@ use std::ops::ControlFlow;
 use super::context::{Deadlines, RunContext, Tracker};
 use crate::argocd::types::Application;
 use crate::argocd::ArgoError;
+use crate::cluster::resource::ObjectRef;
+use crate::cluster::{Cluster, ClusterError};
 use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::vocabulary::duration::human;
 use crate::wait::{self, Observation, Waited, Watcher};
@@ -28,8 +30,11 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
         );
     }
     // An app-of-apps' child Applications should go with it; any left behind
-    // (Delete=false, or a failed cascade) are orphans.
+    // (Delete=false, or a failed cascade) are orphans. So are the other
+    // resources it managed, as recorded now and checked in the cluster once
+    // the app is gone.
     let children = child_applications(ctx, name).await;
+    let managed = managed_resources(&app);
     let mut last: Option<Application> = Some(app);
     // Open the stream before deleting: once the app is gone, the stream has nothing to say.
     let mut watcher = match &ctx.hub {
@@ -83,22 +88,42 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
         ""
     };
     match gone {
-        Waited::Gone => match orphans(ctx, &children).await {
-            orphans if orphans.is_empty() => track.finish(
-                S::Removed,
-                None,
-                format!("deleted; Argo CD removed the application and its resources{again}"),
-            ),
-            orphans => track.fail(
-                S::Orphaned,
-                R::Orphaned,
-                None,
-                format!(
-                    "deleted, but Applications it managed remain: {} (Delete=false sync option, or not cascaded); delete them or remove them from Git{again}",
-                    orphans.join(", ")
+        Waited::Gone => {
+            let mut left: Vec<String> = orphans(ctx, &children)
+                .await
+                .into_iter()
+                .map(|child| format!("Application {child}"))
+                .collect();
+            let checked = match &ctx.cluster {
+                Some(cluster) => {
+                    left.extend(leftover_resources(cluster, &managed).await);
+                    String::new()
+                }
+                None if managed.is_empty() => String::new(),
+                None => format!(
+                    "; its {} other resources were not checked: {}",
+                    managed.len(),
+                    super::preflight::NO_CLUSTER
                 ),
-            ),
-        },
+            };
+            if left.is_empty() {
+                track.finish(
+                    S::Removed,
+                    None,
+                    format!("deleted; Argo CD removed the application and its resources{checked}{again}"),
+                )
+            } else {
+                track.fail(
+                    S::Orphaned,
+                    R::Orphaned,
+                    None,
+                    format!(
+                        "deleted, but resources it managed remain: {} (Delete=false sync option, or not cascaded); delete them or remove them from Git{checked}{again}",
+                        left.join(", ")
+                    ),
+                )
+            }
+        }
         Waited::Failed(e) => track.api_error(&e, last.as_ref()),
         Waited::TimedOut => not_confirmed(&track, &deadlines, last.as_ref()),
     }
@@ -160,6 +185,43 @@ async fn orphans(ctx: &RunContext, children: &[String]) -> Vec<String> {
     for child in children {
         if !matches!(ctx.client.find_app(child, false).await, Ok(None)) {
             left.push(child.clone());
+        }
+    }
+    left
+}
+
+/// The resources the app manages (its `status.resources`), but child
+/// Applications, which [`child_applications`] covers through Argo CD.
+fn managed_resources(app: &Application) -> Vec<ObjectRef> {
+    app.status
+        .resources
+        .iter()
+        .filter(|r| !(r.group == "argoproj.io" && r.kind == "Application"))
+        .map(|r| ObjectRef {
+            api_version: if r.group.is_empty() {
+                r.version.clone()
+            } else {
+                format!("{}/{}", r.group, r.version)
+            },
+            kind: r.kind.clone(),
+            namespace: (!r.namespace.is_empty()).then(|| r.namespace.clone()),
+            name: r.name.clone(),
+        })
+        .collect()
+}
+
+/// The recorded resources still in the cluster, each as `Kind ns/name`; one
+/// that cannot be read is named too, with why, since it may remain.
+async fn leftover_resources(cluster: &Cluster, managed: &[ObjectRef]) -> Vec<String> {
+    let mut left = Vec::new();
+    for resource in managed {
+        match cluster.get(resource).await {
+            Ok(None) | Err(ClusterError::UnknownKind { .. }) => {}
+            Ok(Some(object)) if object.pointer("/metadata/deletionTimestamp").is_some() => {
+                left.push(format!("{resource} (still being deleted)"));
+            }
+            Ok(Some(_)) => left.push(resource.to_string()),
+            Err(e) => left.push(format!("{resource} (cannot tell: {e})")),
         }
     }
     left

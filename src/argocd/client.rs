@@ -18,7 +18,7 @@ use super::stream::EventStream;
 use super::tls::tls_failure;
 use super::types::{
     ApiErrorBody, Application, ApplicationList, ApplicationTree, CanIResponse, SyncRequest,
-    SyncWindows,
+    SyncWindows, UserInfo,
 };
 
 /// How long one non-streaming request may take before it counts as a transient failure.
@@ -519,6 +519,16 @@ impl Client {
         let response = self.send_plain(&what, name, Method::GET, url).await?;
         let answer: CanIResponse = self.json(&what, response).await?;
         Ok(answer.value == "yes")
+    }
+
+    /// `GET /api/v1/session/userinfo`: whether Argo CD accepts the token, and
+    /// as whom. Argo CD answers 200 with `loggedIn: false` for a bad token
+    /// (server/session/session.go authenticates this call without requiring it).
+    pub async fn user_info(&self) -> Result<UserInfo, ArgoError> {
+        let what = "the token's user info".to_owned();
+        let url = self.url("/api/v1/session/userinfo", &[]);
+        let response = self.send_plain(&what, "", Method::GET, url).await?;
+        self.json(&what, response).await
     }
 
     /// `DELETE /api/v1/applications/{name}/operation`: terminate the running operation.

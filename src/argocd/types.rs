@@ -427,6 +427,16 @@ pub struct SyncOptions {
     pub items: Vec<String>,
 }
 
+/// `sessionGetUserInfoResponse`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInfo {
+    #[serde(default)]
+    pub logged_in: bool,
+    #[serde(default)]
+    pub username: String,
+}
+
 /// `v1alpha1ApplicationTree`, reduced to the nodes' identity and health.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ApplicationTree {

@@ -101,6 +101,10 @@ pub struct RunArgs {
     pub argocd_ca_file: Option<PathBuf>,
     /// `--kubeconfig`.
     pub kubeconfig: Option<PathBuf>,
+    /// `--require-cluster`.
+    pub require_cluster: Option<String>,
+    /// `--skip-preflight`.
+    pub skip_preflight: Option<String>,
     /// `--confirm` (teardown).
     pub confirm: Option<String>,
     /// `--pv-policy` (teardown).
@@ -145,6 +149,8 @@ impl From<CommonArgs> for RunArgs {
             argocd_server: c.argocd_server,
             argocd_ca_file: c.argocd_ca_file,
             kubeconfig: c.kubeconfig,
+            require_cluster: c.require_cluster,
+            skip_preflight: c.skip_preflight,
             timeout: c.timeout,
             parallelism: c.parallelism,
             schedule: c.schedule,
@@ -193,9 +199,19 @@ pub struct CommonArgs {
     /// Extra CA bundle (PEM) trusted for the Argo CD API.
     #[arg(long, env = "ARGOCD_CA_FILE")]
     pub argocd_ca_file: Option<PathBuf>,
-    /// Path to a kubeconfig (used by the Kubernetes-side checks).
+    /// Path to a kubeconfig for the Kubernetes-side checks (its current-context); else
+    /// KUBECONFIG_DATA (base64), else the pod's service account [default: none of them,
+    /// and the cluster-side checks are skipped].
     #[arg(long, env = "KUBECONFIG_PATH")]
     pub kubeconfig: Option<PathBuf>,
+    /// `true` or `false`: without cluster access, the run is invalid instead of skipping
+    /// the cluster-side checks [default: false].
+    #[arg(long, env = "REQUIRE_CLUSTER", num_args = 0..=1, default_missing_value = "true")]
+    pub require_cluster: Option<String>,
+    /// `true` or `false`: skip the preflight checks (the Argo CD token, the cluster's API,
+    /// namespace, CRD and permissions) and start at once [default: false].
+    #[arg(long, env = "SKIP_PREFLIGHT", num_args = 0..=1, default_missing_value = "true")]
+    pub skip_preflight: Option<String>,
     /// A deadline for the whole run, every request and wait included: `5m`, or
     /// bare seconds as in `argocd --timeout 300`; exit 4 (Timeout) when it passes
     /// [default: none].

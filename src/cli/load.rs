@@ -316,6 +316,24 @@ pub fn run_config(
         args.wait_sync_window.as_deref(),
     ));
     let trace = problems.check(trace(&env));
+    let require_cluster = problems.check(parse_bool(
+        "--require-cluster (REQUIRE_CLUSTER)",
+        args.require_cluster.as_deref(),
+    ));
+    let skip_preflight = problems.check(parse_bool(
+        "--skip-preflight (SKIP_PREFLIGHT)",
+        args.skip_preflight.as_deref(),
+    ));
+    let data = env("KUBECONFIG_DATA");
+    let inputs = crate::cluster::access::Inputs {
+        path: args.kubeconfig.as_deref(),
+        data: data.as_deref(),
+        in_pod: env("KUBERNETES_SERVICE_HOST").is_some_and(|h| !h.is_empty()),
+    };
+    let cluster = problems.check(crate::cluster::access::load(&inputs).map_err(ConfigError::from));
+    if require_cluster == Some(true) && matches!(cluster, Some(None)) {
+        problems.check::<()>(Err(ConfigError::NoCluster));
+    }
     let argocd = match (simulate, &environment) {
         (Some(simulate), Some(environment)) => {
             problems.check(argocd_target(simulate, args, environment))
@@ -341,6 +359,8 @@ pub fn run_config(
         Some(wait_sync_window),
         Some(trace),
         Some(argocd),
+        Some(cluster),
+        Some(skip_preflight),
     ) = (
         dry_run,
         scope,
@@ -359,6 +379,8 @@ pub fn run_config(
         wait_sync_window,
         trace,
         argocd,
+        cluster,
+        skip_preflight,
     )
     else {
         return Err(problems.into_error());
@@ -406,6 +428,8 @@ pub fn run_config(
         schedule,
         target,
         app_namespaces,
+        cluster,
+        skip_preflight,
         environment,
     })
 }

@@ -37,6 +37,10 @@ pub fn main_with_args(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     let argv: Vec<OsString> = argv.into_iter().collect();
     let started_at = Utc::now();
     crate::crash::install_hook();
+    // One process-wide rustls provider, before any client exists: reqwest
+    // and kube link ring both, and rustls panics at run time when it has to
+    // choose between two providers on its own.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     guarded(&argv, started_at, || run(&argv, started_at))
 }
 
@@ -217,7 +221,19 @@ pub async fn execute(
         backoff: config.backoff,
         traceparent: config.trace.as_ref().map(|t| t.traceparent()),
     })?;
+    // Under --simulate there is no cluster to reach: the cluster-side checks are skipped.
+    let cluster = match (&config.cluster, config.simulated()) {
+        (Some(access), false) => Some(crate::cluster::Cluster::new(access).map_err(|e| {
+            Error::Config(ConfigError::Cluster(crate::cluster::AccessError {
+                input: access.source.to_string(),
+                problem: e.to_string(),
+                hint: "fix the kubeconfig's certificates or user entry".to_owned(),
+            }))
+        })?),
+        _ => None,
+    };
     let mut ctx = RunContext {
+        cluster,
         client: client.clone(),
         run_id,
         config: Arc::new(config),
@@ -240,8 +256,31 @@ pub async fn execute(
             deadline = deadline => Stop::Deadline(deadline),
         }
     };
+    tokio::pin!(stop);
+    // Preflight first, raced against the same stop; a stop during it stops the run at once.
+    let (preflight, early_stop) = tokio::select! {
+        checks = crate::actions::preflight::run(&ctx) => (checks, None),
+        why = &mut stop => (Vec::new(), Some(why)),
+    };
+    if let Some((reason, refusal)) = crate::cluster::preflight::refusal(&preflight) {
+        tracing::error!(phase = "preflight", "{refusal}");
+        let outcome = Outcome {
+            recommendations: preflight
+                .iter()
+                .filter_map(|c| c.recommendation.clone())
+                .collect(),
+            preflight,
+            ..aborted(action, Abort::Preflight(reason, refusal))
+        };
+        return Ok((outcome, client.request_counts().into()));
+    }
+    let stop = match early_stop {
+        Some(why) => futures_util::future::Either::Left(std::future::ready(why)),
+        None => futures_util::future::Either::Right(stop),
+    };
     let (components, stopped) = crate::actions::scope::run(&mut ctx, progress.as_ref(), stop).await;
     let mut outcome = Outcome {
+        preflight,
         action,
         dry_run: ctx.config.dry_run,
         cancelled: matches!(
@@ -279,6 +318,7 @@ fn aborted(action: Action, abort: Abort) -> Outcome {
         components: vec![],
         recommendations: vec![],
         aborted: Some(abort),
+        preflight: vec![],
     }
 }
 

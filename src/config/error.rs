@@ -100,6 +100,12 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// A kubeconfig that cannot be used.
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::AccessError),
+    /// `--require-cluster` without any cluster access.
+    #[error("--require-cluster (REQUIRE_CLUSTER) is true but there is no cluster access: give --kubeconfig (KUBECONFIG_PATH) or KUBECONFIG_DATA, or run in a pod with its service account token mounted")]
+    NoCluster,
     /// Several problems at once, in the order found.
     #[error("{} problems: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Several(Vec<ConfigError>),

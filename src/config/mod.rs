@@ -127,6 +127,10 @@ pub struct Config {
     pub schedule: crate::dag::schedule::Mode,
     /// What the run applies to, with the DAG it needs.
     pub target: Target,
+    /// How to reach the cluster for the Kubernetes-side checks; `None`: they are skipped.
+    pub cluster: Option<crate::cluster::Access>,
+    /// Skip the preflight checks (`--skip-preflight`).
+    pub skip_preflight: bool,
     /// Application name → its namespace, for the apps in scope that have one
     /// set (Argo CD's apps in any namespace); the others live in Argo CD's.
     pub app_namespaces: BTreeMap<String, String>,

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::ApiError;
 use super::server::Shared;
 use super::stream::STREAM_PATH;
+use crate::argocd::types::grpc;
 
 /// Bodies larger than this are refused; no Argo CD request comes close.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -84,6 +85,16 @@ pub(crate) async fn gate(
         (Some(fault), _) => fault.into_response(),
         (None, Err(_)) => ApiError::invalid_argument("failed to read request body").into_response(),
         (None, Ok(bytes)) => match check(&shared, &parts.method, &parts.headers) {
+            // Argo CD authenticates userinfo without requiring it
+            // (server/session/session.go, AuthFuncOverride): a bad token is
+            // `loggedIn: false`, not a 401.
+            Err(ApiError::Grpc {
+                code: grpc::UNAUTHENTICATED,
+                ..
+            }) if parts.uri.path() == super::handlers::USERINFO_PATH => {
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
             Err(error) => error.into_response(),
             Ok(()) => {
                 next.run(Request::from_parts(parts, Body::from(bytes)))
@@ -96,7 +107,7 @@ pub(crate) async fn gate(
 }
 
 /// The checks argocd-server makes before a handler runs.
-fn check(shared: &Shared, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn check(shared: &Shared, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
     // enforceContentTypes wraps the whole gateway: every method but GET needs
     // exactly `application/json` (compared case-insensitively, parameters not allowed).
     if method != Method::GET {

@@ -42,6 +42,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/api/v1/account/can-i/{resource}/{action}/{*subresource}",
             get(can_i),
         )
+        .route(USERINFO_PATH, get(user_info))
         .route(STREAM_PATH, get(stream::watch))
         .fallback(|| async { ApiError::route_not_found() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
@@ -192,6 +193,18 @@ async fn delete_app(
 /// simulator's one token is an admin's, so the answer is always `yes`
 /// (`accountCanIResponse`). A token that may not see a project is shown on
 /// the real stack (e2e), not here.
+/// `GET /api/v1/session/userinfo`.
+pub(crate) const USERINFO_PATH: &str = "/api/v1/session/userinfo";
+
+/// `GET /api/v1/session/userinfo`: whether the request's token is accepted,
+/// as `sessionGetUserInfoResponse` says it.
+async fn user_info(State(shared): SharedState, headers: axum::http::HeaderMap) -> Json<Value> {
+    match super::gate::check(&shared, &axum::http::Method::GET, &headers) {
+        Ok(()) => Json(json!({"loggedIn": true, "username": "executor", "iss": "argocd"})),
+        Err(_) => Json(json!({"loggedIn": false})),
+    }
+}
+
 async fn can_i() -> Json<Value> {
     Json(json!({"value": "yes"}))
 }

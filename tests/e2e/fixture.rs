@@ -318,6 +318,45 @@ impl Stack {
             .collect()
     }
 
+    /// A kubeconfig in `dir` for a new ServiceAccount `name` of Argo CD's
+    /// namespace, bound to a ClusterRole of `rules` (YAML list items, indented
+    /// for 0 spaces), with a token from the TokenRequest API: an identity
+    /// with exactly those permissions, as the real RBAC authorizer judges them.
+    pub fn service_account_kubeconfig(&self, dir: &Path, name: &str, rules: &str) -> PathBuf {
+        let ns = self.var("ARGOCD_NAMESPACE");
+        let rules: String = rules.lines().map(|l| format!("  {l}\n")).collect();
+        let rules = if rules.is_empty() {
+            "  []\n".to_owned()
+        } else {
+            rules
+        };
+        self.apply(&format!(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {name}\n  namespace: {ns}\n---\n\
+             apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {name}\nrules:\n{rules}---\n\
+             apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: {name}\n\
+             roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: {name}\n\
+             subjects:\n- kind: ServiceAccount\n  name: {name}\n  namespace: {ns}\n"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let token = self
+            .kubectl(&["create", "token", name, "-n", ns, "--duration", "1h"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join(format!("{name}.kubeconfig"));
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\ncurrent-context: sa\ncontexts:\n- name: sa\n  context: {{cluster: e2e, user: sa}}\n\
+                 clusters:\n- name: e2e\n  cluster:\n    server: {}\n    certificate-authority: {}\n\
+                 users:\n- name: sa\n  user:\n    token: {}\n",
+                self.var("KUBE_APISERVER_URL"),
+                self.var("ARGOCD_CA_FILE"),
+                token.trim()
+            ),
+        )
+        .unwrap();
+        path
+    }
+
     /// The pid of a component `e2e/up` started.
     pub fn pid(&self, component: &str) -> u32 {
         let path = Path::new(self.var("E2E_STATE")).join(format!("pids/{component}.pid"));
@@ -559,6 +598,12 @@ impl Executor {
     pub fn args(mut self, args: &[&str]) -> Executor {
         self.args.extend(args.iter().map(|a| a.to_string()));
         self
+    }
+
+    /// Runs with the stack's cluster-admin kubeconfig (`--kubeconfig`).
+    pub fn admin_kubeconfig(self, stack: &Stack) -> Executor {
+        let path = stack.var("KUBECONFIG").to_owned();
+        self.args(&["--kubeconfig", &path])
     }
 
     /// The config directory, for a dag.yaml.

@@ -518,7 +518,7 @@ async fn app_namespace_goes_with_every_request_about_the_app() {
     let args = ["--scope", "app:temporal", "--app-namespace", "argocd"];
     let result = ctx.run("deploy", &args).await;
     assert_code(&result, ExitCode::SUCCESS);
-    let requests = ctx.requests();
+    let requests = ctx.app_requests();
     assert!(requests
         .iter()
         .any(|r| r.path == "/api/v1/stream/applications"));
@@ -554,7 +554,7 @@ async fn environment_app_namespace_is_the_default() {
     ctx.write_environment("argocd:\n  appNamespace: argocd\n");
     assert_code(&ctx.run("deploy", &SCOPE).await, ExitCode::SUCCESS);
     assert!(ctx
-        .requests()
+        .app_requests()
         .iter()
         .filter(|r| !r.path.ends_with("/sync"))
         .all(|r| has_app_namespace(r, "argocd")));
@@ -562,7 +562,7 @@ async fn environment_app_namespace_is_the_default() {
     ctx.write_environment("argocd:\n  appNamespace: team-a\n");
     let result = ctx.run("deploy", &SCOPE).await;
     assert_code(&result, ExitCode::FAILURE);
-    let get = &ctx.requests()[0];
+    let get = &ctx.app_requests()[0];
     assert!(has_app_namespace(get, "team-a"), "{get:?}");
     assert_eq!(get.status, 403, "{get:?}");
     // The permission check asks for the app's RBAC object in its namespace.

@@ -140,7 +140,7 @@ async fn teardown_sends_the_app_namespace() {
     let mut args = ARGS.to_vec();
     args.extend(["--app-namespace", "argocd"]);
     assert_code(&ctx.run("teardown", &args).await, ExitCode::SUCCESS);
-    let requests = ctx.requests();
+    let requests = ctx.app_requests();
     assert!(requests.iter().any(|r| r.method == "DELETE"));
     assert!(requests.iter().any(|r| r.path.ends_with("/resource-tree")));
     for r in &requests {

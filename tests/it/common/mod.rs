@@ -242,6 +242,14 @@ impl TestContext {
         self.sim.requests()
     }
 
+    /// The requests about applications: all but preflight's token check
+    /// (`/api/v1/session/userinfo`), which names no app.
+    pub fn app_requests(&self) -> Vec<RecordedRequest> {
+        let mut requests = self.requests();
+        requests.retain(|r| r.path != "/api/v1/session/userinfo");
+        requests
+    }
+
     /// The body of the first sync request the simulator received.
     pub fn first_sync_body(&self) -> Value {
         self.requests()
