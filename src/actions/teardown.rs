@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::ops::ControlFlow;
 
 use super::context::{Deadlines, RunContext, Tracker};
+use super::failure::reason_of;
 use crate::argocd::types::Application;
 use crate::argocd::ArgoError;
 use crate::cluster::resource::ObjectRef;
@@ -20,6 +21,7 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
     let app = match ctx.client.find_app(name, false).await {
         Ok(Some(app)) => app,
         Ok(None) => return track.finish(S::Absent, None, "already absent; nothing to delete"),
+        Err(e @ ArgoError::NotVisible { .. }) => return not_visible(ctx, &track, name, &e).await,
         Err(e) => return track.api_error(&e, None),
     };
     if ctx.config.dry_run {
@@ -126,6 +128,50 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
         }
         Waited::Failed(e) => track.api_error(&e, last.as_ref()),
         Waited::TimedOut => not_confirmed(&track, &deadlines, last.as_ref()),
+    }
+}
+
+/// Argo CD answers the same for an absent app and one the token may not see;
+/// the Kubernetes API can tell them apart (contract §4, teardown 4). Without
+/// cluster access, or when it cannot tell either, the run cannot tell.
+async fn not_visible(
+    ctx: &RunContext,
+    track: &Tracker,
+    name: &str,
+    e: &ArgoError,
+) -> ComponentResult {
+    let Some(cluster) = &ctx.cluster else {
+        return track.api_error(e, None);
+    };
+    let namespace = ctx
+        .config
+        .app_namespaces
+        .get(name)
+        .unwrap_or(&ctx.config.argocd.namespace);
+    let application = ObjectRef {
+        api_version: "argoproj.io/v1alpha1".to_owned(),
+        kind: "Application".to_owned(),
+        namespace: Some(namespace.clone()),
+        name: name.to_owned(),
+    };
+    match cluster.get(&application).await {
+        Ok(None) => track.finish(
+            S::Absent,
+            None,
+            format!("already absent: the Kubernetes API has no Application {namespace}/{name} (Argo CD could not tell, as its token may not see every app); nothing to delete"),
+        ),
+        Ok(Some(_)) => track.fail(
+            S::Failed,
+            R::PermissionDenied,
+            None,
+            format!("{e}; the Kubernetes API shows that Application {namespace}/{name} exists, so it is there and the token may not see it; nothing was deleted"),
+        ),
+        Err(k) => track.fail(
+            S::Failed,
+            reason_of(e),
+            None,
+            format!("{e}; the Kubernetes API could not tell either ({k}); nothing was deleted"),
+        ),
     }
 }
 

@@ -38,6 +38,43 @@ fn teardown_of_an_app_the_token_cannot_see_is_not_absent() {
     );
 }
 
+/// With cluster access the Kubernetes API tells the two apart: the hidden
+/// app exists (exit 1, said so, nothing deleted), an absent name is absent
+/// (exit 0) even for the token that cannot see every app.
+#[test]
+fn with_cluster_access_teardown_tells_absent_from_not_visible() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let mut app = App::new(stack, "hidden");
+    app.project = "hidden".to_owned();
+    app.push(&[("cm.yaml", config_map("settings"))]).create();
+    let teardown = |name: &str| {
+        Executor::new(stack, "")
+            .token(stack, "ARGOCD_LIMITED_TOKEN_FILE")
+            .admin_kubeconfig(stack)
+            .args(&["--scope", &format!("app:{name}"), "--confirm", ENVIRONMENT])
+            .run(stack, "teardown", LIMIT)
+    };
+    let run = teardown(&app.name);
+    assert_code(&run, ExitCode::FAILURE);
+    let message = run.component(&app.name)["message"].as_str().unwrap_or("");
+    assert!(message.contains("shows that Application"), "{}", run.show());
+    assert!(
+        app.application().is_some(),
+        "the Application is still there"
+    );
+    let absent = stack.unique("gone");
+    let run = teardown(&absent);
+    assert_code(&run, ExitCode::SUCCESS);
+    assert_status(&run, &absent, "absent");
+    let message = run.component(&absent)["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("the Kubernetes API has no Application"),
+        "{}",
+        run.show()
+    );
+}
+
 /// An app that really is absent is still `absent`, exit 0, for a token that may see it.
 #[test]
 fn teardown_of_an_absent_app_is_success() {
