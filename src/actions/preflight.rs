@@ -4,19 +4,12 @@
 //! reads (and the reviews, which change nothing). The decisions are
 //! `cluster::preflight`'s.
 
-use std::future::Future;
-use std::time::Duration;
-
 use super::RunContext;
 use crate::cluster::client::Permission;
 use crate::cluster::preflight::{node_permissions, Check, CLUSTER_CHECKS};
 use crate::cluster::{Cluster, ClusterError};
 use crate::dag::NodeKind;
 use crate::outcome::FailureReason as R;
-
-/// Longest wait for one preflight request: a stalled API server is reported,
-/// not waited on (the run's own deadline still applies around it all).
-const REQUEST_LIMIT: Duration = Duration::from_secs(10);
 
 /// The CRD of Argo CD's Applications.
 const APPLICATION_CRD: &str = "applications.argoproj.io";
@@ -54,42 +47,23 @@ pub async fn run(ctx: &RunContext) -> Vec<Check> {
 /// Why the cluster-side checks were skipped.
 pub const NO_CLUSTER: &str = "no cluster access (give --kubeconfig, KUBECONFIG_DATA, or run in a pod with its service account)";
 
-/// A cluster request within [`REQUEST_LIMIT`].
-async fn limited<T>(
-    request: impl Future<Output = Result<T, ClusterError>>,
-) -> Result<T, ClusterError> {
-    tokio::time::timeout(REQUEST_LIMIT, request)
-        .await
-        .unwrap_or_else(|_| {
-            Err(ClusterError::Api {
-                code: 0,
-                message: format!("no answer within {}s", REQUEST_LIMIT.as_secs()),
-            })
-        })
-}
-
 /// The Argo CD API answers and accepts the token.
 async fn argocd(ctx: &RunContext) -> Check {
     const CHECK: &str = "argocd-api";
-    let answer = tokio::time::timeout(REQUEST_LIMIT, ctx.client.user_info()).await;
-    match answer {
-        Err(_) => Check::failed(
-            CHECK,
-            R::Unavailable,
-            format!("Argo CD gave no answer within {}s", REQUEST_LIMIT.as_secs()),
-            "check --argocd-server and that argocd-server is up",
-        ),
-        Ok(Ok(info)) if info.logged_in => Check::passed(
+    // The client's own retries and backoff apply, as to every Argo CD request;
+    // the run's stop (a signal, --timeout) races it.
+    match ctx.client.user_info().await {
+        Ok(info) if info.logged_in => Check::passed(
             CHECK,
             format!("Argo CD accepts the token (account '{}')", info.username),
         ),
-        Ok(Ok(_)) => Check::failed(
+        Ok(_) => Check::failed(
             CHECK,
             R::Unauthenticated,
             "Argo CD does not accept the token from the argocd-token file (userinfo: not logged in)",
             "put a valid API token into <secrets-dir>/argocd-token (argocd account generate-token --account <account>)",
         ),
-        Ok(Err(e)) => Check::failed(
+        Err(e) => Check::failed(
             CHECK,
             super::failure::reason_of(&e),
             e.to_string(),
@@ -107,7 +81,7 @@ async fn on_cluster(ctx: &RunContext, cluster: &Cluster) -> Vec<Check> {
         .as_ref()
         .map(|a| a.source.to_string())
         .unwrap_or_default();
-    let api = match limited(cluster.version()).await {
+    let api = match cluster.version().await {
         Ok(version) => Check::passed(
             "cluster-api",
             format!(
@@ -136,7 +110,7 @@ async fn on_cluster(ctx: &RunContext, cluster: &Cluster) -> Vec<Check> {
         }
     };
     let namespace = &ctx.config.argocd.namespace;
-    let namespace_check = match limited(cluster.namespace_exists(namespace)).await {
+    let namespace_check = match cluster.namespace_exists(namespace).await {
         Ok(true) => Check::passed("argocd-namespace", format!("namespace {namespace} exists")),
         Ok(false) => Check::failed(
             "argocd-namespace",
@@ -146,7 +120,7 @@ async fn on_cluster(ctx: &RunContext, cluster: &Cluster) -> Vec<Check> {
         ),
         Err(e) => failed_read("argocd-namespace", e, "get namespaces"),
     };
-    let crd_check = match limited(cluster.crd(APPLICATION_CRD)).await {
+    let crd_check = match cluster.crd(APPLICATION_CRD).await {
         Ok(Some(crd)) => {
             let established = crd
                 .status
@@ -219,7 +193,7 @@ async fn permissions(ctx: &RunContext, cluster: &Cluster) -> Check {
         let NodeKind::Resource(spec) = &node.kind else {
             continue;
         };
-        match limited(cluster.kind(&spec.api_version, &spec.kind)).await {
+        match cluster.kind(&spec.api_version, &spec.kind).await {
             Ok(kind) => needed.extend(node_permissions(
                 ctx.config.action,
                 &kind,
@@ -235,7 +209,7 @@ async fn permissions(ctx: &RunContext, cluster: &Cluster) -> Check {
     needed.dedup();
     let mut denied = Vec::new();
     for permission in &needed {
-        match limited(cluster.can_i(permission)).await {
+        match cluster.can_i(permission).await {
             Ok(d) if d.allowed => {}
             Ok(_) => denied.push(permission.to_string()),
             Err(e) => {

@@ -18,7 +18,8 @@ use crate::vocabulary::Action;
 
 /// Longest single watch: the API server ends it then, and the loop reads again.
 const WATCH_SECS: u64 = 60;
-/// How often a kind the API server does not serve yet is looked up again.
+/// How often a kind the API server does not serve yet is looked up again,
+/// and the least time between two reads of one object.
 const UNSERVED_RETRY: Duration = Duration::from_secs(1);
 
 /// Runs one resource node for deploy or validate (teardown only orders by it).
@@ -104,6 +105,17 @@ async fn deploy(
             Err(_) => break,
             Ok(Ok(object)) => (object, true),
             Ok(Err(ClusterError::UnknownKind { .. })) => (None, false),
+            // A blip of the API server: read again shortly, within the deadline.
+            Ok(Err(
+                ClusterError::Unreachable { .. }
+                | ClusterError::Api {
+                    code: 0 | 429 | 500..,
+                    ..
+                },
+            )) => {
+                tokio::time::sleep_until(ends.min(Instant::now() + UNSERVED_RETRY)).await;
+                continue;
+            }
             Ok(Err(e)) => return failed(track, target, &e, S::Failed),
         };
         last = judge(condition, object.as_ref());
@@ -117,9 +129,12 @@ async fn deploy(
             }
             _ => {}
         }
+        // At most one read a second, whatever ends a watch early (a dropped
+        // connection, 410 Gone): a persistent problem must not become a busy loop.
+        let next_read = Instant::now() + UNSERVED_RETRY;
         if !served {
             // Its CRD may come from an earlier node's sync: look again shortly.
-            tokio::time::sleep_until(ends.min(Instant::now() + UNSERVED_RETRY)).await;
+            tokio::time::sleep_until(ends.min(next_read)).await;
         } else if let Err(e) =
             follow(cluster, target, condition, object.as_ref(), ends, &mut last).await
         {
@@ -131,6 +146,7 @@ async fn deploy(
         if Instant::now() >= ends {
             break;
         }
+        tokio::time::sleep_until(ends.min(next_read)).await;
     }
     let lacking = match &last {
         State::Missing => "it does not exist".to_owned(),
@@ -175,8 +191,10 @@ async fn follow(
     loop {
         match tokio::time::timeout_at(ends, stream.next()).await {
             Err(_) | Ok(None) => return Ok(()),
-            // 410 Gone and the like: read again.
-            Ok(Some(Err(ClusterError::Api { .. }))) => return Ok(()),
+            // 410 Gone, a dropped connection and the like: read again.
+            Ok(Some(Err(ClusterError::Api { .. } | ClusterError::Unreachable { .. }))) => {
+                return Ok(())
+            }
             Ok(Some(Err(e))) => return Err(e),
             Ok(Some(Ok(seen))) => {
                 *last = judge(condition, seen.as_ref());

@@ -96,9 +96,12 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
                 .into_iter()
                 .map(|child| format!("Application {child}"))
                 .collect();
+            let mut unknown = Vec::new();
             let checked = match &ctx.cluster {
                 Some(cluster) => {
-                    left.extend(leftover_resources(cluster, &managed).await);
+                    let (resources, unreadable) = leftover_resources(cluster, &managed).await;
+                    left.extend(resources);
+                    unknown = unreadable;
                     String::new()
                 }
                 None if managed.is_empty() => String::new(),
@@ -108,7 +111,23 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
                     super::preflight::NO_CLUSTER
                 ),
             };
-            if left.is_empty() {
+            if !unknown.is_empty() {
+                // As with an app the token may not see: what cannot be told is no success.
+                let left = if left.is_empty() {
+                    String::new()
+                } else {
+                    format!("; remaining: {}", left.join(", "))
+                };
+                track.fail(
+                    S::Failed,
+                    R::PermissionDenied,
+                    None,
+                    format!(
+                        "deleted, but whether these resources it managed remain cannot be told: {}; grant the executor's identity get on them (workflow-templates/rbac.yaml){left}{again}",
+                        unknown.join(", ")
+                    ),
+                )
+            } else if left.is_empty() {
                 track.finish(
                     S::Removed,
                     None,
@@ -256,10 +275,14 @@ fn managed_resources(app: &Application) -> Vec<ObjectRef> {
         .collect()
 }
 
-/// The recorded resources still in the cluster, each as `Kind ns/name`; one
-/// that cannot be read is named too, with why, since it may remain.
-async fn leftover_resources(cluster: &Cluster, managed: &[ObjectRef]) -> Vec<String> {
+/// The recorded resources still in the cluster, each as `Kind ns/name`, and
+/// those that could not be read, with why: they may remain.
+async fn leftover_resources(
+    cluster: &Cluster,
+    managed: &[ObjectRef],
+) -> (Vec<String>, Vec<String>) {
     let mut left = Vec::new();
+    let mut unknown = Vec::new();
     for resource in managed {
         match cluster.get(resource).await {
             Ok(None) | Err(ClusterError::UnknownKind { .. }) => {}
@@ -267,8 +290,8 @@ async fn leftover_resources(cluster: &Cluster, managed: &[ObjectRef]) -> Vec<Str
                 left.push(format!("{resource} (still being deleted)"));
             }
             Ok(Some(_)) => left.push(resource.to_string()),
-            Err(e) => left.push(format!("{resource} (cannot tell: {e})")),
+            Err(e) => unknown.push(format!("{resource} ({e})")),
         }
     }
-    left
+    (left, unknown)
 }

@@ -157,10 +157,19 @@ fn from_data(data: &str) -> Result<kube::Config, AccessError> {
 
 const YAML_HINT: &str = "give a kubeconfig file (YAML, as `kubectl config view --raw` prints it)";
 
+/// The parser's own message quotes the lines around the error (serde-saphyr
+/// shows a snippet), which may hold a token or a key: only the kind of
+/// problem is named.
 fn parse_error(input: &str, e: KubeconfigError) -> AccessError {
+    let what = match e {
+        KubeconfigError::Parse(_) => "YAML that does not parse as one",
+        _ => "unreadable as one",
+    };
     AccessError {
         input: input.to_owned(),
-        problem: format!("is not a kubeconfig ({e})"),
+        problem: format!(
+            "is not a kubeconfig ({what}; its text is not shown, as it may hold credentials)"
+        ),
         hint: YAML_HINT.to_owned(),
     }
 }
@@ -370,6 +379,18 @@ users:
             assert_eq!(e.input, "KUBECONFIG_DATA");
             assert!(e.to_string().contains(expected), "{expected}: {e}");
         }
+    }
+
+    #[test]
+    fn a_broken_kubeconfig_never_shows_its_credentials() {
+        let broken = GOOD.replace("kind: Config", "kind: [Config");
+        let e = load(&Inputs {
+            data: Some(&b64(&broken)),
+            ..Inputs::default()
+        })
+        .unwrap_err();
+        assert!(e.problem.contains("is not a kubeconfig"), "{e}");
+        assert!(!e.to_string().contains("secret-token"), "{e}");
     }
 
     #[test]

@@ -61,6 +61,11 @@ pub enum ClusterError {
     },
 }
 
+/// Longest wait for one answer (a watch's events aside): kube's client has
+/// no read timeout of its own, and a stalled API server must not hold a run;
+/// callers' deadlines apply around it.
+pub const REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// What a SelfSubjectAccessReview answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
@@ -141,25 +146,21 @@ impl Cluster {
 
     /// `GET /version`: the API server's version.
     pub async fn version(&self) -> Result<String, ClusterError> {
-        let info = self
-            .client
-            .apiserver_version()
-            .await
-            .map_err(|e| self.error(e))?;
+        let info = self.send(self.client.apiserver_version()).await?;
         Ok(info.git_version)
     }
 
     /// Whether the namespace exists.
     pub async fn namespace_exists(&self, name: &str) -> Result<bool, ClusterError> {
         let api: Api<Namespace> = Api::all(self.client.clone());
-        let found = api.get_opt(name).await.map_err(|e| self.error(e))?;
+        let found = self.send(api.get_opt(name)).await?;
         Ok(found.is_some())
     }
 
     /// The CustomResourceDefinition of this name, if it exists.
     pub async fn crd(&self, name: &str) -> Result<Option<CustomResourceDefinition>, ClusterError> {
         let api: Api<CustomResourceDefinition> = Api::all(self.client.clone());
-        api.get_opt(name).await.map_err(|e| self.error(e))
+        self.send(api.get_opt(name)).await
     }
 
     /// Asks the API server whether this identity has `permission`
@@ -179,10 +180,9 @@ impl Cluster {
             ..SelfSubjectAccessReview::default()
         };
         let api: Api<SelfSubjectAccessReview> = Api::all(self.client.clone());
-        let answer = api
-            .create(&PostParams::default(), &review)
-            .await
-            .map_err(|e| self.error(e))?;
+        let answer = self
+            .send(api.create(&PostParams::default(), &review))
+            .await?;
         let status = answer.status.unwrap_or_default();
         Ok(Decision {
             allowed: status.allowed && !status.denied.unwrap_or(false),
@@ -240,7 +240,7 @@ impl Cluster {
     pub async fn get(&self, target: &ObjectRef) -> Result<Option<Value>, ClusterError> {
         let kind = self.kind(&target.api_version, &target.kind).await?;
         let api = self.api(&kind, target.namespace.as_deref());
-        let found = api.get_opt(&target.name).await.map_err(|e| self.error(e))?;
+        let found = self.send(api.get_opt(&target.name)).await?;
         Ok(found.map(|o| serde_json::to_value(o).unwrap_or(Value::Null)))
     }
 
@@ -258,10 +258,7 @@ impl Cluster {
         let params = WatchParams::default()
             .fields(&format!("metadata.name={}", target.name))
             .timeout(timeout_secs);
-        let stream = api
-            .watch(&params, resource_version)
-            .await
-            .map_err(|e| self.error(e))?;
+        let stream = self.send(api.watch(&params, resource_version)).await?;
         let this = self.clone();
         Ok(stream.filter_map(move |event| {
             let item = match event {
@@ -278,6 +275,20 @@ impl Cluster {
             };
             std::future::ready(item)
         }))
+    }
+
+    /// `request`, within [`REQUEST_LIMIT`]; a kube error classified.
+    async fn send<T>(
+        &self,
+        request: impl std::future::Future<Output = Result<T, kube::Error>>,
+    ) -> Result<T, ClusterError> {
+        match tokio::time::timeout(REQUEST_LIMIT, request).await {
+            Ok(answer) => answer.map_err(|e| self.error(e)),
+            Err(_) => Err(ClusterError::Unreachable {
+                server: self.server.clone(),
+                message: format!("no answer within {}s", REQUEST_LIMIT.as_secs()),
+            }),
+        }
     }
 
     /// Classifies a kube error.

@@ -189,10 +189,6 @@ async fn delete_app(
     Ok(Json(json!({})))
 }
 
-/// `GET /api/v1/account/can-i/{resource}/{action}/{subresource}`: the
-/// simulator's one token is an admin's, so the answer is always `yes`
-/// (`accountCanIResponse`). A token that may not see a project is shown on
-/// the real stack (e2e), not here.
 /// `GET /api/v1/session/userinfo`.
 pub(crate) const USERINFO_PATH: &str = "/api/v1/session/userinfo";
 
@@ -205,6 +201,10 @@ async fn user_info(State(shared): SharedState, headers: axum::http::HeaderMap) -
     }
 }
 
+/// `GET /api/v1/account/can-i/{resource}/{action}/{subresource}`: the
+/// simulator's one token is an admin's, so the answer is always `yes`
+/// (`accountCanIResponse`). A token that may not see a project is shown on
+/// the real stack (e2e), not here.
 async fn can_i() -> Json<Value> {
     Json(json!({"value": "yes"}))
 }
