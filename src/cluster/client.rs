@@ -205,8 +205,11 @@ impl Cluster {
             api_version: api_version.to_owned(),
             kind: kind.to_owned(),
         };
-        let (resource, capabilities) = match kube::discovery::pinned_kind(&self.client, &gvk).await
-        {
+        let discovery = kube::discovery::pinned_kind(&self.client, &gvk);
+        let discovered = tokio::time::timeout(REQUEST_LIMIT, discovery)
+            .await
+            .map_err(|_| self.no_answer())?;
+        let (resource, capabilities) = match discovered {
             Ok(found) => found,
             Err(kube::Error::Discovery(_)) => return Err(unknown()),
             Err(e) => match self.error(e) {
@@ -284,10 +287,15 @@ impl Cluster {
     ) -> Result<T, ClusterError> {
         match tokio::time::timeout(REQUEST_LIMIT, request).await {
             Ok(answer) => answer.map_err(|e| self.error(e)),
-            Err(_) => Err(ClusterError::Unreachable {
-                server: self.server.clone(),
-                message: format!("no answer within {}s", REQUEST_LIMIT.as_secs()),
-            }),
+            Err(_) => Err(self.no_answer()),
+        }
+    }
+
+    /// A request that had no answer within [`REQUEST_LIMIT`].
+    fn no_answer(&self) -> ClusterError {
+        ClusterError::Unreachable {
+            server: self.server.clone(),
+            message: format!("no answer within {}s", REQUEST_LIMIT.as_secs()),
         }
     }
 
