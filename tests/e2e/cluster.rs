@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use executor::exit::ExitCode;
 
-use crate::fixture::{self, assert_code, assert_status, config_map, App, Executor, ENVIRONMENT};
+use crate::fixture::{
+    self, assert_code, assert_status, config_map, App, Executor, Stack, ENVIRONMENT,
+};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -23,6 +25,24 @@ fn dag(app: &str, crd_name: &str) -> String {
     )
 }
 
+/// A platform run of `app` and a resource node on the Application CRD, as a
+/// new ServiceAccount (`prefix`, made unique) with only `rules`; its name too.
+fn platform_as(stack: &'static Stack, app: &App, prefix: &str, rules: &str) -> (Executor, String) {
+    let executor = Executor::new(stack, "");
+    let dir = executor.config_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let sa = stack.unique(prefix);
+    let kubeconfig = stack.service_account_kubeconfig(&dir, &sa, rules);
+    let executor = executor.args(&[
+        "--scope",
+        "platform",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+    ]);
+    executor.write_dag(&dag(&app.name, "applications.argoproj.io"));
+    (executor, sa)
+}
+
 /// An identity that may read CRDs but not watch them: deploy's preflight
 /// asks the API server (SelfSubjectAccessReview), refuses before any
 /// change (exit 1, nothing synced) and names the permission to grant.
@@ -32,21 +52,13 @@ fn preflight_refuses_an_identity_that_may_not_watch() {
     let _shared = fixture::shared();
     let app = App::new(stack, "nowatch");
     app.push(&[("cm.yaml", config_map("settings"))]).create();
-    let dir = tempfile::tempdir().unwrap();
-    let sa = stack.unique("no-watch");
-    let kubeconfig = stack.service_account_kubeconfig(
-        dir.path(),
-        &sa,
+    let (executor, _) = platform_as(
+        stack,
+        &app,
+        "no-watch",
         "- apiGroups: ['']\n  resources: [namespaces]\n  verbs: [get]\n\
          - apiGroups: [apiextensions.k8s.io]\n  resources: [customresourcedefinitions]\n  verbs: [get, list]\n",
     );
-    let executor = Executor::new(stack, "").args(&[
-        "--scope",
-        "platform",
-        "--kubeconfig",
-        kubeconfig.to_str().unwrap(),
-    ]);
-    executor.write_dag(&dag(&app.name, "applications.argoproj.io"));
     let run = executor.run(stack, "deploy", LIMIT);
     assert_code(&run, ExitCode::FAILURE);
     assert_eq!(
@@ -163,21 +175,13 @@ fn validate_only_reads_from_the_api_server() {
     let stack = require_stack!();
     let _shared = fixture::shared();
     let app = App::deployed(stack, "readonly");
-    let dir = tempfile::tempdir().unwrap();
-    let sa = stack.unique("validate");
-    let kubeconfig = stack.service_account_kubeconfig(
-        dir.path(),
-        &sa,
+    let (executor, sa) = platform_as(
+        stack,
+        &app,
+        "validate",
         "- apiGroups: ['']\n  resources: [namespaces]\n  verbs: [get]\n\
          - apiGroups: [apiextensions.k8s.io]\n  resources: [customresourcedefinitions]\n  verbs: [get]\n",
     );
-    let executor = Executor::new(stack, "").args(&[
-        "--scope",
-        "platform",
-        "--kubeconfig",
-        kubeconfig.to_str().unwrap(),
-    ]);
-    executor.write_dag(&dag(&app.name, "applications.argoproj.io"));
     let run = executor.run(stack, "validate", LIMIT);
     assert_code(&run, ExitCode::SUCCESS);
     assert_status(&run, "crd", "healthy");
