@@ -46,6 +46,10 @@ fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> 
             "inspect '{}' with `kubectl describe`: its condition does not hold",
             component.name
         )),
+        R::CheckFailed => Some(format!(
+            "'{}' fails a critical check (its checks[] in the report say which and why): fix what it names, or change the check in health.yaml if it asks too much",
+            component.name
+        )),
         R::NoClusterAccess => Some(
             "give the executor cluster access (--kubeconfig, KUBECONFIG_DATA, or the pod's service account) so that resource nodes are checked".to_owned(),
         ),
@@ -99,6 +103,8 @@ mod tests {
             termination: None,
             failure: Some(reason),
             deadlines: Vec::new(),
+            checks: Vec::new(),
+            managed: Vec::new(),
         }
     }
 

@@ -9,6 +9,7 @@
 //! - [`argocd`]: the Argo CD REST client, API types and watch stream;
 //! - [`cluster`]: the Kubernetes side: cluster access, the API server client, preflight;
 //! - [`readiness`]: pure verdicts on one Application snapshot;
+//! - [`checks`]: the critical health checks of health.yaml and the built-ins;
 //! - [`deadline`]: a component's deadlines and the settings they came from;
 //! - [`wait`]: the event loop over the watch stream;
 //! - [`actions`]: deploy, validate and teardown;
@@ -25,6 +26,7 @@
 pub mod actions;
 pub mod advice;
 pub mod argocd;
+pub mod checks;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -143,6 +143,8 @@ pub enum FailureReason {
     MemberFailed,
     /// A resource node's object exists, but its condition does not hold.
     NotReady,
+    /// A critical health check (health.yaml's or a built-in) does not hold.
+    CheckFailed,
     /// A preflight check failed; nothing was attempted.
     PreflightFailed,
     /// A cluster-side check was not made: the run has no cluster access.
@@ -235,6 +237,13 @@ pub struct ComponentResult {
     /// The deadlines whose passing made it time out, for the recommendation.
     #[serde(skip)]
     pub deadlines: Vec<crate::deadline::Deadline>,
+    /// The critical health checks made for it (health.yaml's and the built-ins).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::checks::CheckRecord>,
+    /// The Application's managed resources (`status.resources`) at the
+    /// decision, for the checks that follow it.
+    #[serde(skip)]
+    pub managed: Vec<crate::argocd::types::ResourceStatus>,
 }
 
 impl ComponentResult {
@@ -382,6 +391,8 @@ mod tests {
                     message: String::new(),
                     failure: None,
                     deadlines: Vec::new(),
+                    checks: Vec::new(),
+                    managed: Vec::new(),
                 })
                 .collect(),
         }

@@ -161,6 +161,8 @@ impl Tracker {
             termination: None,
             failure: None,
             deadlines: Vec::new(),
+            checks: Vec::new(),
+            managed: app.map(|a| a.status.resources.clone()).unwrap_or_default(),
         }
     }
 

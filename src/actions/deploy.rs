@@ -30,8 +30,12 @@ pub async fn deploy_app(
     from_parent: bool,
 ) -> ComponentResult {
     let mut notes = Vec::new();
-    let mut result = deploy(ctx, name, deadlines, from_parent, &mut notes).await;
+    let mut result = deploy(ctx, name, deadlines.clone(), from_parent, &mut notes).await;
     ctx.in_flight.done(name);
+    if result.status.is_ok() {
+        // Ready in Argo CD's eyes: now the critical checks, within a health timeout of their own.
+        result = super::checks::gate(ctx, result, &deadlines.health).await;
+    }
     for note in notes {
         result.message.push_str("; ");
         result.message.push_str(&note);

@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod cancel;
+mod checks;
 pub mod context;
 pub mod deploy;
 pub mod failure;

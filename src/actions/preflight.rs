@@ -229,7 +229,9 @@ async fn permissions(ctx: &RunContext, cluster: &Cluster) -> Check {
             not_served.join(", ")
         )
     };
-    if denied.is_empty() {
+    if needed.is_empty() && not_served.is_empty() {
+        Check::passed(CHECK, "no resource node in scope: nothing to ask about")
+    } else if denied.is_empty() {
         Check::passed(
             CHECK,
             format!(

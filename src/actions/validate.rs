@@ -9,9 +9,24 @@ use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::readiness::classify;
 use crate::wait::{self, Observation, Waited};
 
-/// Validates one application. Reads without `refresh`: a refresh makes
-/// argocd-server patch the Application, and validate must change nothing.
+/// How long validate's critical checks of one app may take together (each
+/// request has its own, shorter limit).
+const CHECKS_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Validates one application, then makes its critical checks once (for an
+/// app that exists). Reads only.
 pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
+    let result = validate(ctx, name).await;
+    if result.failure == Some(R::NotFound) {
+        return result;
+    }
+    super::checks::review(ctx, result, crate::deadline::after(CHECKS_LIMIT)).await
+}
+
+/// Validates one application's state in Argo CD. Reads without `refresh`: a
+/// refresh makes argocd-server patch the Application, and validate must
+/// change nothing.
+async fn validate(ctx: &RunContext, name: &str) -> ComponentResult {
     let track = Tracker::app(name);
     let app = match ctx.client.find_app(name, false).await {
         Ok(Some(app)) => app,

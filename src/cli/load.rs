@@ -281,6 +281,7 @@ pub fn run_config(
         }
         _ => None,
     };
+    let checks = problems.check(health_file(&config_dir, target.as_ref()));
     let pv_policy = problems.check(pv_policy(args.pv_policy.as_deref()));
     if let Some(environment) = &environment {
         problems.check(confirmation(action, args.confirm.as_deref(), environment));
@@ -361,6 +362,7 @@ pub fn run_config(
         Some(argocd),
         Some(cluster),
         Some(skip_preflight),
+        Some(checks),
     ) = (
         dry_run,
         scope,
@@ -381,6 +383,7 @@ pub fn run_config(
         argocd,
         cluster,
         skip_preflight,
+        checks,
     )
     else {
         return Err(problems.into_error());
@@ -430,8 +433,40 @@ pub fn run_config(
         app_namespaces,
         cluster,
         skip_preflight,
+        checks,
         environment,
     })
+}
+
+/// `<config-dir>/health.yaml`, when there is one: without it only the
+/// built-ins apply. With a dag.yaml, a check must name one of its
+/// Applications (any of the file's, not only those in this run's scope).
+fn health_file(
+    config_dir: &Path,
+    target: Option<&Target>,
+) -> Result<crate::checks::HealthChecks, ConfigError> {
+    let apps = target
+        .and_then(Target::dag)
+        .and_then(|dag| load_spec(dag.source()).ok())
+        .map(|spec| spec.applications());
+    let path = config_dir.join("health.yaml");
+    if !path.exists() {
+        return Ok(crate::checks::HealthChecks {
+            dag_apps: apps.unwrap_or_default(),
+            ..Default::default()
+        });
+    }
+    let bytes = read_file(
+        "health.yaml",
+        &path,
+        "make it readable, or remove it to use only the built-in checks",
+    )?;
+    let invalid = |message: String| ConfigError::HealthFile {
+        path: path.clone(),
+        message,
+    };
+    let text = String::from_utf8(bytes).map_err(|_| invalid("it is not UTF-8 text".to_owned()))?;
+    crate::checks::HealthChecks::parse(&text, config_dir, apps.as_ref()).map_err(invalid)
 }
 
 /// `<config-dir>/environment.yaml`, for the environment `--environment` names.

@@ -12,7 +12,8 @@ use k8s_openapi::api::authorization::v1::{
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{
-    Api, ApiResource, DynamicObject, GroupVersionKind, PostParams, WatchEvent, WatchParams,
+    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams, WatchEvent,
+    WatchParams,
 };
 use kube::discovery::Scope;
 use serde_json::Value;
@@ -245,6 +246,30 @@ impl Cluster {
         let api = self.api(&kind, target.namespace.as_deref());
         let found = self.send(api.get_opt(&target.name)).await?;
         Ok(found.map(|o| serde_json::to_value(o).unwrap_or(Value::Null)))
+    }
+
+    /// Every object of `kind` matching the label `selector`, in `namespace`
+    /// (every namespace when none), as JSON.
+    pub async fn list(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        selector: &str,
+    ) -> Result<Vec<Value>, ClusterError> {
+        let found = self.kind(api_version, kind).await?;
+        let api: Api<DynamicObject> = match (found.namespaced, namespace) {
+            (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &found.resource),
+            _ => Api::all_with(self.client.clone(), &found.resource),
+        };
+        let listed = self
+            .send(api.list(&ListParams::default().labels(selector)))
+            .await?;
+        Ok(listed
+            .items
+            .into_iter()
+            .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
+            .collect())
     }
 
     /// Follows the object `target` names from `resource_version`: each

@@ -54,6 +54,14 @@ pub enum ConfigError {
         /// serde_yaml's message, with line and column.
         message: String,
     },
+    /// health.yaml does not parse, or a check in it is wrong.
+    #[error("invalid {path}: {message}")]
+    HealthFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, each problem with its check.
+        message: String,
+    },
     /// `ENVIRONMENT` differs from the file's `name`.
     #[error("--environment (ENVIRONMENT) is '{given}' but {path} is for '{in_file}': point --config-dir at the '{given}' configuration or fix the name")]
     EnvironmentMismatch {

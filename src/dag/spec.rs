@@ -270,6 +270,17 @@ impl<'a> SpecNames<'a> {
     }
 }
 
+impl DagSpec {
+    /// Every Application the file names: the apps, and stacks' app-of-apps.
+    pub fn applications(&self) -> std::collections::BTreeSet<String> {
+        self.stacks
+            .iter()
+            .flat_map(|s| s.app.iter().chain(s.apps.iter().map(|a| &a.name)))
+            .cloned()
+            .collect()
+    }
+}
+
 /// Reads and parses a dag.yaml; errors carry the line and column.
 pub fn load_spec(path: &Path) -> Result<DagSpec, DagErrors> {
     let text = std::fs::read_to_string(path).map_err(|source| DagError::Read {

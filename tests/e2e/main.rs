@@ -12,6 +12,7 @@ mod fixture;
 
 mod access;
 mod calibration;
+mod checks;
 mod cluster;
 mod deploy;
 mod operations;

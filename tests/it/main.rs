@@ -3,6 +3,7 @@
 
 mod common;
 
+mod checks;
 mod cluster;
 mod conformance;
 mod dag;
