@@ -2,7 +2,7 @@
 """Checks the published JSON Schemas in schemas/ (README.md, "Schemas"):
 
 - each schema is a valid draft 2020-12 schema, and the $defs the schemas share are identical;
-- every example of environment.yaml and dag.yaml in the repository validates: the files of those
+- every example of environment.yaml, dag.yaml and health.yaml in the repository validates: the files of those
   names (examples/config/) and the YAML blocks of README.md's sections about them;
 - inline cases, good and bad, get the expected verdict from the schema and, with EXECUTOR_BIN
   set, from `executor dag validate` too (it parses both files), so schema and parser cannot drift;
@@ -27,11 +27,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
-# The input files and their schemas; health.yaml's comes with health.yaml.
-INPUTS = {"environment": "environment.yaml", "dag": "dag.yaml"}
+# The input files and their schemas.
+INPUTS = {"environment": "environment.yaml", "dag": "dag.yaml", "health": "health.yaml"}
 REPORT_SCHEMA = SCHEMAS / "report.schema.json"
 # README.md sections whose ```yaml blocks are whole examples of one file.
-README_SECTIONS = {"### environment.yaml": "environment", "## The DAG file": "dag"}
+README_SECTIONS = {"### environment.yaml": "environment", "## The DAG file": "dag", "### health.yaml": "health"}
 MODELINE = re.compile(r"^#\s*yaml-language-server:\s*\$schema=(\S+)", re.MULTILINE)
 # ExitCode::SUCCESS and ExitCode::INVALID (src/exit.rs).
 SUCCESS, INVALID = 0, 3
@@ -63,6 +63,11 @@ ENV = "name: dev\ndomain: dev.example.com\ngitRepository: https://git.example.co
 ENV_DAG = ENV + "clusterName: dev-1\n"  # the environment.yaml beside every dag case
 DAG = "stacks:\n  - name: s\n    apps:\n      - name: a\n"  # the dag.yaml beside every environment case
 LONG = "a" * 254
+
+
+def health(check):
+    """A health.yaml of one check of app `a` (DAG's app), the check's body given."""
+    return "checks:\n  - name: c\n    app: a\n" + check
 
 
 def env(extra):
@@ -156,6 +161,35 @@ CASES = [
     Case("dag", "a duration without a unit", dag("    timeouts: {sync: 5}\n    apps: [{name: a}]\n"), False),
     Case("dag", "an unset duration", dag("    apps: [{name: a, timeouts: {health: ~}}]\n"), False),
     Case("dag", "a duration longer than 7d", dag("    apps: [{name: a, timeouts: {health: 500000000000y}}]\n"), True, parser=False),
+
+    Case("health", "every kind of check", (
+        "builtins: {cephCluster: false, workloads: true}\n"
+        "checks:\n"
+        "  - name: ceph\n    app: a\n    resource: {apiVersion: ceph.rook.io/v1, kind: CephCluster, namespace: rook-ceph, name: rook-ceph,\n"
+        "      field: {path: status.ceph.health, in: [HEALTH_OK, HEALTH_WARN]}}\n"
+        "  - name: pods\n    app: a\n    resource: {apiVersion: v1, kind: Pod, namespace: vault, selector: app=vault, condition: Ready}\n"
+        "  - name: vault\n    app: a\n    vault: {url: 'https://vault.vault.svc:8200', timeout: 2s}\n"
+        "  - name: ui\n    app: a\n    http: {url: 'http://ui.example.com/health', status: 204, json: {status: UP, 'checks[0].ok': true}}\n"
+    ), True),
+    Case("health", "an empty file's sections", "builtins:\nchecks:\n", True),
+    Case("health", "a resource without a rule", health("    resource: {apiVersion: v1, kind: ConfigMap, namespace: x, name: y}\n"), True),
+    Case("health", "two probes", health("    vault: {url: 'http://v'}\n    http: {url: 'http://v'}\n"), False),
+    Case("health", "no probe", health(""), False),
+    Case("health", "name and selector", health("    resource: {apiVersion: v1, kind: Pod, name: x, selector: a=b}\n"), False),
+    Case("health", "neither name nor selector", health("    resource: {apiVersion: v1, kind: Pod}\n"), False),
+    Case("health", "condition and field", health("    resource: {apiVersion: v1, kind: Pod, name: x, condition: Ready, field: {path: a}}\n"), False),
+    Case("health", "equals and in", health("    resource: {apiVersion: v1, kind: Pod, name: x, field: {path: a, equals: 1, in: [1]}}\n"), False),
+    Case("health", "an empty in", health("    resource: {apiVersion: v1, kind: Pod, name: x, field: {path: a, in: []}}\n"), False),
+    Case("health", "an ftp url", health("    vault: {url: 'ftp://v'}\n"), False),
+    Case("health", "a status out of range", health("    http: {url: 'http://v', status: 999}\n"), False),
+    Case("health", "an uppercase name", "checks:\n  - name: C\n    app: a\n    vault: {url: 'http://v'}\n", False),
+    Case("health", "an unknown built-in", "builtins: {ceph: false}\n", False),
+    Case("health", "an unknown field", health("    vault: {url: 'http://v'}\n    critical: true\n"), False),
+    # What only the executor can tell: the app is not the DAG's, a name used twice, a path filter.
+    Case("health", "an app outside the DAG", "checks:\n  - name: c\n    app: b\n    vault: {url: 'http://v'}\n", True, parser=False),
+    Case("health", "a name used twice", health("    vault: {url: 'http://v'}\n  - name: c\n    app: a\n    vault: {url: 'http://w'}\n"), True, parser=False),
+    Case("health", "a path filter", health("    resource: {apiVersion: v1, kind: Pod, name: x, field: {path: 'a[?(@.b)]'}}\n"), True, parser=False),
+    Case("health", "a timeout over 60s", health("    vault: {url: 'http://v', timeout: 2m}\n"), True, parser=False),
 ]
 
 
@@ -263,7 +297,7 @@ def check_examples(validators):
 def executor_verdict(exe, case):
     """True or False as `executor dag validate` exits SUCCESS or INVALID with the case's file in place."""
     with tempfile.TemporaryDirectory() as config:
-        files = {"environment": ENV, "dag": DAG} if case.kind == "environment" else {"environment": ENV_DAG}
+        files = {"environment": ENV_DAG, "dag": DAG} if case.kind != "dag" else {"environment": ENV_DAG}
         files[case.kind] = case.text
         for kind, text in files.items():
             Path(config, INPUTS[kind]).write_text(text)

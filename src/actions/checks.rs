@@ -22,9 +22,12 @@ use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 /// How often deploy asks again while a check does not hold yet.
 const RECHECK: Duration = Duration::from_secs(2);
 
-/// What one round of checks found: each check with its finding, `None`
-/// when it was not made (no cluster access).
-type Round = Vec<(Planned, Option<Finding>)>;
+/// What one round of checks found: each check with its finding, or why it
+/// was not made (no cluster access; an HTTP check in a simulated run).
+type Round = Vec<(Planned, Result<Finding, &'static str>)>;
+
+/// Why an HTTP check is not sent in a simulated run.
+const SIMULATED: &str = "a simulated run sends no HTTP check";
 
 /// deploy: `result` is an app Argo CD reports ready; it stays so only once
 /// every check holds. A check that does not hold yet is asked again every
@@ -47,7 +50,7 @@ pub async fn gate(
         let round = round(ctx, &planned, ends).await;
         let verdicts: Vec<Option<Verdict>> = round
             .iter()
-            .map(|(_, f)| f.as_ref().map(|f| f.state(suspended)))
+            .map(|(_, f)| f.as_ref().ok().map(|f| f.state(suspended)))
             .collect();
         let first = |wanted: Verdict| verdicts.iter().position(|v| *v == Some(wanted));
         result.checks = records(&round, suspended);
@@ -57,10 +60,7 @@ pub async fn gate(
         };
         let (check, finding) = (
             &round[at].0,
-            round[at]
-                .1
-                .clone()
-                .unwrap_or_else(|| Finding::progressing("")),
+            round[at].1.clone().unwrap_or_else(Finding::progressing),
         );
         let failing = verdicts[at] == Some(Verdict::Fails);
         let said = format!(
@@ -108,7 +108,7 @@ pub async fn review(
     let failed: Vec<String> = round
         .iter()
         .filter_map(|(check, finding)| {
-            let finding = finding.as_ref()?;
+            let finding = finding.as_ref().ok()?;
             (finding.state(suspended) != Verdict::Holds).then(|| {
                 format!(
                     "critical check {} ({}): {}",
@@ -140,19 +140,25 @@ fn fail(mut result: ComponentResult, status: S, reason: R, said: String) -> Comp
     result
 }
 
-/// The report's records of one round: checks not made for want of cluster
-/// access are folded into one record per check name, so that an app with
-/// forty Deployments does not list forty skipped checks.
+/// The report's records of one round: checks not made are folded into one
+/// record per check name and reason, so that an app with forty Deployments
+/// does not list forty skipped checks.
 fn records(round: &Round, suspended: crate::vocabulary::SuspendedIs) -> Vec<CheckRecord> {
     let mut records: Vec<CheckRecord> = Vec::new();
-    let mut skipped: Vec<(String, Vec<String>)> = Vec::new();
+    let mut skipped: Vec<(String, &str, Vec<String>)> = Vec::new();
     for (check, finding) in round {
-        let Some(finding) = finding else {
-            match skipped.iter_mut().find(|(name, _)| *name == check.name) {
-                Some((_, targets)) => targets.push(check.probe.target()),
-                None => skipped.push((check.name.clone(), vec![check.probe.target()])),
+        let finding = match finding {
+            Ok(finding) => finding,
+            Err(why) => {
+                match skipped
+                    .iter_mut()
+                    .find(|(name, reason, _)| *name == check.name && reason == why)
+                {
+                    Some((_, _, targets)) => targets.push(check.probe.target()),
+                    None => skipped.push((check.name.clone(), why, vec![check.probe.target()])),
+                }
+                continue;
             }
-            continue;
         };
         let status = match finding.state(suspended) {
             Verdict::Holds => CheckState::Passed,
@@ -165,7 +171,7 @@ fn records(round: &Round, suspended: crate::vocabulary::SuspendedIs) -> Vec<Chec
             message: finding.message.clone(),
         });
     }
-    for (name, targets) in skipped {
+    for (name, why, targets) in skipped {
         let target = match targets.as_slice() {
             [one] => one.clone(),
             many => format!("{} objects", many.len()),
@@ -174,7 +180,7 @@ fn records(round: &Round, suspended: crate::vocabulary::SuspendedIs) -> Vec<Chec
             name,
             target,
             status: CheckState::Skipped,
-            message: format!("not checked: {}", super::preflight::NO_CLUSTER),
+            message: format!("not checked: {why}"),
         });
     }
     records
@@ -184,13 +190,16 @@ fn records(round: &Round, suspended: crate::vocabulary::SuspendedIs) -> Vec<Chec
 async fn round(ctx: &RunContext, planned: &[Planned], ends: Instant) -> Round {
     let probes = planned.iter().map(|check| async move {
         if check.probe.needs_cluster() && ctx.cluster.is_none() {
-            return (check.clone(), None);
+            return (check.clone(), Err(super::preflight::NO_CLUSTER));
+        }
+        if matches!(check.probe, Probe::Http(_) | Probe::Vault(_)) && ctx.config.simulated() {
+            return (check.clone(), Err(SIMULATED));
         }
         let found = match tokio::time::timeout_at(ends, probe(ctx, &check.probe)).await {
             Ok(found) => found,
             Err(_) => Finding::new(Health::Unknown, "no answer before the deadline"),
         };
-        (check.clone(), Some(found))
+        (check.clone(), Ok(found))
     });
     join_all(probes).await
 }

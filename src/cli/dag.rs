@@ -45,9 +45,13 @@ pub fn run(args: &DagArgs) -> ExitCode {
     let plan = plan(&dag);
     match (output, format) {
         (None, _) => {
+            let health = match health_file(inputs, &dag) {
+                Ok(health) => health,
+                Err(e) => return invalid(&DagErrors::from(e)),
+            };
             let s = &plan.summary;
             println!(
-                "{} is valid: {}, {} waves",
+                "{} is valid: {}, {} waves{health}",
                 plan.source,
                 s.describe(),
                 s.waves
@@ -147,6 +151,44 @@ pub fn load(inputs: &DagInputs) -> Result<Dag, DagErrors> {
         &inputs.dag,
         errors,
     )
+}
+
+/// `dag validate` checks health.yaml beside dag.yaml too, as a run would
+/// (its checks must name the DAG's Applications): what it found, for the
+/// line that says the files are valid.
+fn health_file(inputs: &DagInputs, dag: &Dag) -> Result<String, DagError> {
+    let config_dir = inputs
+        .config_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/config"));
+    let path = config_dir.join("health.yaml");
+    let text = match std::fs::read_to_string(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(source) => {
+            return Err(DagError::Read {
+                path,
+                hint: "make it readable, or remove it to use only the built-in checks".to_owned(),
+                source,
+            })
+        }
+        Ok(text) => text,
+    };
+    let apps = crate::dag::load_spec(dag.source())
+        .map(|spec| spec.applications())
+        .unwrap_or_default();
+    let checks =
+        crate::checks::HealthChecks::parse(&text, &config_dir, Some(&apps)).map_err(|message| {
+            DagError::Parse {
+                path: path.clone(),
+                message,
+            }
+        })?;
+    let n = checks.checks.len();
+    Ok(format!(
+        "; {} is valid: {n} check{}",
+        path.display(),
+        if n == 1 { "" } else { "s" }
+    ))
 }
 
 /// environment.yaml when the config directory has one (for clusterName and
