@@ -115,6 +115,14 @@ CASES = [
     Case("environment", "appNamespace not a namespace name", env("argocd: {appNamespace: Team_A}\n"), False),
     Case("environment", "appNamespace ~", env("argocd: {appNamespace: ~}\n"), False),
     Case("environment", "not a mapping", "- name: dev\n", False),
+    Case("environment", "a compliance section", env(
+        "compliance:\n  requiredLabels: [app, team]\n  exemptions:\n"
+        "    - {rule: host-pid, app: agent, kind: DaemonSet, namespace: mon, name: agent, reason: node metrics, expires: 2027-03-31}\n"), True),
+    Case("environment", "an empty compliance section", env("compliance:\n"), True),
+    Case("environment", "an exemption of no rule", env("compliance:\n  exemptions: [{rule: hostPID, reason: x, expires: 2027-03-31}]\n"), False),
+    Case("environment", "an exemption without expiry", env("compliance:\n  exemptions: [{rule: probes, reason: x}]\n"), False),
+    Case("environment", "an exemption without a reason", env("compliance:\n  exemptions: [{rule: probes, reason: '  ', expires: 2027-03-31}]\n"), False),
+    Case("environment", "an expiry that is no date", env("compliance:\n  exemptions: [{rule: probes, reason: x, expires: next week}]\n"), False),
 
     Case("dag", "one stack of one app", DAG, True),
     Case("dag", "every field", (

@@ -50,6 +50,10 @@ fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> 
             "'{}' fails a critical check (its checks[] in the report say which and why): fix what it names, or change the check in health.yaml if it asks too much",
             component.name
         )),
+        R::NonCompliant => Some(format!(
+            "'{}' breaks compliance rules (the report's compliance.results say which): fix the manifests, or add an exemption with a reason and an expiry date to environment.yaml's compliance.exemptions",
+            component.name
+        )),
         R::NoClusterAccess => Some(
             "give the executor cluster access (--kubeconfig, KUBECONFIG_DATA, or the pod's service account) so that resource nodes are checked".to_owned(),
         ),
@@ -105,6 +109,7 @@ mod tests {
             deadlines: Vec::new(),
             checks: Vec::new(),
             managed: Vec::new(),
+            compliance: Vec::new(),
         }
     }
 

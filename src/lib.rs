@@ -10,6 +10,7 @@
 //! - [`cluster`]: the Kubernetes side: cluster access, the API server client, preflight;
 //! - [`readiness`]: pure verdicts on one Application snapshot;
 //! - [`checks`]: the critical health checks of health.yaml and the built-ins;
+//! - [`compliance`]: validate's compliance rules over live manifests, and exemptions;
 //! - [`deadline`]: a component's deadlines and the settings they came from;
 //! - [`wait`]: the event loop over the watch stream;
 //! - [`actions`]: deploy, validate and teardown;
@@ -29,6 +30,7 @@ pub mod argocd;
 pub mod checks;
 pub mod cli;
 pub mod cluster;
+pub mod compliance;
 pub mod config;
 pub mod crash;
 pub mod dag;

@@ -145,6 +145,8 @@ pub enum FailureReason {
     NotReady,
     /// A critical health check (health.yaml's or a built-in) does not hold.
     CheckFailed,
+    /// validate `--enforce-compliance`: a compliance rule failed.
+    NonCompliant,
     /// A preflight check failed; nothing was attempted.
     PreflightFailed,
     /// A cluster-side check was not made: the run has no cluster access.
@@ -244,6 +246,10 @@ pub struct ComponentResult {
     /// decision, for the checks that follow it.
     #[serde(skip)]
     pub managed: Vec<crate::argocd::types::ResourceStatus>,
+    /// validate: the compliance entries of its live manifests (the report
+    /// lists them under `compliance`).
+    #[serde(skip)]
+    pub compliance: Vec<crate::compliance::Entry>,
 }
 
 impl ComponentResult {
@@ -291,6 +297,8 @@ pub struct Outcome {
     /// The preflight checks, in the order they ran (none when the run
     /// stopped before them).
     pub preflight: Vec<crate::cluster::preflight::Check>,
+    /// validate `--enforce-compliance`: failed compliance rules made apps unhealthy.
+    pub enforce_compliance: bool,
 }
 
 impl Outcome {
@@ -373,6 +381,7 @@ mod tests {
             recommendations: vec![],
             aborted: None,
             preflight: vec![],
+            enforce_compliance: false,
             components: statuses
                 .iter()
                 .enumerate()
@@ -393,6 +402,7 @@ mod tests {
                     deadlines: Vec::new(),
                     checks: Vec::new(),
                     managed: Vec::new(),
+                    compliance: Vec::new(),
                 })
                 .collect(),
         }

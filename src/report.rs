@@ -59,6 +59,43 @@ pub struct Report {
     pub metrics: Metrics,
     /// What to do next.
     pub recommendations: Vec<String>,
+    /// validate: the compliance report of the apps' live manifests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compliance: Option<Compliance>,
+}
+
+/// `compliance` in a validate report.
+#[derive(Debug, Serialize)]
+pub struct Compliance {
+    /// Whether a failed rule made its app unhealthy (`--enforce-compliance`).
+    pub enforced: bool,
+    /// Entries that passed.
+    pub passed: usize,
+    /// Entries that failed (an expired exemption included).
+    pub failed: usize,
+    /// Entries an exemption covers.
+    pub exempt: usize,
+    /// Per app, resource and rule.
+    pub results: Vec<crate::compliance::Entry>,
+}
+
+impl Compliance {
+    /// The report of the components' entries.
+    pub fn of(components: &[ComponentResult], enforced: bool) -> Compliance {
+        use crate::compliance::Status;
+        let results: Vec<crate::compliance::Entry> = components
+            .iter()
+            .flat_map(|c| c.compliance.iter().cloned())
+            .collect();
+        let count = |s: Status| results.iter().filter(|e| e.status == s).count();
+        Compliance {
+            enforced,
+            passed: count(Status::Passed),
+            failed: count(Status::Failed),
+            exempt: count(Status::Exempt),
+            results,
+        }
+    }
 }
 
 /// `summary` in the report: `total`, then one counter per component status
@@ -221,6 +258,8 @@ impl Report {
             failures,
             metrics,
             recommendations: outcome.recommendations.clone(),
+            compliance: (outcome.action == Action::Validate && outcome.aborted.is_none())
+                .then(|| Compliance::of(&outcome.components, outcome.enforce_compliance)),
         }
     }
 }

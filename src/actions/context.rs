@@ -163,6 +163,7 @@ impl Tracker {
             deadlines: Vec::new(),
             checks: Vec::new(),
             managed: app.map(|a| a.status.resources.clone()).unwrap_or_default(),
+            compliance: Vec::new(),
         }
     }
 

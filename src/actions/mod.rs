@@ -4,6 +4,7 @@
 pub mod aggregate;
 pub mod cancel;
 mod checks;
+mod compliance;
 pub mod context;
 pub mod deploy;
 pub mod failure;

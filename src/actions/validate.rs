@@ -20,7 +20,8 @@ pub async fn validate_app(ctx: &RunContext, name: &str) -> ComponentResult {
     if result.failure == Some(R::NotFound) {
         return result;
     }
-    super::checks::review(ctx, result, crate::deadline::after(CHECKS_LIMIT)).await
+    let result = super::checks::review(ctx, result, crate::deadline::after(CHECKS_LIMIT)).await;
+    super::compliance::assess(ctx, result).await
 }
 
 /// Validates one application's state in Argo CD. Reads without `refresh`: a

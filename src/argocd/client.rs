@@ -17,8 +17,8 @@ use super::foreign::ForeignAnswer;
 use super::stream::EventStream;
 use super::tls::tls_failure;
 use super::types::{
-    ApiErrorBody, Application, ApplicationList, ApplicationTree, CanIResponse, SyncRequest,
-    SyncWindows, UserInfo,
+    ApiErrorBody, Application, ApplicationList, ApplicationTree, CanIResponse, ManagedResources,
+    SyncRequest, SyncWindows, UserInfo,
 };
 
 /// How long one non-streaming request may take before it counts as a transient failure.
@@ -559,6 +559,18 @@ impl Client {
         let what = format!("resource tree of {name}");
         let url = self.url(
             &format!("/api/v1/applications/{name}/resource-tree"),
+            &self.app_query(name),
+        );
+        let response = self.send_plain(&what, name, Method::GET, url).await?;
+        self.json(&what, response).await
+    }
+
+    /// `GET /api/v1/applications/{name}/managed-resources`: each managed
+    /// resource with its live manifest.
+    pub async fn managed_resources(&self, name: &str) -> Result<ManagedResources, ArgoError> {
+        let what = format!("managed resources of {name}");
+        let url = self.url(
+            &format!("/api/v1/applications/{name}/managed-resources"),
             &self.app_query(name),
         );
         let response = self.send_plain(&what, name, Method::GET, url).await?;

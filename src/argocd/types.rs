@@ -437,6 +437,31 @@ pub struct UserInfo {
     pub username: String,
 }
 
+/// `applicationManagedResourcesResponse`. `items` is absent when there are
+/// none (the gateway re-encodes a gRPC message without empty lists).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ManagedResources {
+    #[serde(default)]
+    pub items: Option<Vec<ResourceDiff>>,
+}
+
+/// `v1alpha1ResourceDiff`, reduced to the identity and the live manifest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceDiff {
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub namespace: String,
+    #[serde(default)]
+    pub name: String,
+    /// The live object as JSON text; `"null"` (or absent) when it does not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_state: Option<String>,
+}
+
 /// `v1alpha1ApplicationTree`, reduced to the nodes' identity and health.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ApplicationTree {

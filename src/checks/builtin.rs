@@ -170,8 +170,10 @@ pub fn vault(status: u16, body: &str) -> Finding {
     }
 }
 
-/// A nested Application: its own health and sync status (Argo CD does not
-/// fold a child's health into its parent's since 1.8).
+/// A nested Application: its own health (Argo CD does not fold a child's
+/// health into its parent's since 1.8). Its sync status is shown, not
+/// judged: a child without automated sync stays OutOfSync until someone
+/// syncs it, which is not its parent's deploy to wait for.
 pub fn application(child: &Application) -> Finding {
     let health = child.status.health.status.as_str();
     let sync = child.status.sync.status.as_str();
@@ -181,8 +183,8 @@ pub fn application(child: &Application) -> Finding {
         or(sync, "no sync status")
     );
     match health {
-        "Healthy" if sync == "Synced" => Finding::healthy(seen),
-        "Healthy" | "Progressing" => Finding::progressing(seen),
+        "Healthy" => Finding::healthy(seen),
+        "Progressing" => Finding::progressing(seen),
         "Suspended" => Finding::new(Health::Suspended, seen),
         "Degraded" => Finding::degraded(seen),
         "Missing" => Finding::new(Health::Missing, seen),
@@ -331,7 +333,7 @@ mod tests {
             (app("Healthy", "Synced"), H::Healthy, "Healthy and Synced"),
             (
                 app("Healthy", "OutOfSync"),
-                H::Progressing,
+                H::Healthy,
                 "Healthy and OutOfSync",
             ),
             (

@@ -22,7 +22,7 @@ pub struct Builtins {
     pub ceph_cluster: bool,
     /// Zalando postgresql.
     pub postgresql: bool,
-    /// Nested Applications.
+    /// Nested Applications (their own health).
     pub applications: bool,
     /// Deployment, StatefulSet, DaemonSet, Job, PVC.
     pub workloads: bool,

@@ -53,6 +53,7 @@ impl ValidateArgs {
     pub fn run_args(&self) -> RunArgs {
         RunArgs {
             wait: self.wait.clone(),
+            enforce_compliance: self.enforce_compliance.clone(),
             ..RunArgs::from(self.common.clone())
         }
     }
@@ -111,6 +112,8 @@ pub struct RunArgs {
     pub pv_policy: Option<String>,
     /// `--wait` (validate).
     pub wait: Option<String>,
+    /// `--enforce-compliance` (validate).
+    pub enforce_compliance: Option<String>,
     /// `--sync-timeout` (deploy, teardown).
     pub sync_timeout: Option<String>,
     /// `--health-timeout` (deploy, teardown).
@@ -293,6 +296,10 @@ pub struct ValidateArgs {
     /// [default: check once].
     #[arg(long, env = "VALIDATE_WAIT")]
     pub wait: Option<String>,
+    /// `true` or `false`: a failed compliance rule makes its app unhealthy (exit 1)
+    /// [default: false: the compliance report changes no exit code].
+    #[arg(long, env = "ENFORCE_COMPLIANCE", num_args = 0..=1, default_missing_value = "true")]
+    pub enforce_compliance: Option<String>,
 }
 
 /// `executor teardown`.
@@ -425,11 +432,16 @@ mod tests {
             (
                 "validate",
                 &["DRY_RUN", "TEARDOWN_CONFIRM", "SYNC_TIMEOUT", "PRUNE"],
-                &["VALIDATE_WAIT", "ENVIRONMENT"],
+                &["VALIDATE_WAIT", "ENFORCE_COMPLIANCE", "ENVIRONMENT"],
             ),
             (
                 "deploy",
-                &["VALIDATE_WAIT", "TEARDOWN_CONFIRM", "PV_POLICY"],
+                &[
+                    "VALIDATE_WAIT",
+                    "ENFORCE_COMPLIANCE",
+                    "TEARDOWN_CONFIRM",
+                    "PV_POLICY",
+                ],
                 &["DRY_RUN", "SYNC_TIMEOUT", "PRUNE"],
             ),
             (

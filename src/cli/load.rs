@@ -321,6 +321,10 @@ pub fn run_config(
         "--require-cluster (REQUIRE_CLUSTER)",
         args.require_cluster.as_deref(),
     ));
+    let enforce_compliance = problems.check(parse_bool(
+        "--enforce-compliance (ENFORCE_COMPLIANCE)",
+        args.enforce_compliance.as_deref(),
+    ));
     let skip_preflight = problems.check(parse_bool(
         "--skip-preflight (SKIP_PREFLIGHT)",
         args.skip_preflight.as_deref(),
@@ -363,6 +367,7 @@ pub fn run_config(
         Some(cluster),
         Some(skip_preflight),
         Some(checks),
+        Some(enforce_compliance),
     ) = (
         dry_run,
         scope,
@@ -384,6 +389,7 @@ pub fn run_config(
         cluster,
         skip_preflight,
         checks,
+        enforce_compliance,
     )
     else {
         return Err(problems.into_error());
@@ -434,6 +440,7 @@ pub fn run_config(
         cluster,
         skip_preflight,
         checks,
+        enforce_compliance,
         environment,
     })
 }

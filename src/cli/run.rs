@@ -293,6 +293,7 @@ pub async fn execute(
         recommendations: crate::advice::recommendations(&components),
         components,
         aborted: None,
+        enforce_compliance: ctx.config.enforce_compliance,
     };
     if let Some(stopped) = stopped {
         let mut components = std::mem::take(&mut outcome.components);
@@ -319,6 +320,7 @@ fn aborted(action: Action, abort: Abort) -> Outcome {
         recommendations: vec![],
         aborted: Some(abort),
         preflight: vec![],
+        enforce_compliance: false,
     }
 }
 

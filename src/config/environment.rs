@@ -45,6 +45,9 @@ pub struct EnvironmentFile {
     /// Options of the sync requests the executor sends.
     #[serde(default)]
     pub sync: SyncSettings,
+    /// validate's compliance report: required labels and exemptions.
+    #[serde(default)]
+    pub compliance: crate::compliance::Policy,
 }
 
 fn default_argocd_namespace() -> String {

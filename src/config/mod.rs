@@ -131,6 +131,8 @@ pub struct Config {
     pub cluster: Option<crate::cluster::Access>,
     /// Skip the preflight checks (`--skip-preflight`).
     pub skip_preflight: bool,
+    /// validate: a failed compliance rule makes its app unhealthy.
+    pub enforce_compliance: bool,
     /// The critical health checks: health.yaml's, and which built-ins are on.
     pub checks: crate::checks::HealthChecks,
     /// Application name → its namespace, for the apps in scope that have one

@@ -10,11 +10,11 @@ use axum::{middleware, Json, Router};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::argocd::types::{Application, ApplicationTree};
+use crate::argocd::types::{Application, ApplicationTree, ManagedResources, ResourceDiff};
 
 use super::error::ApiError;
 use super::gate::gate;
-use super::model::{child_app_nodes, tree_nodes};
+use super::model::{child_app_nodes, live_manifest, tree_nodes};
 use super::params::{sync_request, Params};
 use super::server::Shared;
 use super::store::AppFilter;
@@ -37,6 +37,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/api/v1/applications/{name}/resource-tree",
             get(resource_tree),
+        )
+        .route(
+            "/api/v1/applications/{name}/managed-resources",
+            get(managed_resources),
         )
         .route(
             "/api/v1/account/can-i/{resource}/{action}/{*subresource}",
@@ -225,4 +229,37 @@ async fn resource_tree(
     let mut nodes = tree_nodes(&sim.app);
     nodes.extend(child_app_nodes(&sim.scenario.children));
     Ok(Json(ApplicationTree { nodes }))
+}
+
+/// `GET /api/v1/applications/{name}/managed-resources`: each managed
+/// resource with its live manifest as JSON text (`"null"` while it does not
+/// exist), as argocd-server's `ManagedResources` answers.
+async fn managed_resources(
+    State(shared): SharedState,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<ManagedResources>, ApiError> {
+    let params = Params::parse(query.as_deref());
+    let store = shared.store();
+    let sim = store.lookup(
+        &name,
+        params.non_empty("project"),
+        params.non_empty("appNamespace"),
+    )?;
+    let items: Vec<ResourceDiff> = sim
+        .app
+        .status
+        .resources
+        .iter()
+        .map(|r| ResourceDiff {
+            group: r.group.clone(),
+            kind: r.kind.clone(),
+            namespace: r.namespace.clone(),
+            name: r.name.clone(),
+            live_state: Some(live_manifest(r).to_string()),
+        })
+        .collect();
+    Ok(Json(ManagedResources {
+        items: (!items.is_empty()).then_some(items),
+    }))
 }

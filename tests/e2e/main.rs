@@ -14,6 +14,7 @@ mod access;
 mod calibration;
 mod checks;
 mod cluster;
+mod compliance;
 mod deploy;
 mod operations;
 mod platform;

@@ -98,3 +98,38 @@ async fn wait_succeeds_when_the_app_becomes_healthy() {
     assert_code(&result, ExitCode::SUCCESS);
     assert_read_only(&ctx);
 }
+
+/// validate reports compliance from the app's live manifests (the
+/// simulator's Deployment follows every rule): each rule passed, and with
+/// `--enforce-compliance` still Success. One GET of managed-resources.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_reports_compliance_from_the_live_manifests() {
+    let ctx = TestContext::new(with(app(InitialState::Healthy))).await;
+    let result = ctx
+        .run(
+            "validate",
+            &[&SCOPE[..], &["--enforce-compliance"]].concat(),
+        )
+        .await;
+    assert_code(&result, ExitCode::SUCCESS);
+    let compliance = &result.report["compliance"];
+    assert_eq!(compliance["enforced"], true);
+    assert_eq!(
+        (compliance["passed"].as_u64(), compliance["failed"].as_u64()),
+        (Some(12), Some(0)),
+        "{compliance}"
+    );
+    let rules: Vec<&str> = compliance["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules[0], "image-tag");
+    assert_eq!(rules[11], "required-labels");
+    assert_eq!(
+        ctx.count("GET", "/applications/temporal/managed-resources"),
+        1
+    );
+    assert_read_only(&ctx);
+}
