@@ -50,6 +50,10 @@ fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> 
             "'{}' fails a critical check (its checks[] in the report say which and why): fix what it names, or change the check in health.yaml if it asks too much",
             component.name
         )),
+        R::VolumePolicy => Some(format!(
+            "'{}' was not deleted, to keep its volumes as --pv-policy asks: give the executor cluster access and the PV permissions of workflow-templates/rbac.yaml (patch persistentvolumes; create volumesnapshots for snapshot), or choose another --pv-policy",
+            component.name
+        )),
         R::NonCompliant => Some(format!(
             "'{}' breaks compliance rules (the report's compliance.results say which): fix the manifests, or add an exemption with a reason and an expiry date to environment.yaml's compliance.exemptions",
             component.name

@@ -147,6 +147,8 @@ pub enum FailureReason {
     CheckFailed,
     /// validate `--enforce-compliance`: a compliance rule failed.
     NonCompliant,
+    /// teardown: the PV policy could not be applied, so nothing was deleted.
+    VolumePolicy,
     /// A preflight check failed; nothing was attempted.
     PreflightFailed,
     /// A cluster-side check was not made: the run has no cluster access.

@@ -18,5 +18,6 @@ mod sync_window;
 pub mod teardown;
 mod termination;
 pub mod validate;
+mod volumes;
 
 pub use context::RunContext;

@@ -6,7 +6,7 @@
 
 use super::RunContext;
 use crate::cluster::client::Permission;
-use crate::cluster::preflight::{node_permissions, Check, CLUSTER_CHECKS};
+use crate::cluster::preflight::{node_permissions, volume_permissions, Check, CLUSTER_CHECKS};
 use crate::cluster::{Cluster, ClusterError};
 use crate::dag::NodeKind;
 use crate::outcome::FailureReason as R;
@@ -181,8 +181,9 @@ fn failed_read(check: &'static str, e: ClusterError, permission: &str) -> Check 
     Check::failed(check, reason, e.to_string(), fix)
 }
 
-/// What the action needs on the kinds of the DAG's resource nodes, asked
-/// with one SelfSubjectAccessReview each. A kind the API server does not
+/// What the action needs on the kinds of the DAG's resource nodes, and
+/// teardown's PV policy on claims, volumes and snapshots, asked with one
+/// SelfSubjectAccessReview each. A kind the API server does not
 /// serve yet (its CRD comes from an earlier node) cannot be asked about.
 async fn permissions(ctx: &RunContext, cluster: &Cluster) -> Check {
     const CHECK: &str = "permissions";
@@ -204,6 +205,13 @@ async fn permissions(ctx: &RunContext, cluster: &Cluster) -> Check {
             }
             Err(e) => return failed_read(CHECK, e, "get on the API's discovery documents"),
         }
+    }
+    if ctx.config.action == crate::vocabulary::Action::Teardown && !ctx.config.dry_run {
+        let policy = ctx.config.pv_policy;
+        needed.extend(volume_permissions(
+            policy != crate::config::PvPolicy::Delete,
+            policy == crate::config::PvPolicy::Snapshot,
+        ));
     }
     needed.sort();
     needed.dedup();
@@ -230,7 +238,10 @@ async fn permissions(ctx: &RunContext, cluster: &Cluster) -> Check {
         )
     };
     if needed.is_empty() && not_served.is_empty() {
-        Check::passed(CHECK, "no resource node in scope: nothing to ask about")
+        Check::passed(
+            CHECK,
+            "no resource node in scope and no PV policy: nothing to ask about",
+        )
     } else if denied.is_empty() {
         Check::passed(
             CHECK,

@@ -37,6 +37,13 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
     // the app is gone.
     let children = child_applications(ctx, name).await;
     let managed = managed_resources(&app);
+    let ends = crate::deadline::after(deadlines.total());
+    // The PV policy first: once the claims are deleted, their volumes follow
+    // their reclaim policy, and it is too late to keep them.
+    let volumes = match super::volumes::before_delete(ctx, &managed, ends).await {
+        Ok(applied) => applied,
+        Err(why) => return track.fail(S::Failed, R::VolumePolicy, Some(&app), why),
+    };
     let mut last: Option<Application> = Some(app);
     // Open the stream before deleting: once the app is gone, the stream has nothing to say.
     let mut watcher = match &ctx.hub {
@@ -48,7 +55,6 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
         component = name,
         "deleting (cascade, foreground)"
     );
-    let ends = crate::deadline::after(deadlines.total());
     // The first observation says whether there is still something to delete,
     // and which object: its uid, as last seen before the delete request.
     let present = wait::within(ends, &mut watcher, |o| {
@@ -101,6 +107,7 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
                 Some(cluster) => {
                     let (resources, unreadable) = leftover_resources(cluster, &managed).await;
                     left.extend(resources);
+                    left.extend(super::volumes::still_there(cluster, &volumes.must_go, ends).await);
                     unknown = unreadable;
                     String::new()
                 }
@@ -111,6 +118,7 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
                     super::preflight::NO_CLUSTER
                 ),
             };
+            let checked = format!("{checked}{}", volumes.note);
             if !unknown.is_empty() {
                 // As with an app the token may not see: what cannot be told is no success.
                 let left = if left.is_empty() {
@@ -262,16 +270,7 @@ fn managed_resources(app: &Application) -> Vec<ObjectRef> {
         .resources
         .iter()
         .filter(|r| !(r.group == "argoproj.io" && r.kind == "Application"))
-        .map(|r| ObjectRef {
-            api_version: if r.group.is_empty() {
-                r.version.clone()
-            } else {
-                format!("{}/{}", r.group, r.version)
-            },
-            kind: r.kind.clone(),
-            namespace: (!r.namespace.is_empty()).then(|| r.namespace.clone()),
-            name: r.name.clone(),
-        })
+        .map(crate::checks::plan::object_of)
         .collect()
 }
 

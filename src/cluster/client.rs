@@ -12,8 +12,8 @@ use k8s_openapi::api::authorization::v1::{
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{
-    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams, WatchEvent,
-    WatchParams,
+    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
+    WatchEvent, WatchParams,
 };
 use kube::discovery::Scope;
 use serde_json::Value;
@@ -246,6 +246,43 @@ impl Cluster {
         let api = self.api(&kind, target.namespace.as_deref());
         let found = self.send(api.get_opt(&target.name)).await?;
         Ok(found.map(|o| serde_json::to_value(o).unwrap_or(Value::Null)))
+    }
+
+    /// Applies a JSON merge patch to the object `target` names; its new state.
+    pub async fn merge_patch(
+        &self,
+        target: &ObjectRef,
+        patch: &Value,
+    ) -> Result<Value, ClusterError> {
+        let kind = self.kind(&target.api_version, &target.kind).await?;
+        let api = self.api(&kind, target.namespace.as_deref());
+        let patched = self
+            .send(api.patch(&target.name, &PatchParams::default(), &Patch::Merge(patch)))
+            .await?;
+        Ok(serde_json::to_value(patched).unwrap_or(Value::Null))
+    }
+
+    /// Creates `object` (its apiVersion, kind, metadata.name and namespace
+    /// say what and where); the created state.
+    pub async fn create(&self, object: &Value) -> Result<Value, ClusterError> {
+        let text = |pointer: &str| {
+            object
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        };
+        let kind = self.kind(text("/apiVersion"), text("/kind")).await?;
+        let namespace = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str);
+        let api = self.api(&kind, namespace);
+        let body: DynamicObject =
+            serde_json::from_value(object.clone()).map_err(|e| ClusterError::Api {
+                code: 0,
+                message: format!("not an object: {e}"),
+            })?;
+        let created = self.send(api.create(&PostParams::default(), &body)).await?;
+        Ok(serde_json::to_value(created).unwrap_or(Value::Null))
     }
 
     /// Every object of `kind` matching the label `selector`, in `namespace`

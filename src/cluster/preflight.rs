@@ -129,6 +129,39 @@ pub fn node_permissions(action: Action, kind: &Kind, namespace: Option<&str>) ->
         .collect()
 }
 
+/// What teardown's PV policy needs, cluster-wide: reading the claims and
+/// volumes; `keep` (retain, snapshot) patching volumes; `snapshot` creating
+/// and reading VolumeSnapshots.
+pub fn volume_permissions(keep: bool, snapshot: bool) -> Vec<Permission> {
+    let permission = |verb, group: &str, resource: &str| Permission {
+        verb,
+        group: group.to_owned(),
+        resource: resource.to_owned(),
+        namespace: None,
+    };
+    let mut needed = vec![
+        permission("get", "", "persistentvolumeclaims"),
+        permission("list", "", "persistentvolumeclaims"),
+        permission("get", "", "persistentvolumes"),
+    ];
+    if keep {
+        needed.push(permission("patch", "", "persistentvolumes"));
+    }
+    if snapshot {
+        needed.push(permission(
+            "create",
+            "snapshot.storage.k8s.io",
+            "volumesnapshots",
+        ));
+        needed.push(permission(
+            "get",
+            "snapshot.storage.k8s.io",
+            "volumesnapshots",
+        ));
+    }
+    needed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +197,29 @@ mod tests {
             ["get configmaps in namespace apps"]
         );
         assert!(node_permissions(Action::Teardown, &cm, Some("apps")).is_empty());
+    }
+
+    #[test]
+    fn the_pv_policy_needs_patch_to_keep_and_create_to_snapshot() {
+        let words = |ps: Vec<Permission>| ps.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let reads = [
+            "get persistentvolumeclaims",
+            "list persistentvolumeclaims",
+            "get persistentvolumes",
+        ];
+        assert_eq!(words(volume_permissions(false, false)), reads);
+        assert_eq!(
+            words(volume_permissions(true, false))[3..],
+            ["patch persistentvolumes"]
+        );
+        assert_eq!(
+            words(volume_permissions(true, true))[3..],
+            [
+                "patch persistentvolumes",
+                "create volumesnapshots.snapshot.storage.k8s.io",
+                "get volumesnapshots.snapshot.storage.k8s.io"
+            ]
+        );
     }
 
     #[test]

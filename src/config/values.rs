@@ -38,7 +38,7 @@ pub enum PvPolicy {
     Retain,
     /// Delete the volumes.
     Delete,
-    /// Snapshot, then delete.
+    /// Snapshot each claim's volume (a VolumeSnapshot, ready to use), then retain.
     Snapshot,
 }
 

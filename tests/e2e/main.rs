@@ -20,3 +20,4 @@ mod operations;
 mod platform;
 mod teardown;
 mod validate;
+mod volumes;
