@@ -13,15 +13,40 @@ use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::progress::ProgressView;
 use crate::vocabulary::Action;
 
-/// The scheduler's graph of a DAG: scheduler index `i` is `NodeId(i)`;
-/// teardown walks the edges in reverse.
+/// The scheduler's graph of a DAG: scheduler index `i` is `NodeId(i)`.
+/// teardown walks the edges in reverse, but for a stack's app-of-apps with
+/// members in the run: it goes first (deleted without cascade, see
+/// [`teardown::Children::Keep`]), and whatever its stack depends on waits
+/// for its members as well.
 pub fn graph(dag: &Dag, action: Action) -> Graph {
-    let graph = Graph::new(dag.dependency_indices());
-    if action == Action::Teardown {
-        graph.reversed()
-    } else {
-        graph
+    let deps = dag.dependency_indices();
+    if action != Action::Teardown {
+        return Graph::new(deps);
     }
+    let mut down: Vec<Vec<usize>> = vec![Vec::new(); deps.len()];
+    for (i, on) in deps.iter().enumerate() {
+        for &d in on {
+            if dag.node(NodeId(i)).stack == Some(NodeId(d)) && parent_first(dag, NodeId(d)) {
+                // A member after its app-of-apps.
+                down[i].push(d);
+                continue;
+            }
+            down[d].push(i);
+            if parent_first(dag, NodeId(i)) {
+                down[d].extend(dag.members(NodeId(i)).iter().map(|m| m.0));
+            }
+        }
+    }
+    for teardown_after in &mut down {
+        teardown_after.sort_unstable();
+        teardown_after.dedup();
+    }
+    Graph::new(down)
+}
+
+/// A stack whose app-of-apps teardown deletes first: it has one, and members in the run.
+fn parent_first(dag: &Dag, id: NodeId) -> bool {
+    matches!(dag.node(id).kind, NodeKind::Stack { app: Some(_) }) && !dag.members(id).is_empty()
 }
 
 /// Whether a node's result lets its dependents (or, in teardown, its dependencies) go on.
@@ -50,7 +75,9 @@ pub async fn run_app(
     match ctx.config.action {
         Action::Deploy => deploy::deploy_app(ctx, app, deadlines, from_parent).await,
         Action::Validate => validate::validate_app(ctx, app).await,
-        Action::Teardown => teardown::teardown_app(ctx, app, deadlines).await,
+        Action::Teardown => {
+            teardown::teardown_app(ctx, app, deadlines, teardown::Children::Cascade).await
+        }
     }
 }
 
@@ -67,6 +94,9 @@ async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
                 .stack
                 .is_some_and(|s| matches!(dag.node(s).kind, NodeKind::Stack { app: Some(_) }));
             run_app(ctx, app, deadlines, from_parent).await
+        }
+        (Some(app), NodeKind::Stack { .. }) if parent_first(dag, id) && action == Action::Teardown => {
+            teardown::teardown_app(ctx, app, deadlines, teardown::Children::Keep).await
         }
         (Some(app), _) => run_app(ctx, app, deadlines, false).await,
         (None, NodeKind::Resource(_)) if action == Action::Teardown => track.finish(
@@ -209,4 +239,64 @@ pub fn components(
         results.retain(|r| r.kind != "resource");
     }
     results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dag::{BuildContext, DagSpec, Overrides};
+
+    #[test]
+    fn teardown_deletes_an_app_of_apps_before_its_members_and_after_its_dependents() {
+        let yaml = "
+stacks:
+  - name: infra
+    app: platform-infra
+    apps:
+      - name: metallb
+      - name: ingress
+        dependsOn: [metallb]
+  - name: storage
+    dependsOn: [infra]
+    apps:
+      - name: ceph
+  - name: apps
+    apps:
+      - name: web
+        dependsOn: [storage, metallb]
+";
+        let ctx = BuildContext {
+            cluster_name: None,
+            default_sync: std::time::Duration::from_secs(60),
+            default_health: std::time::Duration::from_secs(60),
+            default_app_namespace: None,
+        };
+        let spec = DagSpec::parse(yaml, std::path::Path::new("dag.yaml")).unwrap();
+        let dag = Dag::build(&spec, &Overrides::default(), &ctx).unwrap();
+        let order = graph(&dag, Action::Teardown).topological_order();
+        let at = |name: &str| {
+            let id = dag.find(name).unwrap().0;
+            order.iter().position(|&i| i == id).unwrap()
+        };
+        // (first, then): `then` is deleted only after `first` is gone.
+        let before = [
+            ("infra", "metallb"),
+            ("infra", "ingress"),
+            ("ingress", "metallb"),
+            ("web", "ceph"),
+            ("web", "metallb"),
+            ("ceph", "storage"),
+            ("storage", "infra"),
+            ("storage", "metallb"),
+            ("web", "infra"),
+        ];
+        for (first, then) in before {
+            assert!(at(first) < at(then), "{first} before {then}: {order:?}");
+        }
+        // deploy keeps the DAG's own order: the app-of-apps before its members.
+        let deploy = graph(&dag, Action::Deploy).topological_order();
+        let id = |name: &str| dag.find(name).unwrap().0;
+        let pos = |name: &str| deploy.iter().position(|&i| i == id(name)).unwrap();
+        assert!(pos("infra") < pos("metallb") && pos("metallb") < pos("ingress"));
+    }
 }

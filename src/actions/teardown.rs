@@ -15,8 +15,25 @@ use crate::outcome::{ComponentResult, ComponentStatus as S, FailureReason as R};
 use crate::vocabulary::duration::human;
 use crate::wait::{self, Observation, Waited, Watcher};
 
+/// What becomes of an app's resources when it is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Children {
+    /// Deleted with it (cascade, foreground): the contract's teardown.
+    Cascade,
+    /// Left (no cascade): an app-of-apps whose child Applications are nodes
+    /// of this run, torn down after it. With automated sync, a parent
+    /// re-creates a child deleted before it, and the contract forbids
+    /// turning its auto-sync off, so the parent goes first.
+    Keep,
+}
+
 /// Tears down one application. The confirmation was checked with the inputs.
-pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) -> ComponentResult {
+pub async fn teardown_app(
+    ctx: &RunContext,
+    name: &str,
+    deadlines: Deadlines,
+    children_go: Children,
+) -> ComponentResult {
     let track = Tracker::app(name);
     let app = match ctx.client.find_app(name, false).await {
         Ok(Some(app)) => app,
@@ -25,18 +42,38 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
         Err(e) => return track.api_error(&e, None),
     };
     if ctx.config.dry_run {
+        let how = match children_go {
+            Children::Cascade => "with cascade and foreground propagation",
+            Children::Keep => "without cascade, before its child Applications",
+        };
         return track.finish(
             S::Pending,
             Some(&app),
-            "dry run: would delete with cascade and foreground propagation",
+            format!("dry run: would delete {how}"),
         );
     }
     // An app-of-apps' child Applications should go with it; any left behind
     // (Delete=false, or a failed cascade) are orphans. So are the other
     // resources it managed, as recorded now and checked in the cluster once
     // the app is gone.
-    let children = child_applications(ctx, name).await;
+    let mut children = child_applications(ctx, name).await;
+    if children_go == Children::Keep {
+        // Those in the DAG are torn down next, as their own nodes.
+        children.retain(|child| !ctx.config.checks.dag_apps.contains(child));
+    }
     let managed = managed_resources(&app);
+    let destination = app
+        .spec
+        .destination
+        .as_ref()
+        .and_then(|d| d.namespace.clone())
+        .filter(|ns| !ns.is_empty())
+        .map(|ns| ObjectRef {
+            api_version: "v1".to_owned(),
+            kind: "Namespace".to_owned(),
+            namespace: None,
+            name: ns,
+        });
     let ends = crate::deadline::after(deadlines.total());
     // The PV policy first: once the claims are deleted, their volumes follow
     // their reclaim policy, and it is too late to keep them.
@@ -50,10 +87,16 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
         Some(hub) => hub.watcher_for_existing(name),
         None => Watcher::new(&ctx.client, name).confirm_on_connect(),
     };
+    let cascade = children_go == Children::Cascade;
     tracing::info!(
         phase = "delete",
         component = name,
-        "deleting (cascade, foreground)"
+        "{}",
+        if cascade {
+            "deleting (cascade, foreground)"
+        } else {
+            "deleting without cascade: its child Applications are torn down next"
+        }
     );
     // The first observation says whether there is still something to delete,
     // and which object: its uid, as last seen before the delete request.
@@ -70,7 +113,7 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
         Waited::TimedOut => return not_confirmed(&track, &deadlines, last.as_ref()),
         Waited::Failed(e) => return track.api_error(&e, last.as_ref()),
     };
-    match tokio::time::timeout_at(ends, ctx.client.delete_app(name)).await {
+    match tokio::time::timeout_at(ends, ctx.client.delete_app(name, cascade)).await {
         Ok(Ok(())) => {}
         Ok(Err(ArgoError::NotFound { .. })) => return absent_before_delete(&track),
         Ok(Err(e)) => return track.api_error(&e, last.as_ref()),
@@ -105,7 +148,8 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
             let mut unknown = Vec::new();
             let checked = match &ctx.cluster {
                 Some(cluster) => {
-                    let (resources, unreadable) = leftover_resources(cluster, &managed).await;
+                    let (resources, unreadable) =
+                        leftover_resources(cluster, &managed, destination.clone(), ends).await;
                     left.extend(resources);
                     left.extend(super::volumes::still_there(cluster, &volumes.must_go, ends).await);
                     unknown = unreadable;
@@ -136,11 +180,12 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
                     ),
                 )
             } else if left.is_empty() {
-                track.finish(
-                    S::Removed,
-                    None,
-                    format!("deleted; Argo CD removed the application and its resources{checked}{again}"),
-                )
+                let what = if cascade {
+                    "deleted; Argo CD removed the application and its resources"
+                } else {
+                    "deleted without cascade, before its child Applications (torn down next)"
+                };
+                track.finish(S::Removed, None, format!("{what}{checked}{again}"))
             } else {
                 track.fail(
                     S::Orphaned,
@@ -154,8 +199,48 @@ pub async fn teardown_app(ctx: &RunContext, name: &str, deadlines: Deadlines) ->
             }
         }
         Waited::Failed(e) => track.api_error(&e, last.as_ref()),
-        Waited::TimedOut => not_confirmed(&track, &deadlines, last.as_ref()),
+        Waited::TimedOut => {
+            let mut result = not_confirmed(&track, &deadlines, last.as_ref());
+            if let Some(cluster) = &ctx.cluster {
+                // Argo CD keeps the app until every resource it deletes is gone
+                // (finalizeApplicationDeletion in argo-cd's controller/appcontroller.go
+                // returns while one has a deletionTimestamp): say which one holds it.
+                let look = holding(cluster, &managed, destination.as_ref());
+                if let Ok(held) = tokio::time::timeout(HOLDING_LOOK, look).await {
+                    if !held.is_empty() {
+                        result
+                            .message
+                            .push_str(&format!("; still being deleted: {}", held.join(", ")));
+                    }
+                }
+            }
+            result
+        }
     }
+}
+
+/// How long, past the deadline, teardown looks for what holds an app.
+const HOLDING_LOOK: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The recorded resources (and the destination namespace) that are being
+/// deleted and not gone: what keeps Argo CD from removing the app.
+async fn holding(
+    cluster: &Cluster,
+    managed: &[ObjectRef],
+    destination: Option<&ObjectRef>,
+) -> Vec<String> {
+    let mut held = Vec::new();
+    for resource in managed
+        .iter()
+        .chain(destination.filter(|d| !managed.contains(d)))
+    {
+        if let Ok(Some(object)) = cluster.get(resource).await {
+            if object.pointer("/metadata/deletionTimestamp").is_some() {
+                held.push(stuck(resource, &object));
+            }
+        }
+    }
+    held
 }
 
 /// Argo CD answers the same for an absent app and one the token may not see;
@@ -275,22 +360,81 @@ fn managed_resources(app: &Application) -> Vec<ObjectRef> {
 }
 
 /// The recorded resources still in the cluster, each as `Kind ns/name`, and
-/// those that could not be read, with why: they may remain.
+/// those that could not be read, with why: they may remain. One being
+/// deleted is waited for until `ends`; a namespace still Terminating then
+/// is named with what holds it (its status conditions). `destination`, the
+/// app's destination namespace, is reported only when it is Terminating.
 async fn leftover_resources(
     cluster: &Cluster,
     managed: &[ObjectRef],
+    destination: Option<ObjectRef>,
+    ends: tokio::time::Instant,
 ) -> (Vec<String>, Vec<String>) {
     let mut left = Vec::new();
     let mut unknown = Vec::new();
-    for resource in managed {
+    let mut deleting: Vec<ObjectRef> = Vec::new();
+    let destination = destination.filter(|d| !managed.contains(d));
+    for resource in managed.iter().chain(destination.iter()) {
         match cluster.get(resource).await {
             Ok(None) | Err(ClusterError::UnknownKind { .. }) => {}
             Ok(Some(object)) if object.pointer("/metadata/deletionTimestamp").is_some() => {
-                left.push(format!("{resource} (still being deleted)"));
+                deleting.push(resource.clone());
             }
+            Ok(Some(_)) if Some(resource) == destination.as_ref() => {}
             Ok(Some(_)) => left.push(resource.to_string()),
             Err(e) => unknown.push(format!("{resource} ({e})")),
         }
     }
+    // Being deleted (the destination namespace, say, deleted by someone
+    // else): give them a while, within the deadline, before naming them.
+    let ends = ends.min(tokio::time::Instant::now() + DELETING_PATIENCE);
+    while !deleting.is_empty() {
+        let last_look = tokio::time::Instant::now() + std::time::Duration::from_secs(1) >= ends;
+        let mut still = Vec::new();
+        for resource in deleting {
+            match cluster.get(&resource).await {
+                Ok(None) | Err(ClusterError::UnknownKind { .. }) => {}
+                Ok(Some(object)) if last_look => left.push(stuck(&resource, &object)),
+                Ok(Some(_)) => still.push(resource),
+                Err(e) => unknown.push(format!("{resource} ({e})")),
+            }
+        }
+        deleting = still;
+        if !deleting.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
     (left, unknown)
+}
+
+/// How long a recorded resource that is being deleted is waited for once the
+/// app is gone (Argo CD itself waited for those it deleted).
+const DELETING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A resource still being deleted at the deadline; for a namespace, the
+/// conditions that hold it in Terminating (NamespaceContentRemaining,
+/// NamespaceFinalizersRemaining, …, as the namespace controller sets them).
+fn stuck(resource: &ObjectRef, object: &serde_json::Value) -> String {
+    if resource.kind != "Namespace" {
+        return format!("{resource} (still being deleted)");
+    }
+    let held: Vec<String> = object
+        .pointer("/status/conditions")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| c["status"] == "True")
+        .map(|c| {
+            format!(
+                "{}: {}",
+                c["type"].as_str().unwrap_or_default(),
+                c["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    if held.is_empty() {
+        format!("{resource} (stuck in Terminating)")
+    } else {
+        format!("{resource} (stuck in Terminating: {})", held.join("; "))
+    }
 }

@@ -543,10 +543,16 @@ impl Client {
             .map(drop)
     }
 
-    /// `DELETE /api/v1/applications/{name}?cascade=true&propagationPolicy=foreground`.
-    pub async fn delete_app(&self, name: &str) -> Result<(), ArgoError> {
+    /// `DELETE /api/v1/applications/{name}?cascade=true&propagationPolicy=foreground`,
+    /// or with `cascade` false `?cascade=false`: the app goes, its resources
+    /// stay (Argo CD refuses a propagation policy without cascade).
+    pub async fn delete_app(&self, name: &str, cascade: bool) -> Result<(), ArgoError> {
         let what = format!("deletion of {name}");
-        let mut query = vec![("cascade", "true"), ("propagationPolicy", "foreground")];
+        let mut query = if cascade {
+            vec![("cascade", "true"), ("propagationPolicy", "foreground")]
+        } else {
+            vec![("cascade", "false")]
+        };
         query.extend(self.app_query(name));
         let url = self.url(&format!("/api/v1/applications/{name}"), &query);
         self.send_plain(&what, name, Method::DELETE, url)

@@ -247,7 +247,9 @@ async fn stack_scope_deploys_only_that_stack() {
     assert!(ctx.syncs("monitoring-stack") == 1 && ctx.syncs("metallb") == 0);
 }
 
-/// Teardown runs in reverse: every dependent is gone before its dependency's delete.
+/// Teardown runs in reverse: every dependent is gone before its dependency's
+/// delete; but a stack's app-of-apps goes first, without cascade, so that
+/// its automated sync cannot re-create the members deleted after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn teardown_runs_in_reverse_dependency_order() {
     let ctx = platform(|app| {
@@ -280,8 +282,6 @@ async fn teardown_runs_in_reverse_dependency_order() {
         ("ceph-cluster", "vault"),
         ("vault", "keycloak"),
         ("metallb", "keycloak"),
-        ("monitoring-stack", "prometheus"),
-        ("monitoring-stack", "grafana"),
         ("prometheus", "grafana"),
     ];
     for (dependency, dependent) in edges {
@@ -291,6 +291,19 @@ async fn teardown_runs_in_reverse_dependency_order() {
             "{dependent} was gone before {dependency} was deleted"
         );
     }
+    for member in ["prometheus", "grafana"] {
+        let parent_gone = ctx.sim.deleted_at("monitoring-stack").unwrap();
+        assert!(
+            parent_gone <= delete_at(member),
+            "the app-of-apps was gone before its member {member} was deleted"
+        );
+    }
+    let parent_delete = ctx
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "DELETE" && r.path.ends_with("/applications/monitoring-stack"))
+        .unwrap();
+    assert_eq!(parent_delete.query, "cascade=false", "{parent_delete:?}");
     assert!(
         statuses(&result).iter().all(|(_, s)| s == "removed"),
         "{:?}",
