@@ -16,6 +16,7 @@
 //! - [`actions`]: deploy, validate and teardown;
 //! - [`report`]: the `report.json` schema, [`metrics`]: its Prometheus rendering,
 //!   [`outputs`]: the atomic writer of both, `exit-code` and `status`, and [`advice`]: what to do next;
+//! - [`object`]: reading a manifest's fields as JSON, for the rules that judge objects;
 //! - [`run_id`]: the id that marks this run's operations;
 //! - [`cli`]: the top layer, used only by the binary: arguments, the loader, and
 //!   [`cli::run`], one run from argv to exit code;
@@ -38,6 +39,7 @@ pub mod deadline;
 pub mod error;
 pub mod exit;
 pub mod metrics;
+pub mod object;
 pub mod outcome;
 pub mod outputs;
 pub mod progress;

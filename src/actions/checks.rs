@@ -63,12 +63,7 @@ pub async fn gate(
             round[at].1.clone().unwrap_or_else(Finding::progressing),
         );
         let failing = verdicts[at] == Some(Verdict::Fails);
-        let said = format!(
-            "critical check {} ({}): {}",
-            check.name,
-            check.probe.target(),
-            finding.message
-        );
+        let said = said(check, &finding);
         if failing {
             let since = *failing_since.get_or_insert_with(Instant::now);
             if since.elapsed() >= grace {
@@ -92,7 +87,11 @@ pub async fn gate(
     }
 }
 
-/// validate: every check once; one that does not hold makes the app unhealthy.
+/// validate: every check once. One that does not hold makes the app
+/// unhealthy (exit 1), but for the built-ins that only repeat Argo CD's
+/// own health vocabulary (`workloads`, `applications`): one of those that is
+/// merely not there yet (a rollout in progress) makes it degraded (exit 2),
+/// as Argo CD's Progressing would.
 pub async fn review(
     ctx: &RunContext,
     mut result: ComponentResult,
@@ -105,18 +104,17 @@ pub async fn review(
     let suspended = ctx.config.health.suspended_is;
     let round = round(ctx, &planned, ends).await;
     result.checks = records(&round, suspended);
+    let mut unhealthy = false;
     let failed: Vec<String> = round
         .iter()
         .filter_map(|(check, finding)| {
             let finding = finding.as_ref().ok()?;
-            (finding.state(suspended) != Verdict::Holds).then(|| {
-                format!(
-                    "critical check {} ({}): {}",
-                    check.name,
-                    check.probe.target(),
-                    finding.message
-                )
-            })
+            let verdict = finding.state(suspended);
+            let mirrors_argo_cd = matches!(check.name.as_str(), "workloads" | "applications")
+                && matches!(check.probe, Probe::Object { .. } | Probe::Child(_));
+            unhealthy |=
+                verdict == Verdict::Fails || (verdict == Verdict::NotYet && !mirrors_argo_cd);
+            (verdict != Verdict::Holds).then(|| said(check, finding))
         })
         .collect();
     if failed.is_empty() {
@@ -124,12 +122,23 @@ pub async fn review(
     }
     let said = failed.join("; ");
     match result.status {
-        S::Healthy | S::Degraded => fail(result, S::Unhealthy, R::CheckFailed, said),
+        S::Healthy | S::Degraded if unhealthy => fail(result, S::Unhealthy, R::CheckFailed, said),
+        S::Healthy => fail(result, S::Degraded, R::CheckFailed, said),
         _ => {
             result.message.push_str(&format!("; {said}"));
             result
         }
     }
+}
+
+/// How a check that does not hold is named in messages.
+fn said(check: &Planned, finding: &Finding) -> String {
+    format!(
+        "critical check {} ({}): {}",
+        check.name,
+        check.probe.target(),
+        finding.message
+    )
 }
 
 fn fail(mut result: ComponentResult, status: S, reason: R, said: String) -> ComponentResult {
@@ -241,8 +250,9 @@ async fn probe(ctx: &RunContext, probe: &Probe) -> Finding {
                 finding.message = format!("{name}: {}", finding.message);
                 findings.push(finding);
             }
-            let worst = Finding::worst(findings).unwrap_or_else(|| Finding::healthy(""));
-            if worst.health == Health::Healthy {
+            let suspended = ctx.config.health.suspended_is;
+            let worst = Finding::worst(findings, suspended).unwrap_or_else(|| Finding::healthy(""));
+            if worst.state(suspended) == Verdict::Holds {
                 Finding::healthy(format!("all {} match", objects.len()))
             } else {
                 worst
@@ -347,7 +357,7 @@ fn http_finding(http: &Http, status: u16, body: &str) -> Finding {
         );
     };
     let findings = http.json.iter().map(|field| field.judge(&body));
-    match Finding::worst(findings) {
+    match Finding::worst(findings, crate::vocabulary::SuspendedIs::default()) {
         Some(bad) if bad.health != Health::Healthy => bad,
         _ => Finding::healthy(format!("answered {status} with the expected fields")),
     }

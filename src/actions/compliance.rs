@@ -15,9 +15,19 @@ pub async fn assess(ctx: &RunContext, mut result: ComponentResult) -> ComponentR
         Ok(found) => found.items.unwrap_or_default(),
         Err(e) => {
             tracing::warn!(phase = "compliance", component = %app, "{e}");
-            result
-                .message
-                .push_str(&format!("; compliance not assessed: {e}"));
+            if ctx.config.enforce_compliance && matches!(result.status, S::Healthy | S::Degraded) {
+                // Enforced, what cannot be assessed is no pass.
+                result.status = S::Unhealthy;
+                result.failure = Some(R::NonCompliant);
+                result.message = format!(
+                    "{}; but compliance could not be assessed: {e}",
+                    result.message
+                );
+            } else {
+                result
+                    .message
+                    .push_str(&format!("; compliance not assessed: {e}"));
+            }
             return result;
         }
     };

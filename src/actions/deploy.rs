@@ -20,6 +20,10 @@ use crate::wait::{self, Observation, Waited, Watcher};
 /// How often a deploy waits behind someone else's operation before giving up on syncing.
 const MAX_FOREIGN_WAITS: u32 = 3;
 
+/// How long the first, refreshing GET may go unanswered before the deploy
+/// reads without a refresh and syncs, not trusting that read to skip the sync.
+const REFRESH_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Deploys one application per contract §4. With `from_parent`, an app that
 /// does not exist yet is waited for, within its sync deadline: its app-of-apps
 /// was just synced, and Argo CD creates the child Applications as it applies them.
@@ -64,9 +68,29 @@ async fn deploy(
     // `server/application/application.go`, `Get` waits for the refresh
     // annotation to clear): with a stalled controller only the client's own
     // per-attempt timeout ends it, attempt after attempt.
-    let app = match tokio::time::timeout(deadlines.sync.after, ctx.client.find_app(name, true))
-        .await
-    {
+    //
+    // The real controller can also lose a refresh: one requested while it
+    // finishes reconciling a new app was never picked up (seen on the real
+    // stack: "Requested app refresh", then no reconcile for 90 s). So after
+    // REFRESH_PATIENCE the deploy reads without a refresh and syncs, since
+    // that read may be stale; a sync changes nothing on an app already synced.
+    let patience = REFRESH_PATIENCE.min(deadlines.sync.after);
+    let mut stale_read = false;
+    let first = match tokio::time::timeout(patience, ctx.client.find_app(name, true)).await {
+        Err(_) if patience < deadlines.sync.after => {
+            let note = format!(
+                "the refreshing read got no answer within {} (Argo CD's controller did not pick the refresh up): synced without a fresh comparison",
+                human(patience)
+            );
+            tracing::warn!(phase = "sync", component = name, "{note}");
+            notes.push(note);
+            stale_read = true;
+            let rest = deadlines.sync.after.saturating_sub(patience);
+            tokio::time::timeout(rest, ctx.client.find_app(name, false)).await
+        }
+        first => first,
+    };
+    let app = match first {
         Ok(Ok(Some(app))) => app,
         // A child not created yet is invisible, too, to a token scoped to projects.
         Ok(Ok(None) | Err(ArgoError::NotVisible { .. })) if from_parent => {
@@ -97,7 +121,7 @@ async fn deploy(
     let requested = config.revision.as_deref();
     let at_requested = |app: &Application| requested.is_none_or(|r| at_revision(app, r));
     let mut verdict = assess(&app, &settled);
-    if verdict == Verdict::Ready && at_requested(&app) {
+    if verdict == Verdict::Ready && at_requested(&app) && !stale_read {
         return track.finish(
             S::Unchanged,
             Some(&app),

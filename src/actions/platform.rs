@@ -44,9 +44,14 @@ pub fn graph(dag: &Dag, action: Action) -> Graph {
     Graph::new(down)
 }
 
-/// A stack whose app-of-apps teardown deletes first: it has one, and members in the run.
+/// A stack whose app-of-apps teardown deletes first: it has one, and app
+/// members in the run (its child Applications, which delete themselves).
 fn parent_first(dag: &Dag, id: NodeId) -> bool {
-    matches!(dag.node(id).kind, NodeKind::Stack { app: Some(_) }) && !dag.members(id).is_empty()
+    matches!(dag.node(id).kind, NodeKind::Stack { app: Some(_) })
+        && dag
+            .members(id)
+            .iter()
+            .any(|m| matches!(dag.node(*m).kind, NodeKind::App))
 }
 
 /// Whether a node's result lets its dependents (or, in teardown, its dependencies) go on.
@@ -54,11 +59,15 @@ fn lets_others_go_on(action: Action, dry_run: bool, result: &ComponentResult) ->
     match action {
         // validate reports every component; an unhealthy one blocks nothing.
         Action::Validate => true,
-        // A dry run's "would change" (pending) lets the plan go on.
+        // A dry run's "would change" (pending) lets the plan go on. An
+        // orphaned app was deleted (what it left is reported): what it
+        // depended on may go, and an app-of-apps deleted without cascade
+        // leaves its members to be deleted next.
         _ => {
             result.status.is_ok()
                 || (dry_run && result.status == S::Pending)
                 || result.is_unchecked()
+                || (action == Action::Teardown && result.status == S::Orphaned)
         }
     }
 }
@@ -293,6 +302,19 @@ stacks:
         for (first, then) in before {
             assert!(at(first) < at(then), "{first} before {then}: {order:?}");
         }
+        // A stack of resource nodes only has no child Applications to delete
+        // after it: its app-of-apps keeps the reverse order, after them.
+        let only_resources = "
+stacks:
+  - name: crds
+    app: platform-crds
+    resources:
+      - {name: crd, apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, resourceName: x.y.z}
+";
+        let spec = DagSpec::parse(only_resources, std::path::Path::new("dag.yaml")).unwrap();
+        let crds = Dag::build(&spec, &Overrides::default(), &ctx).unwrap();
+        assert!(!parent_first(&crds, crds.find("crds").unwrap()));
+        assert!(parent_first(&dag, dag.find("infra").unwrap()));
         // deploy keeps the DAG's own order: the app-of-apps before its members.
         let deploy = graph(&dag, Action::Deploy).topological_order();
         let id = |name: &str| dag.find(name).unwrap().0;

@@ -205,13 +205,11 @@ pub async fn teardown_app(
                 // Argo CD keeps the app until every resource it deletes is gone
                 // (finalizeApplicationDeletion in argo-cd's controller/appcontroller.go
                 // returns while one has a deletionTimestamp): say which one holds it.
-                let look = holding(cluster, &managed, destination.as_ref());
-                if let Ok(held) = tokio::time::timeout(HOLDING_LOOK, look).await {
-                    if !held.is_empty() {
-                        result
-                            .message
-                            .push_str(&format!("; still being deleted: {}", held.join(", ")));
-                    }
+                let held = holding(cluster, &managed, destination.as_ref()).await;
+                if !held.is_empty() {
+                    result
+                        .message
+                        .push_str(&format!("; still being deleted: {}", held.join(", ")));
                 }
             }
             result
@@ -223,24 +221,29 @@ pub async fn teardown_app(
 const HOLDING_LOOK: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The recorded resources (and the destination namespace) that are being
-/// deleted and not gone: what keeps Argo CD from removing the app.
+/// deleted and not gone: what keeps Argo CD from removing the app. Read side
+/// by side, each within `HOLDING_LOOK`, so that what was found is kept.
 async fn holding(
     cluster: &Cluster,
     managed: &[ObjectRef],
     destination: Option<&ObjectRef>,
 ) -> Vec<String> {
-    let mut held = Vec::new();
-    for resource in managed
+    let reads = managed
         .iter()
         .chain(destination.filter(|d| !managed.contains(d)))
-    {
-        if let Ok(Some(object)) = cluster.get(resource).await {
-            if object.pointer("/metadata/deletionTimestamp").is_some() {
-                held.push(stuck(resource, &object));
+        .map(|resource| async move {
+            match tokio::time::timeout(HOLDING_LOOK, cluster.get(resource)).await {
+                Ok(Ok(Some(object))) if object.pointer("/metadata/deletionTimestamp").is_some() => {
+                    Some(stuck(resource, &object))
+                }
+                _ => None,
             }
-        }
-    }
-    held
+        });
+    futures_util::future::join_all(reads)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Argo CD answers the same for an absent app and one the token may not see;

@@ -16,6 +16,7 @@ use super::context::RunContext;
 use crate::cluster::resource::ObjectRef;
 use crate::cluster::{Cluster, ClusterError};
 use crate::config::PvPolicy;
+use crate::object::{or, text};
 
 /// How often a snapshot or a volume is read again while waited for.
 const POLL: Duration = Duration::from_secs(1);
@@ -44,12 +45,6 @@ fn pv(name: &str) -> ObjectRef {
         namespace: None,
         name: name.to_owned(),
     }
-}
-
-fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }
 
 /// Applies the PV policy to the app whose managed resources are `managed`,
@@ -322,39 +317,50 @@ async fn snapshot(
 }
 
 /// `delete`: the volumes still there once the app is gone, waited for
-/// within `ends` (the PV controller deletes them after their claims).
+/// within `ends` (the PV controller deletes them after their claims); one
+/// whose reclaim policy is not Delete will not go, and is named at once.
 pub async fn still_there(cluster: &Cluster, volumes: &[String], ends: Instant) -> Vec<String> {
-    let mut left: Vec<String> = volumes.to_vec();
-    loop {
-        let mut next = Vec::new();
-        for name in &left {
-            match cluster.get(&pv(name)).await {
-                Ok(None) => {}
-                Ok(Some(found)) => next.push(format!(
-                    "PersistentVolume {name} (reclaim policy {}, phase {})",
-                    or(text(&found, "/spec/persistentVolumeReclaimPolicy"), "unset"),
-                    or(text(&found, "/status/phase"), "unknown")
-                )),
-                Err(e) => next.push(format!("PersistentVolume {name} (cannot tell: {e})")),
+    let mut settled = Vec::new();
+    let mut waiting: Vec<(String, String)> =
+        volumes.iter().map(|v| (v.clone(), String::new())).collect();
+    let look = async {
+        while !waiting.is_empty() {
+            let mut next = Vec::new();
+            for (name, _) in &waiting {
+                match cluster.get(&pv(name)).await {
+                    Ok(None) => {}
+                    Ok(Some(found)) => {
+                        let policy =
+                            or(text(&found, "/spec/persistentVolumeReclaimPolicy"), "unset");
+                        let said = format!(
+                            "PersistentVolume {name} (reclaim policy {policy}, phase {})",
+                            or(text(&found, "/status/phase"), "unknown")
+                        );
+                        if policy == "Delete" {
+                            next.push((name.clone(), said));
+                        } else {
+                            settled.push(said);
+                        }
+                    }
+                    Err(e) => settled.push(format!("PersistentVolume {name} (cannot tell: {e})")),
+                }
+            }
+            waiting = next;
+            if !waiting.is_empty() {
+                tokio::time::sleep(POLL).await;
             }
         }
-        if next.is_empty() || Instant::now() + POLL >= ends {
-            return next;
+    };
+    // At the deadline, what is still there is named as last seen.
+    let _ = tokio::time::timeout_at(ends, look).await;
+    settled.extend(waiting.into_iter().map(|(name, said)| {
+        if said.is_empty() {
+            format!("PersistentVolume {name} (not seen gone)")
+        } else {
+            said
         }
-        left.retain(|name| {
-            next.iter()
-                .any(|n| n.starts_with(&format!("PersistentVolume {name} ")))
-        });
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-fn or<'a>(text: &'a str, instead: &'a str) -> &'a str {
-    if text.is_empty() {
-        instead
-    } else {
-        text
-    }
+    }));
+    settled
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::finding::{Finding, Health};
 use super::workload::Workload;
 use crate::argocd::types::Application;
+use crate::object::{or, text};
 
 /// A built-in, by the name health.yaml's `builtins:` turns it off with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,15 +48,8 @@ impl Builtin {
     }
 }
 
-fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-}
-
-/// A Rook CephCluster: `status.phase` Ready and `status.ceph.health`
-/// HEALTH_OK. HEALTH_WARN may clear (deploy waits for it); HEALTH_ERR and
+/// A Rook CephCluster: `status.phase` Ready (Connected for an external
+/// cluster) and `status.ceph.health` HEALTH_OK. HEALTH_WARN may clear (deploy waits for it); HEALTH_ERR and
 /// phase Failure do not.
 pub fn ceph_cluster(object: &Value) -> Finding {
     let phase = text(object, "/status/phase");
@@ -82,13 +76,14 @@ pub fn ceph_cluster(object: &Value) -> Finding {
     match (phase, health) {
         ("", _) => Finding::progressing("no status.phase yet"),
         ("Failure", _) => Finding::degraded(said(format!("phase Failure, {}", or_unset(health)))),
-        (phase, _) if phase != "Ready" => {
+        // An external cluster (spec.external) is Connected, not Ready.
+        (phase, _) if phase != "Ready" && phase != "Connected" => {
             Finding::progressing(format!("phase {phase}, not Ready yet"))
         }
-        (_, "HEALTH_OK") => Finding::healthy("phase Ready, HEALTH_OK"),
-        (_, "HEALTH_ERR") => Finding::degraded(said("phase Ready but HEALTH_ERR".to_owned())),
-        (_, health) => Finding::progressing(said(format!(
-            "phase Ready but {}, not HEALTH_OK",
+        (phase, "HEALTH_OK") => Finding::healthy(format!("phase {phase}, HEALTH_OK")),
+        (phase, "HEALTH_ERR") => Finding::degraded(said(format!("phase {phase} but HEALTH_ERR"))),
+        (phase, health) => Finding::progressing(said(format!(
+            "phase {phase} but {}, not HEALTH_OK",
             or_unset(health)
         ))),
     }
@@ -188,15 +183,9 @@ pub fn application(child: &Application) -> Finding {
         "Suspended" => Finding::new(Health::Suspended, seen),
         "Degraded" => Finding::degraded(seen),
         "Missing" => Finding::new(Health::Missing, seen),
+        // Not assessed yet: a child its parent's sync has just created.
+        "" => Finding::progressing(seen),
         _ => Finding::new(Health::Unknown, seen),
-    }
-}
-
-fn or<'a>(text: &'a str, instead: &'a str) -> &'a str {
-    if text.is_empty() {
-        instead
-    } else {
-        text
     }
 }
 
@@ -215,6 +204,7 @@ mod tests {
             (c("Progressing", ""), H::Progressing, "phase Progressing, not Ready yet".to_owned()),
             (c("Failure", "HEALTH_ERR"), H::Degraded, "phase Failure, HEALTH_ERR".to_owned()),
             (c("Ready", "HEALTH_OK"), H::Healthy, "phase Ready, HEALTH_OK".to_owned()),
+            (c("Connected", "HEALTH_OK"), H::Healthy, "phase Connected, HEALTH_OK".to_owned()),
             (warned, H::Progressing, "phase Ready but HEALTH_WARN, not HEALTH_OK (MON_DISK_LOW: mon a is low on available space)".to_owned()),
             (c("Ready", "HEALTH_ERR"), H::Degraded, "phase Ready but HEALTH_ERR".to_owned()),
             (c("Ready", ""), H::Progressing, "phase Ready but no status.ceph.health, not HEALTH_OK".to_owned()),
@@ -351,7 +341,8 @@ mod tests {
                 H::Missing,
                 "Missing and OutOfSync",
             ),
-            (app("", ""), H::Unknown, "no health and no sync status"),
+            (app("", ""), H::Progressing, "no health and no sync status"),
+            (app("Unknown", "Unknown"), H::Unknown, "Unknown and Unknown"),
         ];
         for (child, health, message) in cases {
             let found = application(&child);

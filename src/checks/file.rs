@@ -154,6 +154,11 @@ impl HealthChecks {
                     crate::vocabulary::name::NAME_RULE
                 ));
             }
+            if ["postgresql", "applications", "workloads"].contains(&check.name.as_str()) {
+                problems.push(format!(
+                    "{at}: the name is a built-in's, which the report would mix up with it; choose another"
+                ));
+            }
             if !names.insert(check.name.clone()) {
                 problems.push(format!(
                     "{at}: the name is used twice; give each check its own"
@@ -403,6 +408,7 @@ checks:
             ("checks:\n  - name: a\n    app: keycloak\n    vault: { url: 'http://v:8200' }\n", "checks[0] (a): app 'keycloak' is not an Application of dag.yaml; use one of: rook-ceph-cluster, vault"),
             ("checks:\n  - name: a\n    app: vault\n    vault: { url: 'http://v:8200' }\n  - name: a\n    app: vault\n    vault: { url: 'http://v:8200' }\n", "checks[1] (a): the name is used twice"),
             ("checks:\n  - name: A_B\n    app: vault\n    vault: { url: 'http://v:8200' }\n", "checks[0]: name 'A_B'"),
+            ("checks:\n  - name: workloads\n    app: vault\n    vault: { url: 'http://v:8200' }\n", "checks[0] (workloads): the name is a built-in's"),
             ("checks:\n  - name: a\n    app: vault\n    vault: { url: 'ftp://v' }\n", "url 'ftp://v' must be an http:// or https:// URL"),
             ("checks:\n  - name: a\n    app: vault\n    http: { url: 'http://v', timeout: 10m }\n", "timeout '10m' must be more than 0 and at most 60s"),
             ("checks:\n  - name: a\n    app: vault\n    http: { url: 'http://v', status: 999 }\n", "status 999 is not an HTTP status"),

@@ -56,11 +56,24 @@ impl Finding {
         Finding::new(Health::Degraded, message)
     }
 
-    /// The worst of several findings, the first of equals; healthy when there are none.
-    pub fn worst(findings: impl IntoIterator<Item = Finding>) -> Option<Finding> {
+    /// The worst of several findings by what they mean with `suspended`
+    /// (fails, then not yet, then holds; then by health), the first of
+    /// equals; `None` when there are none.
+    pub fn worst(
+        findings: impl IntoIterator<Item = Finding>,
+        suspended: SuspendedIs,
+    ) -> Option<Finding> {
+        let rank = |f: &Finding| {
+            let verdict = match f.state(suspended) {
+                Verdict::Holds => 0,
+                Verdict::NotYet => 1,
+                Verdict::Fails => 2,
+            };
+            (verdict, f.health)
+        };
         findings
             .into_iter()
-            .reduce(|worst, f| if f.health > worst.health { f } else { worst })
+            .reduce(|worst, f| if rank(&f) > rank(&worst) { f } else { worst })
     }
 
     /// What the finding means for the run, with `suspended` as environment.yaml's
@@ -147,13 +160,31 @@ mod tests {
 
     #[test]
     fn the_worst_finding_wins_and_the_first_of_equals() {
-        let found = Finding::worst([
-            Finding::healthy("a"),
-            Finding::progressing("b"),
-            Finding::degraded("c"),
-            Finding::degraded("d"),
-        ]);
+        let found = Finding::worst(
+            [
+                Finding::healthy("a"),
+                Finding::progressing("b"),
+                Finding::degraded("c"),
+                Finding::degraded("d"),
+            ],
+            SuspendedIs::Progressing,
+        );
         assert_eq!(found, Some(Finding::degraded("c")));
-        assert_eq!(Finding::worst([]), None);
+        assert_eq!(Finding::worst([], SuspendedIs::Progressing), None);
+        // A Suspended object fails with suspendedIs: failed, and wins over a Progressing one.
+        let mixed = || {
+            [
+                Finding::progressing("p"),
+                Finding::new(Health::Suspended, "s"),
+            ]
+        };
+        assert_eq!(
+            Finding::worst(mixed(), SuspendedIs::Failed).map(|f| f.message),
+            Some("s".to_owned())
+        );
+        assert_eq!(
+            Finding::worst(mixed(), SuspendedIs::Healthy).map(|f| f.message),
+            Some("p".to_owned())
+        );
     }
 }

@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::finding::{Finding, Health};
+use crate::object::text;
 
 /// A kind with a workload rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,13 +56,6 @@ fn int(object: &Value, pointer: &str) -> i64 {
 
 fn opt_int(object: &Value, pointer: &str) -> Option<i64> {
     object.pointer(pointer).and_then(Value::as_i64)
-}
-
-fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }
 
 fn conditions(object: &Value) -> impl Iterator<Item = &Value> {

@@ -162,27 +162,20 @@ fn health_file(inputs: &DagInputs, dag: &Dag) -> Result<String, DagError> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("/config"));
     let path = config_dir.join("health.yaml");
-    let text = match std::fs::read_to_string(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
-        Err(source) => {
-            return Err(DagError::Read {
-                path,
-                hint: "make it readable, or remove it to use only the built-in checks".to_owned(),
-                source,
-            })
+    if !path.exists() {
+        return Ok(String::new());
+    }
+    // As a run reads it, so that the two cannot disagree.
+    let checks = super::load::health_file(&config_dir, Some(dag.source())).map_err(|e| {
+        let message = match e {
+            crate::config::ConfigError::HealthFile { message, .. } => message,
+            other => other.to_string(),
+        };
+        DagError::Parse {
+            path: path.clone(),
+            message,
         }
-        Ok(text) => text,
-    };
-    let apps = crate::dag::load_spec(dag.source())
-        .map(|spec| spec.applications())
-        .unwrap_or_default();
-    let checks =
-        crate::checks::HealthChecks::parse(&text, &config_dir, Some(&apps)).map_err(|message| {
-            DagError::Parse {
-                path: path.clone(),
-                message,
-            }
-        })?;
+    })?;
     let n = checks.checks.len();
     Ok(format!(
         "; {} is valid: {n} check{}",

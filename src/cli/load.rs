@@ -281,7 +281,8 @@ pub fn run_config(
         }
         _ => None,
     };
-    let checks = problems.check(health_file(&config_dir, target.as_ref()));
+    let dag_file = target.as_ref().and_then(Target::dag).map(Dag::source);
+    let checks = problems.check(health_file(&config_dir, dag_file));
     let pv_policy = problems.check(pv_policy(args.pv_policy.as_deref()));
     if let Some(environment) = &environment {
         problems.check(confirmation(action, args.confirm.as_deref(), environment));
@@ -448,13 +449,12 @@ pub fn run_config(
 /// `<config-dir>/health.yaml`, when there is one: without it only the
 /// built-ins apply. With a dag.yaml, a check must name one of its
 /// Applications (any of the file's, not only those in this run's scope).
-fn health_file(
+pub(super) fn health_file(
     config_dir: &Path,
-    target: Option<&Target>,
+    dag_file: Option<&Path>,
 ) -> Result<crate::checks::HealthChecks, ConfigError> {
-    let apps = target
-        .and_then(Target::dag)
-        .and_then(|dag| load_spec(dag.source()).ok())
+    let apps = dag_file
+        .and_then(|file| load_spec(file).ok())
         .map(|spec| spec.applications());
     let path = config_dir.join("health.yaml");
     if !path.exists() {

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::object::text;
+
 /// One compliance rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Rule {
@@ -94,12 +96,6 @@ fn pod_spec(object: &Value) -> Option<(&Value, bool)> {
         _ => return None,
     };
     object.pointer(pointer).map(|spec| (spec, long_running))
-}
-
-fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }
 
 fn flag(v: &Value, pointer: &str) -> Option<bool> {

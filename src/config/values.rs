@@ -36,7 +36,7 @@ pub struct LogSettings {
 pub enum PvPolicy {
     /// Keep the volumes.
     Retain,
-    /// Delete the volumes.
+    /// Leave the volumes to their reclaim policy, and check they are gone.
     Delete,
     /// Snapshot each claim's volume (a VolumeSnapshot, ready to use), then retain.
     Snapshot,

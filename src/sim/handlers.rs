@@ -135,6 +135,10 @@ async fn get_app(
     let project = projects.first().map(String::as_str);
     let app_namespace = params.non_empty("appNamespace");
     let refresh = params.get("refresh").is_some();
+    if refresh && shared.lose_refresh(&name) {
+        // argocd-server answers only once the refresh was reconciled.
+        std::future::pending::<()>().await;
+    }
     shared.mutate(|store| {
         let app = store.lookup(&name, project, app_namespace)?.app.clone();
         if refresh {
@@ -213,22 +217,35 @@ async fn can_i() -> Json<Value> {
     Json(json!({"value": "yes"}))
 }
 
+/// `read` of the app a per-app GET names, with its `project` and
+/// `appNamespace` parameters judged as argocd-server judges them.
+fn read_app<T>(
+    shared: &Shared,
+    name: &str,
+    query: Option<&str>,
+    read: impl FnOnce(&super::store::SimApp) -> T,
+) -> Result<T, ApiError> {
+    let params = Params::parse(query);
+    let store = shared.store();
+    let sim = store.lookup(
+        name,
+        params.non_empty("project"),
+        params.non_empty("appNamespace"),
+    )?;
+    Ok(read(sim))
+}
+
 /// `GET /api/v1/applications/{applicationName}/resource-tree`.
 async fn resource_tree(
     State(shared): SharedState,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ApplicationTree>, ApiError> {
-    let params = Params::parse(query.as_deref());
-    let store = shared.store();
-    let sim = store.lookup(
-        &name,
-        params.non_empty("project"),
-        params.non_empty("appNamespace"),
-    )?;
-    let mut nodes = tree_nodes(&sim.app);
-    nodes.extend(child_app_nodes(&sim.scenario.children));
-    Ok(Json(ApplicationTree { nodes }))
+    read_app(&shared, &name, query.as_deref(), |sim| {
+        let mut nodes = tree_nodes(&sim.app);
+        nodes.extend(child_app_nodes(&sim.scenario.children));
+        Json(ApplicationTree { nodes })
+    })
 }
 
 /// `GET /api/v1/applications/{name}/managed-resources`: each managed
@@ -239,26 +256,20 @@ async fn managed_resources(
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ManagedResources>, ApiError> {
-    let params = Params::parse(query.as_deref());
-    let store = shared.store();
-    let sim = store.lookup(
-        &name,
-        params.non_empty("project"),
-        params.non_empty("appNamespace"),
-    )?;
-    let items: Vec<ResourceDiff> = sim
-        .app
-        .status
-        .resources
-        .iter()
-        .map(|r| ResourceDiff {
-            group: r.group.clone(),
-            kind: r.kind.clone(),
-            namespace: r.namespace.clone(),
-            name: r.name.clone(),
-            live_state: Some(live_manifest(r).to_string()),
-        })
-        .collect();
+    let items: Vec<ResourceDiff> = read_app(&shared, &name, query.as_deref(), |sim| {
+        sim.app
+            .status
+            .resources
+            .iter()
+            .map(|r| ResourceDiff {
+                group: r.group.clone(),
+                kind: r.kind.clone(),
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+                live_state: Some(live_manifest(r).to_string()),
+            })
+            .collect()
+    })?;
     Ok(Json(ManagedResources {
         items: (!items.is_empty()).then_some(items),
     }))

@@ -116,6 +116,12 @@ pub struct AppScenario {
     /// `metadata.uid`, never synced. Only the first deletion does this.
     #[serde(default)]
     pub recreated: bool,
+    /// The controller loses the first refresh asked for: the refreshing GET
+    /// that asked is never answered (argocd-server waits for a reconcile
+    /// that does not come), as seen on the real stack for an app created a
+    /// moment before. Later refreshes are answered.
+    #[serde(default)]
+    pub loses_refresh: bool,
 }
 
 impl AppScenario {
@@ -145,6 +151,7 @@ impl Default for AppScenario {
             children: Vec::new(),
             delete_protected: false,
             recreated: false,
+            loses_refresh: false,
         }
     }
 }

@@ -34,6 +34,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Whether this refresh of `name` is the one its controller loses
+    /// (`AppScenario::loses_refresh`, once).
+    pub(crate) fn lose_refresh(&self, name: &str) -> bool {
+        self.store().lose_refresh(name)
+    }
+
     /// Locks the store. A poisoned lock means a handler panicked: a bug, so panic too.
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().expect("simulator store lock poisoned")

@@ -224,6 +224,17 @@ impl Store {
         self.apps.get_mut(name)
     }
 
+    /// The first refresh of an app whose scenario loses one: `true`, once.
+    pub(crate) fn lose_refresh(&mut self, name: &str) -> bool {
+        match self.apps.get_mut(name) {
+            Some(sim) if sim.scenario.loses_refresh => {
+                sim.scenario.loses_refresh = false;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Finds an app for an API call, with argocd-server's rules for hiding
     /// unknown apps: 403 without a project, 404 with one (also when the app
     /// lives in another project).

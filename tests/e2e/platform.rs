@@ -74,8 +74,9 @@ fn app_of_apps_members_are_created_deployed_and_torn_down() {
         expect::application_gone(app)
             .unwrap_or_else(|e| panic!("{}: {e}\n{}", app.name, run.show()));
     }
-    // Reverse order, as the API server's audit log recorded the deletions: the
-    // dependent member first, then the member it depends on, then the app-of-apps.
+    // As the API server's audit log recorded the deletions: the app-of-apps
+    // first (without cascade, so that it cannot re-create its members), then
+    // the members in reverse order, the dependent one first.
     let deleted = |app: &App| {
         stack
             .audited("delete", "applications", &app.name)
@@ -84,13 +85,13 @@ fn app_of_apps_members_are_created_deployed_and_torn_down() {
             .unwrap_or_else(|| panic!("no delete of {} in the audit log", app.name))
     };
     let order = [
+        deleted(&parent),
         deleted(&children[1]),
         deleted(&children[0]),
-        deleted(&parent),
     ];
     assert!(
         order[0] <= order[1] && order[1] <= order[2],
-        "deleted at {order:?} (dependent member, member, app-of-apps)"
+        "deleted at {order:?} (app-of-apps, dependent member, member)"
     );
 }
 

@@ -144,9 +144,8 @@ fn a_namespace_stuck_in_terminating_is_named() {
     assert_code(&run, ExitCode::TIMEOUT);
     let said = run.component(&app.name)["message"].as_str().unwrap();
     assert!(
-        said.contains(&format!(
-            "Namespace {held} (stuck in Terminating: NamespaceFinalizersRemaining:"
-        )) && said.contains("e2e.executor.dev/hold"),
+        said.contains(&format!("Namespace {held} (stuck in Terminating: "))
+            && said.contains("NamespaceFinalizersRemaining: Some content in the namespace has finalizers remaining: e2e.executor.dev/hold"),
         "{said}"
     );
     assert!(
