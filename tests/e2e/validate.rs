@@ -77,3 +77,49 @@ fn teardown_reports_a_child_application_left_behind() {
     assert!(child.application().is_some(), "the child is still there");
     crate::expect::application_gone(&parent).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// validate sends Argo CD reads only, as argocd-server's own request log
+/// shows: for its app, nothing but Get (never with `refresh`, which would
+/// make argocd-server patch the app), ResourceTree and ManagedResources (the
+/// compliance report's live manifests). The API server side is in
+/// cluster.rs (`validate_only_reads_from_the_api_server`).
+#[test]
+fn validate_sends_argo_cd_reads_only() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let app = App::deployed(stack, "argoreads");
+    let log = std::path::Path::new(stack.var("AUDIT_LOG")).with_file_name("argocd-server.log");
+    let before = std::fs::read_to_string(&log).unwrap_or_default().len();
+    let run = Executor::new(stack, "")
+        .admin_kubeconfig(stack)
+        .args(&["--scope", &app.scope()])
+        .run(stack, "validate", LIMIT);
+    assert_code(&run, ExitCode::SUCCESS);
+    let text = std::fs::read_to_string(&log).expect("argocd-server's log");
+    // `name:"<app>"`, or `applicationName:"<app>"` for ManagedResources.
+    let mine = format!("ame:\\\"{}\\\"", app.name);
+    let calls: Vec<&str> = text[before..]
+        .lines()
+        .filter(|l| l.contains("received unary call") && l.contains(&mine))
+        .collect();
+    let methods: std::collections::BTreeSet<&str> = calls
+        .iter()
+        .filter_map(|l| l.split("ApplicationService/").nth(1)?.split('"').next())
+        .collect();
+    assert!(
+        methods
+            .iter()
+            .all(|m| ["Get", "ResourceTree", "ManagedResources"].contains(m)),
+        "{methods:?}\n{}",
+        calls.join("\n")
+    );
+    assert!(
+        methods.contains("Get") && methods.contains("ManagedResources"),
+        "{methods:?}"
+    );
+    assert!(
+        !calls.iter().any(|l| l.contains("refresh:")),
+        "{}",
+        calls.join("\n")
+    );
+}
