@@ -259,6 +259,11 @@ pub(super) fn compare(scenario: &str, sim: &[Shape], reals: &[Vec<Shape>], known
     let ties: Vec<bool> = reals.iter().map(|r| stale_tie(r).is_some()).collect();
     table += &format!("\nstale same-second update after the end, real runs: {ties:?}");
     let mut compared = 0;
+    // Known differences seen in some compared run: a race of the real
+    // controller shows in some runs only (CI: a teardown compared again as its
+    // resources went in two of three runs, and the third matched the
+    // simulator), so each must show at least once, not in every run.
+    let mut seen = vec![false; known.len()];
     for (i, real) in reals.iter().enumerate() {
         if compared_while_running(real) {
             // The controller compared after the apply while the operation still
@@ -283,19 +288,21 @@ pub(super) fn compare(scenario: &str, sim: &[Shape], reals: &[Vec<Shape>], known
                 ),
             }
         }
-        for k in known {
-            assert!(
-                missing.iter().any(|s| (k.step)(s)),
-                "{table}\nreal #{}: the known difference `{}` no longer shows: remove it",
-                i + 1,
-                k.what
-            );
+        for (k, seen) in known.iter().zip(seen.iter_mut()) {
+            *seen |= missing.iter().any(|s| (k.step)(s));
         }
     }
     assert!(
         compared > 0,
         "{table}\nno real run took the simulator's path"
     );
+    for (k, seen) in known.iter().zip(&seen) {
+        assert!(
+            seen,
+            "{table}\nthe known difference `{}` shows in no real run: remove it",
+            k.what
+        );
+    }
     eprintln!("{table}");
 }
 
