@@ -253,35 +253,10 @@ pub fn components(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dag::{BuildContext, DagSpec, Overrides};
 
     #[test]
     fn teardown_deletes_an_app_of_apps_before_its_members_and_after_its_dependents() {
-        let yaml = "
-stacks:
-  - name: infra
-    app: platform-infra
-    apps:
-      - name: metallb
-      - name: ingress
-        dependsOn: [metallb]
-  - name: storage
-    dependsOn: [infra]
-    apps:
-      - name: ceph
-  - name: apps
-    apps:
-      - name: web
-        dependsOn: [storage, metallb]
-";
-        let ctx = BuildContext {
-            cluster_name: None,
-            default_sync: std::time::Duration::from_secs(60),
-            default_health: std::time::Duration::from_secs(60),
-            default_app_namespace: None,
-        };
-        let spec = DagSpec::parse(yaml, std::path::Path::new("dag.yaml")).unwrap();
-        let dag = Dag::build(&spec, &Overrides::default(), &ctx).unwrap();
+        let dag = crate::dag::tests::support::dag(crate::dag::tests::support::TWO_STACKS);
         let order = graph(&dag, Action::Teardown).topological_order();
         let at = |name: &str| {
             let id = dag.find(name).unwrap().0;
@@ -311,8 +286,7 @@ stacks:
     resources:
       - {name: crd, apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, resourceName: x.y.z}
 ";
-        let spec = DagSpec::parse(only_resources, std::path::Path::new("dag.yaml")).unwrap();
-        let crds = Dag::build(&spec, &Overrides::default(), &ctx).unwrap();
+        let crds = crate::dag::tests::support::dag(only_resources);
         assert!(!parent_first(&crds, crds.find("crds").unwrap()));
         assert!(parent_first(&dag, dag.find("infra").unwrap()));
         // deploy keeps the DAG's own order: the app-of-apps before its members.

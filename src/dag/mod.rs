@@ -30,4 +30,4 @@ pub use spec::{
 };
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

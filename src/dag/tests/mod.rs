@@ -3,5 +3,5 @@
 mod plan;
 mod select;
 mod semantics;
-mod support;
+pub(crate) mod support;
 mod validation;

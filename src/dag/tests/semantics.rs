@@ -3,29 +3,11 @@
 
 use std::time::Duration;
 
-use super::support::{build_with, dag, deps, spec, CTX};
+use super::support::{build_with, dag, deps, spec, CTX, TWO_STACKS};
 use crate::dag::{
     random_dag, Dag, DagSpec, NodeKind, OverrideEntry, Overrides, SimOutcomeSpec, TimeoutsSpec,
 };
 use crate::deadline::DeadlineSource;
-
-const TWO_STACKS: &str = "
-stacks:
-  - name: infra
-    app: platform-infra
-    apps:
-      - name: metallb
-      - name: ingress
-        dependsOn: [metallb]
-  - name: storage
-    dependsOn: [infra]
-    apps:
-      - name: ceph
-  - name: apps
-    apps:
-      - name: web
-        dependsOn: [storage, metallb]
-";
 
 #[test]
 fn members_follow_their_stack_and_a_stack_dependency_means_the_whole_stack() {

@@ -5,6 +5,26 @@ use std::time::Duration;
 
 use crate::dag::{BuildContext, Dag, DagErrors, DagSpec, Overrides};
 
+/// Two stacks (one with an app-of-apps) and a third that depends on a stack
+/// and on one member of another: the edges every ordering test needs.
+pub const TWO_STACKS: &str = "
+stacks:
+  - name: infra
+    app: platform-infra
+    apps:
+      - name: metallb
+      - name: ingress
+        dependsOn: [metallb]
+  - name: storage
+    dependsOn: [infra]
+    apps:
+      - name: ceph
+  - name: apps
+    apps:
+      - name: web
+        dependsOn: [storage, metallb]
+";
+
 /// The environment every unit test builds in.
 pub const CTX: BuildContext<'static> = BuildContext {
     cluster_name: Some("dev-1"),
