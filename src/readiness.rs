@@ -64,9 +64,9 @@ pub enum Verdict {
     /// Unhealthy in a way that fails after the grace period (Degraded, Unknown,
     /// Missing after the sync, or Suspended when it counts as failed).
     Unhealthy(FailureReason, String),
-    /// Would be [`Verdict::Unhealthy`], but read from a reconcile stamped in the
-    /// same second as the operation's end, which may predate the sync (§3 "Not
-    /// stale"): only a later reconcile can confirm it.
+    /// Would be [`Verdict::Unhealthy`], but read from a reconcile stamped within
+    /// a second of the operation's end, which may predate the sync (§3 "Not
+    /// stale", and [`freshness`]): only a later reconcile can confirm it.
     Unconfirmed(FailureReason, String),
     /// Failed now: the operation ended Failed or Error, or Argo CD says the
     /// sync cannot reach ready (resources left to prune, a comparison error).
@@ -76,25 +76,36 @@ pub enum Verdict {
 /// How `reconciledAt` relates to the last operation's `finishedAt`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {
-    /// Reconciled strictly after the operation finished, or no operation finished.
+    /// Reconciled at least two seconds after the operation finished, or no
+    /// operation finished.
     Fresh,
-    /// Reconciled in the same second: it may or may not include the sync.
-    Tied,
+    /// Reconciled in the operation's last second or the one after: the
+    /// comparison may or may not include the sync.
+    Close,
     /// Reconciled before the operation finished, or never.
     Stale,
 }
 
 /// Both timestamps have one-second precision, and on Argo CD 3.2.11 a
-/// reconcile that began before the sync's apply can land after the operation
-/// ended, stamped in the same second and still carrying the pre-sync
-/// comparison (OutOfSync, Missing). So a tie can only count in the app's favour.
+/// comparison stamped at or just after the operation's end can still carry
+/// the pre-sync state (OutOfSync, Missing): `reconciledAt` is taken before
+/// the comparison starts (`controller/appcontroller.go`,
+/// `processAppRefreshQueueItem`: `now := metav1.Now()` precedes
+/// `CompareAppState`), which reads the live objects from the controller's
+/// cluster cache (`controller/state.go`, `GetManagedLiveObjs`), fed by
+/// watches that can lag the sync's apply. Seen on the real stack: stamped in
+/// the same second as `finishedAt` (usually), and once, under load, the
+/// second after. So only a comparison stamped two seconds later, which began
+/// at least a full second after the operation ended, may fail an app; a close
+/// one counts only in the app's favour.
 pub fn freshness(status: &crate::argocd::types::ApplicationStatus) -> Freshness {
     let finished = status.operation_state.as_ref().and_then(|s| s.finished_at);
     match (finished, status.reconciled_at) {
         (None, _) => Freshness::Fresh,
-        (Some(f), Some(r)) if r > f => Freshness::Fresh,
-        (Some(f), Some(r)) if r == f => Freshness::Tied,
-        _ => Freshness::Stale,
+        (Some(f), Some(r)) if r < f => Freshness::Stale,
+        (Some(f), Some(r)) if r - f <= chrono::TimeDelta::seconds(1) => Freshness::Close,
+        (Some(_), Some(_)) => Freshness::Fresh,
+        (Some(_), None) => Freshness::Stale,
     }
 }
 
@@ -359,7 +370,7 @@ pub fn assess(app: &Application, expect: &Expectation) -> Verdict {
         ),
     };
     if let Verdict::Unhealthy(reason, message) = verdict {
-        return if fresh == Freshness::Tied {
+        return if fresh == Freshness::Close {
             Verdict::Unconfirmed(reason, message)
         } else {
             Verdict::Unhealthy(reason, message)

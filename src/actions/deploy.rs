@@ -373,8 +373,8 @@ async fn appeared(ctx: &RunContext, name: &str, ends: Instant) -> Waited<Applica
 }
 
 /// Waits for a comparison made after the last operation ended: ready, or
-/// `reconciledAt` strictly after `finishedAt`, or Synced on a tie (the health
-/// phase then judges it). A tie still OutOfSync may predate the sync, so after
+/// fresh, or Synced when close (the health phase then judges it; see
+/// [`freshness`]). A close one still OutOfSync may predate the sync, so after
 /// [`UNCONFIRMED_PATIENCE`] a refresh asks for a later comparison. Both the
 /// wait and the refresh end at `ends`.
 async fn recompared(
@@ -394,7 +394,7 @@ async fn recompared(
         let verdict = assess(app, expect);
         let decided = match freshness(&app.status) {
             Freshness::Fresh => true,
-            Freshness::Tied => app.status.sync.status == "Synced",
+            Freshness::Close => app.status.sync.status == "Synced",
             Freshness::Stale => false,
         };
         if verdict == Verdict::Ready || decided {

@@ -54,8 +54,11 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// How long an unconfirmed failing verdict may stand before the executor asks for a refresh.
-pub(super) const UNCONFIRMED_PATIENCE: Duration = Duration::from_millis(1500);
+/// How long an unconfirmed failing verdict may stand before the executor asks
+/// for a refresh. Two seconds, so that the comparison the refresh brings
+/// begins two stamped seconds after the operation's end at the latest, which
+/// makes it fresh ([`crate::readiness::freshness`]).
+pub(super) const UNCONFIRMED_PATIENCE: Duration = Duration::from_secs(2);
 
 /// Asks Argo CD to re-reconcile `name` in the background; what the controller
 /// finds arrives on the watch stream. Bounded by the phase's deadline.

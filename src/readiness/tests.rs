@@ -568,11 +568,12 @@ fn health_gating() {
     ]);
 }
 
-/// `reconciledAt` equal to `finishedAt` (one-second precision): on Argo CD 3.2.11
-/// the update right after a new app's operation can carry that tie and still the
-/// pre-sync comparison. A tie never fails an app; it can make it ready.
+/// `reconciledAt` equal to `finishedAt` (one-second precision), or a second
+/// later: on Argo CD 3.2.11 the update right after a new app's operation can
+/// carry either and still the pre-sync comparison. A close reconcile never
+/// fails an app; it can make it ready.
 #[test]
-fn tied_reconcile() {
+fn close_reconcile() {
     fn tie(a: &mut Application) {
         a.status.reconciled_at = Some(at("2026-11-22T08:00:21Z"));
     }
@@ -616,10 +617,21 @@ fn tied_reconcile() {
             want: Is::Waiting,
         },
         Case {
-            name: "reconciled a second after the tie, still Missing: fails",
+            name: "a second after, OutOfSync and Missing: the controller's cache may lag the apply",
             fixture: OURS_SUCCEEDED,
             change: |a| {
                 a.status.reconciled_at = Some(at("2026-11-22T08:00:22Z"));
+                a.status.sync.status = "OutOfSync".to_owned();
+                set_health(a, "Missing", None);
+            },
+            expect: ours(),
+            want: Is::Unconfirmed(FailureReason::Missing),
+        },
+        Case {
+            name: "two seconds after, still Missing: fails",
+            fixture: OURS_SUCCEEDED,
+            change: |a| {
+                a.status.reconciled_at = Some(at("2026-11-22T08:00:23Z"));
                 set_health(a, "Missing", None);
             },
             expect: ours(),

@@ -23,10 +23,10 @@ pub fn classify(app: &Application, suspended_is: SuspendedIs) -> (S, Option<R>, 
         health == "Healthy" || (health == "Suspended" && suspended_is == SuspendedIs::Healthy);
     // Read-only, validate cannot ask for a refresh: a snapshot from before the
     // controller re-compared after the last operation proves nothing either way
-    // (contract §3, "Not stale"; a tie counts only in the app's favour).
+    // (contract §3, "Not stale"; a close one counts only in the app's favour).
     let fresh = freshness(&app.status);
     let ready = health_ok && sync == "Synced" && !running;
-    if fresh == Freshness::Stale || (fresh == Freshness::Tied && !ready) {
+    if fresh == Freshness::Stale || (fresh == Freshness::Close && !ready) {
         return (
             S::Degraded,
             Some(R::Stale),
@@ -134,24 +134,31 @@ mod tests {
                 S::Degraded,
             ),
             (
-                "tied Missing",
+                "Missing in the same second",
                 "Missing",
                 "OutOfSync",
                 "2026-11-22T08:00:21Z",
                 S::Degraded,
             ),
             (
-                "tied Healthy",
+                "Healthy in the same second",
                 "Healthy",
                 "Synced",
                 "2026-11-22T08:00:21Z",
                 S::Healthy,
             ),
             (
+                "Missing a second after",
+                "Missing",
+                "OutOfSync",
+                "2026-11-22T08:00:22Z",
+                S::Degraded,
+            ),
+            (
                 "fresh Unknown",
                 "Unknown",
                 "Synced",
-                "2026-11-22T08:00:22Z",
+                "2026-11-22T08:00:23Z",
                 S::Unhealthy,
             ),
         ];

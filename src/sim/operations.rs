@@ -332,13 +332,15 @@ impl Store {
     }
 
     /// Controller: the reconcile that started before the operation's apply
-    /// lands after it, stamped in the operation's final second, with the old
-    /// comparison (watched on Argo CD 3.2.11 after a new app's first sync).
+    /// lands after it, stamped in the operation's final second (or, with
+    /// `lagging_cache`, the next one), with the old comparison (watched on
+    /// Argo CD 3.2.11 after a new app's first sync).
     pub(crate) fn stale_reconcile(&mut self, name: &str) {
         self.update(name, |sim| {
+            let lag = TimeDelta::seconds(i64::from(sim.scenario.lagging_cache));
             let status = &mut sim.app.status;
             if let Some(finished) = status.operation_state.as_ref().and_then(|s| s.finished_at) {
-                status.reconciled_at = Some(finished);
+                status.reconciled_at = Some(finished + lag);
             }
         });
     }
@@ -452,11 +454,15 @@ fn running_state(operation: Operation, revision: String) -> OperationState {
 }
 
 /// The controller compared the app just now. Never before the last
-/// `finishedAt`, which second precision could otherwise make it look.
+/// `finishedAt`, which second precision could otherwise make it look, nor
+/// before the last comparison.
 fn mark_reconciled(status: &mut ApplicationStatus) {
-    let reconciled = now();
     let finished = status.operation_state.as_ref().and_then(|s| s.finished_at);
-    status.reconciled_at = Some(finished.map_or(reconciled, |f| f.max(reconciled)));
+    let reconciled = [Some(now()), finished, status.reconciled_at]
+        .into_iter()
+        .flatten()
+        .max();
+    status.reconciled_at = reconciled;
 }
 
 /// Keeps `reconciledAt` strictly before `finishedAt`. With second precision

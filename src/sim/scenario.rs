@@ -122,6 +122,13 @@ pub struct AppScenario {
     /// moment before. Later refreshes are answered.
     #[serde(default)]
     pub loses_refresh: bool,
+    /// The stale reconcile after an operation is stamped a second after its
+    /// `finishedAt` instead of in the same second: a comparison that began
+    /// after the operation ended but read the controller's cluster cache
+    /// before its watches delivered the apply, as the real stack showed once
+    /// under load (see `readiness::freshness`).
+    #[serde(default)]
+    pub lagging_cache: bool,
 }
 
 impl AppScenario {
@@ -152,6 +159,7 @@ impl Default for AppScenario {
             delete_protected: false,
             recreated: false,
             loses_refresh: false,
+            lagging_cache: false,
         }
     }
 }

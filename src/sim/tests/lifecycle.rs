@@ -106,6 +106,46 @@ async fn sync_goes_pending_running_succeeded_stale_then_healthy() {
     assert_eq!(sim.app("web").as_ref(), Some(healthy));
 }
 
+/// With `lagging_cache` the stale reconcile is stamped the second after
+/// `finishedAt`, still OutOfSync/Missing; the re-comparison never goes back
+/// before it.
+#[tokio::test]
+async fn a_lagging_cache_stamps_the_stale_reconcile_a_second_later() {
+    let sim = start(vec![AppScenario {
+        lagging_cache: true,
+        ..fast("web")
+    }])
+    .await;
+    let (_, _, mut watch) = Watch::open(&sim, "?name=web").await;
+    assert_eq!(watch.event().await.kind, "ADDED");
+    let answer = post(&sim, "/api/v1/applications/web/sync", json!({})).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let mut states = Vec::new();
+    while states
+        .last()
+        .is_none_or(|a: &Application| a.status.health.status != "Healthy")
+    {
+        states.push(watch.event().await.application);
+    }
+    let finished = states[2]
+        .status
+        .operation_state
+        .as_ref()
+        .unwrap()
+        .finished_at
+        .unwrap();
+    let lagging = &states[3];
+    assert_eq!(
+        lagging.status.reconciled_at,
+        Some(finished + chrono::TimeDelta::seconds(1))
+    );
+    assert_eq!(lagging.status.sync.status, "OutOfSync");
+    assert_eq!(lagging.status.health.status, "Missing");
+    for later in &states[4..] {
+        assert!(later.status.reconciled_at >= lagging.status.reconciled_at);
+    }
+}
+
 /// A second sync while one is pending or running is refused with code 9.
 #[tokio::test]
 async fn second_sync_while_in_progress_is_400_code_9() {
