@@ -318,6 +318,27 @@ impl Stack {
             .collect()
     }
 
+    /// The resource requests `user` sent, as the API server's audit log
+    /// recorded them (non-resource requests, discovery say, left out).
+    pub fn requests_of(&self, user: &str) -> Vec<Audited> {
+        let log = std::fs::read_to_string(self.var("AUDIT_LOG")).unwrap_or_default();
+        log.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|e| e["stage"] == "ResponseComplete" && e["user"]["username"] == user)
+            .filter(|e| e["objectRef"].is_object())
+            .map(|e| {
+                let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+                Audited {
+                    verb: text(&e["verb"]),
+                    group: text(&e["objectRef"]["apiGroup"]),
+                    resource: text(&e["objectRef"]["resource"]),
+                    name: text(&e["objectRef"]["name"]),
+                    code: e["responseStatus"]["code"].as_u64().unwrap_or(0),
+                }
+            })
+            .collect()
+    }
+
     /// A kubeconfig in `dir` for a new ServiceAccount `name` of Argo CD's
     /// namespace, bound to a ClusterRole of `rules` (YAML list items, indented
     /// for 0 spaces), with a token from the TokenRequest API: an identity
@@ -338,8 +359,14 @@ impl Stack {
              subjects:\n- kind: ServiceAccount\n  name: {name}\n  namespace: {ns}\n"
         ))
         .unwrap_or_else(|e| panic!("{e}"));
+        self.token_kubeconfig(dir, ns, name)
+    }
+
+    /// A kubeconfig in `dir` for the existing ServiceAccount `namespace/name`,
+    /// with a token from the TokenRequest API.
+    pub fn token_kubeconfig(&self, dir: &Path, namespace: &str, name: &str) -> PathBuf {
         let token = self
-            .kubectl(&["create", "token", name, "-n", ns, "--duration", "1h"])
+            .kubectl(&["create", "token", name, "-n", namespace, "--duration", "1h"])
             .unwrap_or_else(|e| panic!("{e}"));
         let path = dir.join(format!("{name}.kubeconfig"));
         std::fs::write(
@@ -376,6 +403,18 @@ pub fn config_map(name: &str) -> String {
 /// A Widget manifest: Progressing until a test sets its `status.phase`.
 pub fn widget(name: &str) -> String {
     format!("apiVersion: e2e.executor.dev/v1\nkind: Widget\nmetadata:\n  name: {name}\nspec:\n  size: 1\n")
+}
+
+/// One request of the API server's audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audited {
+    pub verb: String,
+    /// `""` for the core group.
+    pub group: String,
+    pub resource: String,
+    pub name: String,
+    /// The response's status code.
+    pub code: u64,
 }
 
 /// One Application of a scenario and its git path.

@@ -18,6 +18,7 @@ mod compliance;
 mod deploy;
 mod operations;
 mod platform;
+mod rbac;
 mod teardown;
 mod validate;
 mod volumes;

@@ -29,17 +29,20 @@ fn reclaim_policy(stack: &Stack, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Deploys an app of one claim bound to a new volume. No PV controller runs
-/// here (e2e/up), so the test binds the claim, as it would.
-fn deployed_with_a_volume(stack: &'static Stack) -> (App, String) {
-    let app = App::new(stack, "volume");
+/// A new PersistentVolume (reclaim policy Delete) for the claim `data` of
+/// `app`'s namespace: its name, and the claim's manifest.
+pub(crate) fn volume_for(stack: &Stack, app: &App) -> (String, String) {
     let pv = stack.unique("pv");
     stack
         .apply(&volume(&pv, app.namespace()))
         .unwrap_or_else(|e| panic!("{e}"));
-    app.push(&[("pvc.yaml", claim(&pv))]).create();
-    let executor = Executor::new(stack, "").args(&["--scope", &app.scope()]);
-    let running = executor.spawn(stack, "deploy");
+    let claim = claim(&pv);
+    (pv, claim)
+}
+
+/// Binds `app`'s claim `data` once Argo CD has applied it. No PV controller
+/// runs here (e2e/up), so the test binds the claim, as it would.
+pub(crate) fn bind_when_applied(stack: &Stack, app: &App) {
     let started = std::time::Instant::now();
     while stack.get("pvc", app.namespace(), "data").is_none() {
         assert!(started.elapsed() < LIMIT, "the claim was never applied");
@@ -58,6 +61,16 @@ fn deployed_with_a_volume(stack: &'static Stack) -> (App, String) {
             r#"{"status":{"phase":"Bound","accessModes":["ReadWriteOnce"],"capacity":{"storage":"1Gi"}}}"#,
         ])
         .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Deploys an app of one claim bound to a new volume.
+fn deployed_with_a_volume(stack: &'static Stack) -> (App, String) {
+    let app = App::new(stack, "volume");
+    let (pv, claim) = volume_for(stack, &app);
+    app.push(&[("pvc.yaml", claim)]).create();
+    let executor = Executor::new(stack, "").args(&["--scope", &app.scope()]);
+    let running = executor.spawn(stack, "deploy");
+    bind_when_applied(stack, &app);
     assert_code(&running.finish(LIMIT), ExitCode::SUCCESS);
     (app, pv)
 }
@@ -120,25 +133,10 @@ fn retain_patches_the_volume_before_the_delete() {
     let _ = stack.kubectl(&["delete", "pv", &pv, "--wait=false"]);
 }
 
-/// `snapshot`: a VolumeSnapshot of the claim, waited for until ready to use
-/// (the test sets `status.readyToUse`, as the snapshot controller would),
-/// then the volume retained and the app deleted.
-#[test]
-fn snapshot_waits_for_a_ready_snapshot_then_retains() {
-    let stack = require_stack!();
-    let _shared = fixture::shared();
-    let (app, pv) = deployed_with_a_volume(stack);
-    let executor = Executor::new(stack, "").admin_kubeconfig(stack).args(&[
-        "--scope",
-        &app.scope(),
-        "--confirm",
-        ENVIRONMENT,
-        "--pv-policy",
-        "snapshot",
-    ]);
-    let mut running = executor.spawn(stack, "teardown");
+/// The name of the first VolumeSnapshot in `app`'s namespace, once there is one.
+pub(crate) fn snapshot_once_taken(stack: &Stack, app: &App) -> String {
     let started = std::time::Instant::now();
-    let snapshot = loop {
+    loop {
         let listed = stack
             .kubectl(&[
                 "get",
@@ -156,7 +154,44 @@ fn snapshot_waits_for_a_ready_snapshot_then_retains() {
         }
         assert!(started.elapsed() < LIMIT, "no VolumeSnapshot was created");
         std::thread::sleep(Duration::from_millis(200));
-    };
+    }
+}
+
+/// Sets `status.readyToUse` of `app`'s VolumeSnapshot, as the snapshot controller would.
+pub(crate) fn make_ready(stack: &Stack, app: &App, snapshot: &str) {
+    stack
+        .kubectl(&[
+            "patch",
+            "volumesnapshot",
+            snapshot,
+            "-n",
+            app.namespace(),
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            r#"{"status":{"readyToUse":true}}"#,
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// `snapshot`: a VolumeSnapshot of the claim, waited for until ready to use
+/// (the test sets `status.readyToUse`, as the snapshot controller would),
+/// then the volume retained and the app deleted.
+#[test]
+fn snapshot_waits_for_a_ready_snapshot_then_retains() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let (app, pv) = deployed_with_a_volume(stack);
+    let executor = Executor::new(stack, "").admin_kubeconfig(stack).args(&[
+        "--scope",
+        &app.scope(),
+        "--confirm",
+        ENVIRONMENT,
+        "--pv-policy",
+        "snapshot",
+    ]);
+    let mut running = executor.spawn(stack, "teardown");
+    let snapshot = snapshot_once_taken(stack, &app);
     std::thread::sleep(Duration::from_secs(2));
     assert!(
         running.is_running(),
@@ -170,19 +205,7 @@ fn snapshot_waits_for_a_ready_snapshot_then_retains() {
         .get("volumesnapshot", app.namespace(), &snapshot)
         .unwrap();
     assert_eq!(taken["spec"]["source"]["persistentVolumeClaimName"], "data");
-    stack
-        .kubectl(&[
-            "patch",
-            "volumesnapshot",
-            &snapshot,
-            "-n",
-            app.namespace(),
-            "--subresource=status",
-            "--type=merge",
-            "-p",
-            r#"{"status":{"readyToUse":true}}"#,
-        ])
-        .unwrap_or_else(|e| panic!("{e}"));
+    make_ready(stack, &app, &snapshot);
     let run = running.finish(LIMIT);
     assert_code(&run, ExitCode::SUCCESS);
     assert_status(&run, &app.name, "removed");
