@@ -6,9 +6,15 @@
 use std::path::Path;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::checks::builtin::Builtin;
+use crate::checks::{Probe, Rule};
 use crate::config::{Config, ConfigError, Target, SIMULATED_TOKEN};
-use crate::dag::{SimOutcomeSpec, SimulationSpec};
-use crate::sim::{AppScenario, InitialState, Scenario, SimOutcome};
+use crate::dag::{NodeKind, SimOutcomeSpec, SimulationSpec};
+use crate::sim::{AppScenario, InitialState, Scenario, Seed, SimOutcome};
 use crate::vocabulary::Action;
 
 /// Time from sync request to Healthy when a node says nothing.
@@ -84,15 +90,147 @@ fn overrides(path: &Path) -> Result<Scenario, ConfigError> {
     serde_yaml::from_value(value).map_err(invalid)
 }
 
-/// An app's simulated timeline from its `simulation:` block.
-fn timeline(name: &str, spec: Option<&SimulationSpec>) -> AppScenario {
+/// The objects the simulated cluster holds for this run, beside what the
+/// simulated apps manage: each resource node's object, ready after its
+/// `simulation:` timeline under deploy (already for validate and teardown,
+/// which look at a deployed platform; never, for an outcome other than
+/// Healthy), and the object of each health.yaml resource check, made to
+/// meet its rule: the simulated platform is healthy unless a `simulation:`
+/// block says otherwise.
+pub fn cluster_seeds(config: &Config) -> Vec<Seed> {
+    let mut seeds = Vec::new();
+    for node in config.dag().into_iter().flat_map(|d| d.nodes()) {
+        let NodeKind::Resource(spec) = &node.kind else {
+            continue;
+        };
+        let healthy = node
+            .simulation
+            .as_ref()
+            .and_then(|s| s.outcome)
+            .is_none_or(|o| o == SimOutcomeSpec::Healthy);
+        let ready_after = match config.action {
+            Action::Deploy => ready_after(&node.name, node.simulation.as_ref()),
+            Action::Validate | Action::Teardown => Duration::ZERO,
+        };
+        let (before, ready) = match &spec.condition {
+            Some(condition) => (
+                conditions(condition, "False", "simulated: not ready yet"),
+                conditions(condition, "True", "simulated: ready"),
+            ),
+            None => (json!({}), json!({})),
+        };
+        seeds.push(Seed {
+            api_version: spec.api_version.clone(),
+            kind: spec.kind.clone(),
+            namespace: spec.namespace.clone(),
+            name: spec.name.clone(),
+            labels: BTreeMap::new(),
+            before,
+            ready,
+            ready_after: healthy.then_some(ready_after),
+        });
+    }
+    for check in &config.checks.checks {
+        let (api_version, kind, namespace, name, labels, rule) = match &check.probe {
+            Probe::Object { target, rule } => (
+                &target.api_version,
+                &target.kind,
+                target.namespace.clone(),
+                target.name.clone(),
+                BTreeMap::new(),
+                rule,
+            ),
+            Probe::Selected {
+                api_version,
+                kind,
+                namespace,
+                selector,
+                rule,
+            } => (
+                api_version,
+                kind,
+                Some(namespace.clone().unwrap_or_else(|| "default".to_owned())),
+                format!("{}-0", check.name),
+                selected_labels(selector),
+                rule,
+            ),
+            Probe::Http(_) | Probe::Vault(_) | Probe::Child(_) => continue,
+        };
+        seeds.push(Seed {
+            api_version: api_version.clone(),
+            kind: kind.clone(),
+            namespace,
+            name,
+            labels,
+            before: meeting(rule),
+            ready: json!({}),
+            ready_after: Some(Duration::ZERO),
+        });
+    }
+    seeds
+}
+
+/// `status.conditions` with one condition of `kind`.
+fn conditions(kind: &str, status: &str, message: &str) -> serde_json::Value {
+    json!({"status": {"conditions": [
+        {"type": kind, "status": status, "reason": "Simulated", "message": message}
+    ]}})
+}
+
+/// The labels an equality selector (`a=b,c==d`) asks for.
+fn selected_labels(selector: &str) -> BTreeMap<String, String> {
+    selector
+        .split(',')
+        .filter_map(|part| {
+            let (key, value) = part.split_once('=')?;
+            let key = key.trim();
+            (!key.is_empty() && !key.ends_with('!')).then(|| {
+                (
+                    key.to_owned(),
+                    value.trim_start_matches('=').trim().to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A body that meets `rule`.
+fn meeting(rule: &Rule) -> serde_json::Value {
+    match rule {
+        Rule::Exists => json!({}),
+        Rule::Condition(kind) => conditions(kind, "True", "simulated: ready"),
+        Rule::Field(field) => {
+            let mut body = json!({});
+            field.path.set(&mut body, field.expect.example());
+            body
+        }
+        Rule::Builtin(Builtin::CephCluster) => {
+            json!({"status": {"phase": "Ready", "ceph": {"health": "HEALTH_OK"}}})
+        }
+        // No instances to wait for: no pods to simulate.
+        Rule::Builtin(Builtin::Postgresql) => json!({
+            "spec": {"numberOfInstances": 0},
+            "status": {"PostgresClusterStatus": "Running"}
+        }),
+        Rule::Builtin(Builtin::Applications | Builtin::Workloads(_)) => json!({}),
+    }
+}
+
+/// A node's time from its start to ready: `readyAfter`, give or take its
+/// `jitter`, deterministically per name so that a rerun plays the same.
+fn ready_after(name: &str, spec: Option<&SimulationSpec>) -> Duration {
     let ready_after = spec
         .and_then(|s| s.ready_after)
         .unwrap_or(DEFAULT_READY_AFTER);
     let jitter = spec.and_then(|s| s.jitter).unwrap_or_default();
-    // Deterministic per name, so a rerun plays the same timeline: a factor in [-1, 1].
+    // A factor in [-1, 1].
     let factor = (fnv1a(name) % 2001) as f64 / 1000.0 - 1.0;
-    let ready = (ready_after.as_secs_f64() + factor * jitter.as_secs_f64()).max(0.05);
+    Duration::from_secs_f64((ready_after.as_secs_f64() + factor * jitter.as_secs_f64()).max(0.05))
+}
+
+/// An app's simulated timeline from its `simulation:` block.
+fn timeline(name: &str, spec: Option<&SimulationSpec>) -> AppScenario {
+    let ready = ready_after(name, spec).as_secs_f64();
     AppScenario {
         sync_duration: Duration::from_secs_f64(ready * SYNC_SHARE),
         health_delay: Duration::from_secs_f64(ready * (1.0 - SYNC_SHARE)),

@@ -113,9 +113,6 @@ async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
             None,
             "resource nodes only order the teardown; Argo CD removes the resource with its Application",
         ),
-        (None, NodeKind::Resource(_)) if ctx.config.simulated() => {
-            track.finish(ok_status(action), None, "simulated: the resource is ready")
-        }
         (None, NodeKind::Resource(spec)) => super::resource::run(ctx, &node.name, spec, deadlines).await,
         // Ready at once, so that its members may start; the report derives
         // its status from theirs (aggregate::stacks).

@@ -74,6 +74,49 @@ impl Path {
     }
 }
 
+impl Path {
+    /// Sets the value at this path in `object`, making the objects and
+    /// arrays on the way (an array is padded with nulls up to an index).
+    pub fn set(&self, object: &mut Value, value: Value) {
+        let mut at = object;
+        for step in &self.steps {
+            at = match step {
+                Step::Key(key) => {
+                    if !at.is_object() {
+                        *at = Value::Object(serde_json::Map::new());
+                    }
+                    at.as_object_mut()
+                        .map(|o| o.entry(key.clone()).or_insert(Value::Null))
+                        .expect("made an object above")
+                }
+                Step::Index(n) => {
+                    if !at.is_array() {
+                        *at = Value::Array(Vec::new());
+                    }
+                    let items = at.as_array_mut().expect("made an array above");
+                    if items.len() <= *n {
+                        items.resize(n + 1, Value::Null);
+                    }
+                    &mut items[*n]
+                }
+            };
+        }
+        *at = value;
+    }
+}
+
+impl Expect {
+    /// A value that meets it: the one it equals, the first it may be, or
+    /// any, for a field that only has to be set.
+    pub fn example(&self) -> Value {
+        match self {
+            Expect::Equals(v) => v.clone(),
+            Expect::In(values) => values.first().cloned().unwrap_or(Value::Null),
+            Expect::Exists => Value::String("set".to_owned()),
+        }
+    }
+}
+
 impl std::fmt::Display for Path {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.text)
@@ -158,6 +201,31 @@ mod tests {
     use super::*;
     use crate::checks::finding::Health;
     use serde_json::json;
+
+    /// What `set` writes, `lookup` reads back, and the rule's example meets it.
+    #[test]
+    fn set_makes_the_path_and_the_example_meets_the_rule() {
+        let cases = [
+            (
+                "status.ceph.health",
+                Expect::In(vec![json!("HEALTH_OK"), json!("HEALTH_WARN")]),
+            ),
+            ("status.readyReplicas", Expect::Equals(json!(3))),
+            ("status.items[2].name", Expect::Exists),
+        ];
+        for (text, expect) in cases {
+            let mut object = json!({"status": {"phase": "Ready"}});
+            let path = Path::parse(text).unwrap();
+            path.set(&mut object, expect.example());
+            assert_eq!(object["status"]["phase"], "Ready", "{text}: the rest kept");
+            let rule = FieldRule { path, expect };
+            assert_eq!(
+                rule.judge(&object).health,
+                Health::Healthy,
+                "{text}: {object}"
+            );
+        }
+    }
 
     #[test]
     fn paths_parse_in_kubectl_simple_form_and_bad_ones_say_why() {

@@ -187,7 +187,7 @@ pub async fn execute(
     let overall = config
         .run_timeout
         .map(|d| (Deadline::run(d), crate::deadline::after(d)));
-    let (server, _simulator) = match &config.argocd.endpoint {
+    let (server, simulator) = match &config.argocd.endpoint {
         Endpoint::Simulated => {
             let sim = Simulator::start(crate::simulate::scenario(&config)?)
                 .await
@@ -221,16 +221,20 @@ pub async fn execute(
         backoff: config.backoff,
         traceparent: config.trace.as_ref().map(|t| t.traceparent()),
     })?;
-    // Under --simulate there is no cluster to reach: the cluster-side checks are skipped.
-    let cluster = match (&config.cluster, config.simulated()) {
-        (Some(access), false) => Some(crate::cluster::Cluster::new(access).map_err(|e| {
+    // Under --simulate the cluster is simulated too, beside the simulated Argo CD.
+    let cluster = match (&config.cluster, &simulator) {
+        (_, Some(sim)) => Some(crate::cluster::Cluster::from_client(
+            sim.kubernetes(crate::simulate::cluster_seeds(&config)),
+            "the simulator",
+        )),
+        (Some(access), None) => Some(crate::cluster::Cluster::new(access).map_err(|e| {
             Error::Config(ConfigError::Cluster(crate::cluster::AccessError {
                 input: access.source.to_string(),
                 problem: e.to_string(),
                 hint: "fix the kubeconfig's certificates or user entry".to_owned(),
             }))
         })?),
-        _ => None,
+        (None, None) => None,
     };
     let mut ctx = RunContext {
         cluster,

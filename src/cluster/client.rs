@@ -140,6 +140,16 @@ impl Cluster {
         })
     }
 
+    /// A cluster served by `client` (the simulated one of `--simulate`),
+    /// named `server` in messages.
+    pub fn from_client(client: kube::Client, server: &str) -> Cluster {
+        Cluster {
+            client,
+            server: server.to_owned(),
+            kinds: Arc::default(),
+        }
+    }
+
     /// The API server's URL.
     pub fn server(&self) -> &str {
         &self.server

@@ -5,11 +5,14 @@
 //! --simulate` runs against it. It reproduces the behaviour the executor has
 //! to get right: asynchronous syncs with a stale-health window, 403 for
 //! unknown apps, content-type enforcement, finalizers, and the watch stream.
+//! Beside it, `kubernetes` simulates the cluster those apps deploy to, for
+//! the executor's Kubernetes side.
 
 mod controller;
 mod error;
 mod gate;
 mod handlers;
+mod kubernetes;
 mod model;
 mod operations;
 mod params;
@@ -22,6 +25,7 @@ mod stream;
 mod tests;
 
 pub use gate::RecordedRequest;
+pub use kubernetes::Seed;
 pub use model::ARGOCD_NAMESPACE;
 pub use scenario::{AppScenario, Faults, InitialState, Scenario, SimOutcome};
 pub use server::Simulator;

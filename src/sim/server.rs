@@ -128,6 +128,11 @@ impl Simulator {
         })
     }
 
+    /// The state its handlers share, for the simulated Kubernetes API.
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
+    }
+
     /// `"http://127.0.0.1:PORT"`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)

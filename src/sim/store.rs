@@ -214,6 +214,11 @@ impl Store {
         self.apps.insert(sim.app.metadata.name.clone(), sim);
     }
 
+    /// Every app there is.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &SimApp> {
+        self.apps.values()
+    }
+
     /// The app with this name, if it exists.
     pub(crate) fn get(&self, name: &str) -> Option<&SimApp> {
         self.apps.get(name)

@@ -19,6 +19,7 @@ mod render;
 mod report;
 mod revision;
 mod signals;
+mod simulated_cluster;
 mod teardown;
 mod templates;
 mod validate;
