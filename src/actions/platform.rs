@@ -26,13 +26,13 @@ pub fn graph(dag: &Dag, action: Action) -> Graph {
     let mut down: Vec<Vec<usize>> = vec![Vec::new(); deps.len()];
     for (i, on) in deps.iter().enumerate() {
         for &d in on {
-            if dag.node(NodeId(i)).stack == Some(NodeId(d)) && parent_first(dag, NodeId(d)) {
+            if dag.node(NodeId(i)).stack == Some(NodeId(d)) && dag.deletes_parent_first(NodeId(d)) {
                 // A member after its app-of-apps.
                 down[i].push(d);
                 continue;
             }
             down[d].push(i);
-            if parent_first(dag, NodeId(i)) {
+            if dag.deletes_parent_first(NodeId(i)) {
                 down[d].extend(dag.members(NodeId(i)).iter().map(|m| m.0));
             }
         }
@@ -42,16 +42,6 @@ pub fn graph(dag: &Dag, action: Action) -> Graph {
         teardown_after.dedup();
     }
     Graph::new(down)
-}
-
-/// A stack whose app-of-apps teardown deletes first: it has one, and app
-/// members in the run (its child Applications, which delete themselves).
-fn parent_first(dag: &Dag, id: NodeId) -> bool {
-    matches!(dag.node(id).kind, NodeKind::Stack { app: Some(_) })
-        && dag
-            .members(id)
-            .iter()
-            .any(|m| matches!(dag.node(*m).kind, NodeKind::App))
 }
 
 /// Whether a node's result lets its dependents (or, in teardown, its dependencies) go on.
@@ -104,7 +94,7 @@ async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
                 .is_some_and(|s| matches!(dag.node(s).kind, NodeKind::Stack { app: Some(_) }));
             run_app(ctx, app, deadlines, from_parent).await
         }
-        (Some(app), NodeKind::Stack { .. }) if parent_first(dag, id) && action == Action::Teardown => {
+        (Some(app), NodeKind::Stack { .. }) if dag.deletes_parent_first(id) && action == Action::Teardown => {
             teardown::teardown_app(ctx, app, deadlines, teardown::Children::Keep).await
         }
         (Some(app), _) => run_app(ctx, app, deadlines, false).await,
@@ -284,8 +274,8 @@ stacks:
       - {name: crd, apiVersion: apiextensions.k8s.io/v1, kind: CustomResourceDefinition, resourceName: x.y.z}
 ";
         let crds = crate::dag::tests::support::dag(only_resources);
-        assert!(!parent_first(&crds, crds.find("crds").unwrap()));
-        assert!(parent_first(&dag, dag.find("infra").unwrap()));
+        assert!(!crds.deletes_parent_first(crds.find("crds").unwrap()));
+        assert!(dag.deletes_parent_first(dag.find("infra").unwrap()));
         // deploy keeps the DAG's own order: the app-of-apps before its members.
         let deploy = graph(&dag, Action::Deploy).topological_order();
         let id = |name: &str| dag.find(name).unwrap().0;

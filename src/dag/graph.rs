@@ -260,6 +260,20 @@ impl Dag {
         &self.members[stack.0]
     }
 
+    /// A stack whose app-of-apps teardown deletes first, without cascade: it
+    /// has one, and app members in this DAG. An app-of-apps with automated
+    /// sync re-creates a child deleted before it, and the contract forbids
+    /// turning auto-sync off, so reverse order alone cannot work; deleted
+    /// first without cascade, it leaves its child Applications to be
+    /// deleted next, in reverse order.
+    pub fn deletes_parent_first(&self, id: NodeId) -> bool {
+        matches!(self.node(id).kind, NodeKind::Stack { app: Some(_) })
+            && self
+                .members(id)
+                .iter()
+                .any(|m| matches!(self.node(*m).kind, NodeKind::App))
+    }
+
     /// Direct dependencies of `id` that were left out by a selection: the run
     /// assumes they are ready and does not check them.
     pub fn assumed_ready(&self, id: NodeId) -> &[String] {

@@ -2,8 +2,9 @@
 //! WorkflowTemplate). Each stack with an app-of-apps and each app becomes a
 //! DAG task that calls the `platform-executor` ClusterWorkflowTemplate by
 //! `templateRef`; its `depends` lists the tasks it waits for. Teardown renders
-//! the reverse graph. The output is deterministic: keys are sorted and tasks
-//! come in the DAG's own order.
+//! the reverse graph, with one task per stack whose app-of-apps goes first
+//! ([`task_of`]). The output is deterministic: keys are sorted and tasks come
+//! in the DAG's own order.
 
 use serde_json::{json, Value};
 
@@ -23,15 +24,30 @@ pub enum RenderKind {
     WorkflowTemplate,
 }
 
-/// The nodes that run as tasks: apps, and stacks that sync an app-of-apps.
-/// Grouping stacks and resource nodes only pass ordering through.
-fn is_task(dag: &Dag, id: NodeId) -> bool {
-    dag.node(id).application().is_some()
+/// The task a node runs in, if any: its own, for an app or a stack with an
+/// app-of-apps. In teardown, the members of a stack that deletes its
+/// app-of-apps first ([`Dag::deletes_parent_first`]) run in that stack's
+/// task, `scope=stack:<name>`, where the executor deletes the app-of-apps
+/// without cascade and then the members in reverse order: separate tasks
+/// would delete the members first, and an auto-synced app-of-apps would
+/// re-create them. Grouping stacks and resource nodes only pass ordering through.
+fn task_of(dag: &Dag, id: NodeId, action: Action) -> Option<NodeId> {
+    let node = dag.node(id);
+    if action == Action::Teardown {
+        if let Some(stack) = node.stack.filter(|&s| dag.deletes_parent_first(s)) {
+            return Some(stack);
+        }
+    }
+    node.application().is_some().then_some(id)
 }
 
-/// The tasks `id` must wait for: its direct neighbours in the walking
-/// direction, looking through nodes that are not tasks.
-fn task_dependencies(dag: &Dag, id: NodeId, action: Action) -> Vec<String> {
+fn is_task(dag: &Dag, id: NodeId, action: Action) -> bool {
+    task_of(dag, id, action) == Some(id)
+}
+
+/// The tasks `task` must wait for: the tasks of its nodes' direct neighbours
+/// in the walking direction, looking through nodes that are not in one.
+fn task_dependencies(dag: &Dag, task: NodeId, action: Action) -> Vec<String> {
     let step = |n: NodeId| -> &[NodeId] {
         if action == Action::Teardown {
             dag.dependents(n)
@@ -40,16 +56,22 @@ fn task_dependencies(dag: &Dag, id: NodeId, action: Action) -> Vec<String> {
         }
     };
     let mut found = std::collections::BTreeSet::new();
-    let mut stack: Vec<NodeId> = step(id).to_vec();
+    let mut stack: Vec<NodeId> = dag
+        .ids()
+        .filter(|&n| task_of(dag, n, action) == Some(task))
+        .flat_map(|n| step(n).to_vec())
+        .collect();
     let mut seen = std::collections::HashSet::new();
     while let Some(n) = stack.pop() {
         if !seen.insert(n) {
             continue;
         }
-        if is_task(dag, n) {
-            found.insert(dag.node(n).name.clone());
-        } else {
-            stack.extend_from_slice(step(n));
+        match task_of(dag, n, action) {
+            Some(t) if t == task => {}
+            Some(t) => {
+                found.insert(dag.node(t).name.clone());
+            }
+            None => stack.extend_from_slice(step(n)),
         }
     }
     found.into_iter().collect()
@@ -69,14 +91,23 @@ fn task(dag: &Dag, id: NodeId, action: Action) -> Value {
         Action::Teardown => "teardown",
         _ => "sync-and-wait",
     };
+    let whole_stack = action == Action::Teardown && dag.deletes_parent_first(id);
+    let scope = if whole_stack {
+        format!("stack:{}", node.name)
+    } else {
+        format!("app:{app}")
+    };
     let mut parameters = vec![
         parameter("environment", "{{workflow.parameters.environment}}"),
-        parameter("scope", format!("app:{app}")),
+        parameter("scope", scope),
         parameter("dry-run", "{{workflow.parameters.dry-run}}"),
         parameter("log-level", "{{workflow.parameters.log-level}}"),
-        parameter("sync-timeout", duration(node.sync_timeout)),
-        parameter("health-timeout", duration(node.health_timeout)),
     ];
+    if !whole_stack {
+        // A stack's task leaves each node its own timeouts from dag.yaml.
+        parameters.push(parameter("sync-timeout", duration(node.sync_timeout)));
+        parameters.push(parameter("health-timeout", duration(node.health_timeout)));
+    }
     if action == Action::Teardown {
         parameters.push(parameter("confirm", "{{workflow.parameters.confirm}}"));
         parameters.push(parameter("pv-policy", "{{workflow.parameters.pv-policy}}"));
@@ -98,7 +129,7 @@ fn task(dag: &Dag, id: NodeId, action: Action) -> Value {
 
 /// Renders the DAG for `action` (deploy or teardown) as YAML.
 pub fn render(dag: &Dag, action: Action, kind: RenderKind, name: &str) -> String {
-    let mut order: Vec<NodeId> = dag.ids().filter(|&id| is_task(dag, id)).collect();
+    let mut order: Vec<NodeId> = dag.ids().filter(|&id| is_task(dag, id, action)).collect();
     if action == Action::Teardown {
         order.reverse();
     }
@@ -161,13 +192,25 @@ pub fn render(dag: &Dag, action: Action, kind: RenderKind, name: &str) -> String
             )
         })
         .count();
+    let whole_stacks = dag
+        .ids()
+        .filter(|&id| action == Action::Teardown && dag.deletes_parent_first(id))
+        .count();
+    let stacks_note = if whole_stacks == 0 {
+        String::new()
+    } else {
+        format!(
+            "\n# {whole_stacks} stacks are one task each: the executor deletes the app-of-apps first, without cascade, then its members."
+        )
+    };
     format!(
         "# Rendered by `executor dag render --action {}` from {}: do not edit.\n\
-         # {} tasks; {} grouping stacks and resource nodes only pass their ordering through.\n{}",
+         # {} tasks; {} grouping stacks and resource nodes only pass their ordering through.{}\n{}",
         action,
         dag.source().display(),
         tasks.len(),
         grouping,
+        stacks_note,
         serde_yaml::to_string(&document).expect("a rendered workflow always serializes")
     )
 }

@@ -100,22 +100,45 @@ fn deploy_follows_the_dag() {
 }
 
 /// Teardown renders the reverse graph: a dependency waits for its dependents.
+/// Every stack of the example has an app-of-apps and app members, so each is
+/// one task, `scope=stack:<name>`, in which the executor deletes the
+/// app-of-apps first, without cascade, then its members: separate tasks
+/// would delete the members first, and an auto-synced app-of-apps would
+/// re-create them. Such a task leaves each node its own timeouts.
 #[test]
-fn teardown_is_the_reverse_graph() {
+fn teardown_is_the_reverse_graph_one_task_per_stack() {
     let (code, yaml, _) = render(&["--action", "teardown", "--kind", "workflow-template"]);
     assert_eq!(code, ExitCode::SUCCESS);
     let tasks = tasks(&yaml);
-    assert!(tasks["metallb"].contains("rook-ceph-operator"));
-    assert!(tasks["rook-ceph-cluster"].contains("ceph-storage-classes"));
-    assert!(tasks["prometheus"].contains("grafana"));
-    assert!(
-        tasks["infrastructure"].contains("metallb"),
-        "a stack's app-of-apps goes after its members"
-    );
+    assert_eq!(tasks.len(), 7, "{tasks:?}");
+    assert!(tasks["storage"].contains("data"), "{tasks:?}");
+    assert!(tasks["infrastructure"].contains("storage"), "{tasks:?}");
+    assert!(tasks["developer-platform"].is_empty(), "{tasks:?}");
     let doc: Value = serde_yaml::from_str(&yaml).unwrap();
     assert_eq!(doc["kind"], "WorkflowTemplate");
     assert_eq!(doc["metadata"]["name"], "platform-teardown");
     assert!(yaml.contains("template: teardown"));
+    for task in doc["spec"]["templates"][0]["dag"]["tasks"]
+        .as_array()
+        .unwrap()
+    {
+        let params = task["arguments"]["parameters"].as_array().unwrap();
+        let value = |name: &str| {
+            params
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| &p["value"])
+        };
+        assert_eq!(
+            value("scope").and_then(Value::as_str),
+            Some(format!("stack:{}", task["name"].as_str().unwrap()).as_str()),
+            "{task}"
+        );
+        assert!(
+            value("sync-timeout").is_none() && value("health-timeout").is_none(),
+            "{task}"
+        );
+    }
 }
 
 /// A bad flag is Invalid, reported with the DAG's own problems, and prints no workflow.
