@@ -5,8 +5,11 @@
 //! `cluster::preflight`'s.
 
 use super::RunContext;
+use crate::checks::Probe;
 use crate::cluster::client::Permission;
-use crate::cluster::preflight::{node_permissions, volume_permissions, Check, CLUSTER_CHECKS};
+use crate::cluster::preflight::{
+    check_permissions, node_permissions, volume_permissions, Check, CLUSTER_CHECKS,
+};
 use crate::cluster::{Cluster, ClusterError};
 use crate::dag::NodeKind;
 use crate::outcome::FailureReason as R;
@@ -181,6 +184,41 @@ fn failed_read(check: &'static str, e: ClusterError, permission: &str) -> Check 
     Check::failed(check, reason, e.to_string(), fix)
 }
 
+/// The kinds health.yaml's resource checks read for the apps in scope: the
+/// apiVersion, kind, namespace, and whether by selector.
+fn checked_kinds(config: &crate::config::Config) -> Vec<(&str, &str, Option<&str>, bool)> {
+    let in_scope = |app: &str| match &config.target {
+        crate::config::Target::App { name, .. } => name == app,
+        crate::config::Target::Dag(dag) => dag.nodes().iter().any(|n| n.application() == Some(app)),
+    };
+    config
+        .checks
+        .checks
+        .iter()
+        .filter(|c| in_scope(&c.app))
+        .filter_map(|c| match &c.probe {
+            Probe::Object { target, .. } => Some((
+                target.api_version.as_str(),
+                target.kind.as_str(),
+                target.namespace.as_deref(),
+                false,
+            )),
+            Probe::Selected {
+                api_version,
+                kind,
+                namespace,
+                ..
+            } => Some((
+                api_version.as_str(),
+                kind.as_str(),
+                namespace.as_deref(),
+                true,
+            )),
+            Probe::Http(_) | Probe::Vault(_) | Probe::Child(_) => None,
+        })
+        .collect()
+}
+
 /// What the action needs on the kinds of the DAG's resource nodes, and
 /// teardown's PV policy on claims, volumes and snapshots, asked with one
 /// SelfSubjectAccessReview each. A kind the API server does not
@@ -204,6 +242,18 @@ async fn permissions(ctx: &RunContext, cluster: &Cluster) -> Check {
                 not_served.push(format!("{} {}", spec.api_version, spec.kind))
             }
             Err(e) => return failed_read(CHECK, e, "get on the API's discovery documents"),
+        }
+    }
+    // deploy and validate make the health.yaml resource checks of the apps in scope.
+    if ctx.config.action != crate::vocabulary::Action::Teardown {
+        for (api_version, kind, namespace, selected) in checked_kinds(&ctx.config) {
+            match cluster.kind(api_version, kind).await {
+                Ok(found) => needed.extend(check_permissions(&found, namespace, selected)),
+                Err(ClusterError::UnknownKind { .. }) => {
+                    not_served.push(format!("{api_version} {kind}"))
+                }
+                Err(e) => return failed_read(CHECK, e, "get on the API's discovery documents"),
+            }
         }
     }
     if ctx.config.action == crate::vocabulary::Action::Teardown && !ctx.config.dry_run {
@@ -240,7 +290,7 @@ async fn permissions(ctx: &RunContext, cluster: &Cluster) -> Check {
     if needed.is_empty() && not_served.is_empty() {
         Check::passed(
             CHECK,
-            "no resource node in scope and no PV policy: nothing to ask about",
+            "no resource node, resource check or PV policy in scope: nothing to ask about",
         )
     } else if denied.is_empty() {
         Check::passed(

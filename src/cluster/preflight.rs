@@ -129,6 +129,18 @@ pub fn node_permissions(action: Action, kind: &Kind, namespace: Option<&str>) ->
         .collect()
 }
 
+/// What a health.yaml resource check needs on its kind, in its namespace:
+/// `get` of the object it names, or `list` of the objects its selector picks
+/// (every namespace, when it names none).
+pub fn check_permissions(kind: &Kind, namespace: Option<&str>, selected: bool) -> Vec<Permission> {
+    vec![Permission {
+        verb: if selected { "list" } else { "get" },
+        group: kind.resource.group.clone(),
+        resource: kind.resource.plural.clone(),
+        namespace: namespace.filter(|_| kind.namespaced).map(str::to_owned),
+    }]
+}
+
 /// What teardown's PV policy needs, cluster-wide: reading the claims and
 /// volumes; `keep` (retain, snapshot) patching volumes; `snapshot` creating
 /// and reading VolumeSnapshots.
@@ -197,6 +209,22 @@ mod tests {
             ["get configmaps in namespace apps"]
         );
         assert!(node_permissions(Action::Teardown, &cm, Some("apps")).is_empty());
+    }
+
+    #[test]
+    fn a_check_needs_get_of_its_object_or_list_for_its_selector() {
+        let words = |ps: Vec<Permission>| ps.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let pods = kind("", "pods", true);
+        let issuers = kind("cert-manager.io", "clusterissuers", false);
+        assert_eq!(
+            words(check_permissions(&pods, Some("kafka"), true)),
+            ["list pods in namespace kafka"]
+        );
+        assert_eq!(words(check_permissions(&pods, None, true)), ["list pods"]);
+        assert_eq!(
+            words(check_permissions(&issuers, Some("ignored"), false)),
+            ["get clusterissuers.cert-manager.io"]
+        );
     }
 
     #[test]

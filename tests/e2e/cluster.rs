@@ -105,6 +105,49 @@ fn preflight_refuses_an_identity_that_may_not_watch() {
     );
 }
 
+/// validate reads each health.yaml resource check's object: preflight asks
+/// for that too, and an identity that may not read it is refused before the
+/// run (exit 1, the permission named); granted, the check runs.
+#[test]
+fn preflight_asks_for_what_health_checks_read() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let app = App::deployed(stack, "checkread");
+    let readers = "- apiGroups: ['']\n  resources: [namespaces]\n  verbs: [get]\n\
+         - apiGroups: [apiextensions.k8s.io]\n  resources: [customresourcedefinitions]\n  verbs: [get]\n";
+    let health = format!(
+        "checks:\n  - name: settings\n    app: {}\n    resource: {{ apiVersion: v1, kind: ConfigMap, namespace: {}, name: settings }}\n",
+        app.name,
+        app.namespace()
+    );
+    let refused = {
+        let (executor, _) = platform_as(stack, &app, "no-cm", readers);
+        std::fs::write(executor.config_dir().join("health.yaml"), &health).unwrap();
+        executor.run(stack, "validate", LIMIT)
+    };
+    assert_code(&refused, ExitCode::FAILURE);
+    let message = refused.report["failures"][0]["message"].as_str().unwrap();
+    let wanted = format!("may not get configmaps in namespace {}", app.namespace());
+    assert!(message.contains(&wanted), "{wanted}: {}", refused.show());
+    assert_eq!(
+        refused.report["components"].as_array().map(Vec::len),
+        Some(0)
+    );
+
+    let granted =
+        format!("{readers}- apiGroups: ['']\n  resources: [configmaps]\n  verbs: [get]\n");
+    let (executor, _) = platform_as(stack, &app, "cm", &granted);
+    std::fs::write(executor.config_dir().join("health.yaml"), &health).unwrap();
+    let run = executor.run(stack, "validate", LIMIT);
+    assert_code(&run, ExitCode::SUCCESS);
+    assert_eq!(
+        run.component(&app.name)["checks"][0]["status"],
+        "passed",
+        "{}",
+        run.show()
+    );
+}
+
 /// A CRD resource node whose CRD appears mid-run: deploy follows it on a
 /// watch until the API server's CRD controller reports it Established.
 #[test]
