@@ -14,7 +14,7 @@ use crate::checks::builtin::Builtin;
 use crate::checks::{Probe, Rule};
 use crate::config::{Config, ConfigError, Target, SIMULATED_TOKEN};
 use crate::dag::{NodeKind, SimOutcomeSpec, SimulationSpec};
-use crate::sim::{AppScenario, InitialState, Scenario, Seed, SimOutcome};
+use crate::sim::{equality_labels, AppScenario, InitialState, Scenario, Seed, SimOutcome};
 use crate::vocabulary::Action;
 
 /// Time from sync request to Healthy when a node says nothing.
@@ -151,7 +151,7 @@ pub fn cluster_seeds(config: &Config) -> Vec<Seed> {
                 kind,
                 Some(namespace.clone().unwrap_or_else(|| "default".to_owned())),
                 format!("{}-0", check.name),
-                selected_labels(selector),
+                equality_labels(selector),
                 rule,
             ),
             Probe::Http(_) | Probe::Vault(_) | Probe::Child(_) => continue,
@@ -175,23 +175,6 @@ fn conditions(kind: &str, status: &str, message: &str) -> serde_json::Value {
     json!({"status": {"conditions": [
         {"type": kind, "status": status, "reason": "Simulated", "message": message}
     ]}})
-}
-
-/// The labels an equality selector (`a=b,c==d`) asks for.
-fn selected_labels(selector: &str) -> BTreeMap<String, String> {
-    selector
-        .split(',')
-        .filter_map(|part| {
-            let (key, value) = part.split_once('=')?;
-            let key = key.trim();
-            (!key.is_empty() && !key.ends_with('!')).then(|| {
-                (
-                    key.to_owned(),
-                    value.trim_start_matches('=').trim().to_owned(),
-                )
-            })
-        })
-        .collect()
 }
 
 /// A body that meets `rule`.

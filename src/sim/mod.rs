@@ -25,7 +25,7 @@ mod stream;
 mod tests;
 
 pub use gate::RecordedRequest;
-pub use kubernetes::Seed;
+pub use kubernetes::{equality_labels, Seed};
 pub use model::ARGOCD_NAMESPACE;
 pub use scenario::{AppScenario, Faults, InitialState, Scenario, SimOutcome};
 pub use server::Simulator;

@@ -192,16 +192,25 @@ fn select(
 /// `k=v,k2=v2` (and `k==v`); other selector forms match everything.
 fn pairs(selector: Option<&String>) -> Vec<(String, String)> {
     selector
-        .into_iter()
-        .flat_map(|s| s.split(','))
-        .filter_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            Some((
-                k.trim().to_owned(),
-                v.trim_start_matches('=').trim().to_owned(),
-            ))
+        .map(|s| equality_labels(s).into_iter().collect())
+        .unwrap_or_default()
+}
+
+/// The labels an equality selector (`a=b,c==d`) asks for; other forms
+/// (`!=`, `in`, existence) ask for none here.
+pub fn equality_labels(selector: &str) -> BTreeMap<String, String> {
+    selector
+        .split(',')
+        .filter_map(|part| {
+            let (key, value) = part.split_once('=')?;
+            let key = key.trim();
+            (!key.is_empty() && !key.ends_with('!')).then(|| {
+                (
+                    key.to_owned(),
+                    value.trim_start_matches('=').trim().to_owned(),
+                )
+            })
         })
-        .filter(|(k, _)| !k.is_empty() && !k.ends_with('!'))
         .collect()
 }
 

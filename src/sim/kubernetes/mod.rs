@@ -7,6 +7,7 @@
 mod api;
 mod world;
 
+pub use api::equality_labels;
 pub use world::Seed;
 
 use super::server::Simulator;
