@@ -6,6 +6,8 @@
 //! ([`task_of`]). The output is deterministic: keys are sorted and tasks come
 //! in the DAG's own order.
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 use super::graph::{Dag, NodeId, NodeKind};
@@ -77,6 +79,28 @@ fn task_dependencies(dag: &Dag, task: NodeId, action: Action) -> Vec<String> {
     found.into_iter().collect()
 }
 
+/// The retries of `workflow-templates/executor.yaml` (`retryStrategy`):
+/// `limit` retries after the first attempt, waiting `duration`, then twice
+/// as long, between them (tests/it/templates.rs checks the file says so).
+pub const RETRY_LIMIT: u32 = 2;
+/// The first backoff, doubled for each further retry (`factor: 2`).
+pub const RETRY_BACKOFF: Duration = Duration::from_secs(30);
+/// What an attempt takes beyond its nodes' deadlines: the pod's start,
+/// preflight, the report.
+pub const ATTEMPT_OVERHEAD: Duration = Duration::from_secs(60);
+
+/// The template's `retry-max-duration` for a task whose attempt may take
+/// `attempt` (the sum of its nodes' sync and health timeouts). Argo counts
+/// `backoff.maxDuration` from the first attempt's start and retries no more
+/// once it has passed, so it must cover every attempt and every backoff:
+/// otherwise a task whose health timeout is longer than a fixed bound is
+/// never retried.
+pub fn retry_max_duration(attempt: Duration) -> Duration {
+    let attempts = RETRY_LIMIT + 1;
+    let backoffs: Duration = (0..RETRY_LIMIT).map(|i| RETRY_BACKOFF * 2u32.pow(i)).sum();
+    (attempt + ATTEMPT_OVERHEAD) * attempts + backoffs
+}
+
 fn parameter(name: &str, value: impl Into<Value>) -> Value {
     json!({ "name": name, "value": value.into() })
 }
@@ -108,6 +132,21 @@ fn task(dag: &Dag, id: NodeId, action: Action) -> Value {
         parameters.push(parameter("sync-timeout", duration(node.sync_timeout)));
         parameters.push(parameter("health-timeout", duration(node.health_timeout)));
     }
+    let attempt: Duration = dag
+        .ids()
+        .filter(|&n| task_of(dag, n, action) == Some(id))
+        .map(|n| dag.node(n).sync_timeout + dag.node(n).health_timeout)
+        .sum();
+    parameters.push(parameter(
+        "retry-max-duration",
+        duration(retry_max_duration(attempt)),
+    ));
+    // The workflow holds the environment's mutex for its whole run: each task
+    // takes one of its own, so that the DAG's tasks run in parallel.
+    parameters.push(parameter(
+        "lock",
+        format!("-{{{{workflow.name}}}}-{}", node.name),
+    ));
     if action == Action::Teardown {
         parameters.push(parameter("confirm", "{{workflow.parameters.confirm}}"));
         parameters.push(parameter("pv-policy", "{{workflow.parameters.pv-policy}}"));
@@ -155,7 +194,7 @@ pub fn render(dag: &Dag, action: Action, kind: RenderKind, name: &str) -> String
                 parameter("scope", "platform"),
                 parameter("log-level", "{{workflow.parameters.log-level}}"),
             ]},
-            "continueOn": { "failed": true },
+            "continueOn": { "failed": true, "error": true },
         }]],
     });
     let metadata = match kind {
@@ -172,6 +211,8 @@ pub fn render(dag: &Dag, action: Action, kind: RenderKind, name: &str) -> String
         "spec": {
             "entrypoint": "platform",
             "onExit": "record-final-health",
+            // One run at a time changes an environment (see executor.yaml).
+            "synchronization": { "mutexes": [{ "name": "executor-{{workflow.parameters.environment}}" }] },
             "arguments": { "parameters": parameters },
             "templates": [
                 { "name": "platform", "dag": { "tasks": tasks } },
@@ -213,4 +254,24 @@ pub fn render(dag: &Dag, action: Action, kind: RenderKind, name: &str) -> String
         stacks_note,
         serde_yaml::to_string(&document).expect("a rendered workflow always serializes")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_max_duration_covers_every_attempt_and_backoff() {
+        let min = |m: u64| Duration::from_secs(60 * m);
+        // (what an attempt may take, maxDuration): three attempts of it plus
+        // a minute each, and backoffs of 30 s and 60 s.
+        let cases = [
+            (min(0), Duration::from_secs(3 * 60 + 90)),
+            (min(15), Duration::from_secs(3 * 16 * 60 + 90)),
+            (min(40), Duration::from_secs(3 * 41 * 60 + 90)),
+        ];
+        for (attempt, expected) in cases {
+            assert_eq!(retry_max_duration(attempt), expected, "{attempt:?}");
+        }
+    }
 }

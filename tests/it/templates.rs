@@ -129,3 +129,143 @@ fn templates_pass_the_workflow_and_pod_name() {
         );
     }
 }
+
+/// `command` is set (with the emissary executor, a template without one makes
+/// the controller look the image's entrypoint up in its registry), and it is
+/// the image's entrypoint.
+#[test]
+fn templates_name_the_command() {
+    let dockerfile =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Dockerfile")).unwrap();
+    assert!(dockerfile.contains("ENTRYPOINT [\"/executor\"]"));
+    for template in executor_templates() {
+        let name = template["name"].as_str().unwrap();
+        assert_eq!(
+            template["container"]["command"],
+            serde_json::json!(["/executor"]),
+            "{name}"
+        );
+    }
+}
+
+/// The restricted Pod Security standard's container rules, which the pod
+/// patch must give the controller's `init` and `wait` containers too.
+fn meets_restricted(context: &Value) -> bool {
+    context["allowPrivilegeEscalation"] == false
+        && context["capabilities"]["drop"] == serde_json::json!(["ALL"])
+        && context["runAsNonRoot"] == true
+        && context["seccompProfile"]["type"] == "RuntimeDefault"
+}
+
+#[test]
+fn every_container_of_the_pod_meets_the_restricted_standard() {
+    for template in executor_templates() {
+        let name = template["name"].as_str().unwrap();
+        let patch: Value =
+            serde_json::from_str(template["podSpecPatch"].as_str().unwrap()).unwrap();
+        let injected = |list: &str, container: &str| {
+            patch[list]
+                .as_array()
+                .and_then(|l| l.iter().find(|c| c["name"] == container))
+                .map(|c| c["securityContext"].clone())
+                .unwrap_or_else(|| panic!("{name}: the patch sets {container}'s securityContext"))
+        };
+        assert!(
+            meets_restricted(&injected("initContainers", "init")),
+            "{name}"
+        );
+        assert!(meets_restricted(&injected("containers", "wait")), "{name}");
+        // main: its own context, with the pod's seccomp profile.
+        let main = &template["container"]["securityContext"];
+        assert_eq!(main["allowPrivilegeEscalation"], false, "{name}");
+        assert_eq!(
+            main["capabilities"]["drop"],
+            serde_json::json!(["ALL"]),
+            "{name}"
+        );
+        assert_eq!(
+            template["securityContext"]["seccompProfile"]["type"], "RuntimeDefault",
+            "{name}"
+        );
+    }
+}
+
+/// No output artifact by default: on a cluster without an artifact
+/// repository its save fails the step. The outputs are parameters.
+#[test]
+fn outputs_are_parameters_unless_the_report_artifact_is_opted_in() {
+    for template in executor_templates() {
+        let name = template["name"].as_str().unwrap();
+        assert!(template["outputs"]["artifacts"].is_null(), "{name}");
+        let outputs: Vec<&str> = template["outputs"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(outputs, ["status", "exit-code"], "{name}");
+    }
+}
+
+fn argo_duration(text: &str) -> Duration {
+    executor::vocabulary::duration::parse(text)
+        .unwrap_or_else(|e| panic!("{text:?} is not a duration: {e}"))
+}
+
+/// Argo counts `backoff.maxDuration` from the first attempt and retries no
+/// more once it has passed: for every rendered task it must cover all
+/// attempts at the task's deadlines and the backoffs between them, so that a
+/// timed-out task is retried as often as `limit` says.
+#[test]
+fn every_rendered_task_can_use_all_its_retries() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for template in executor_templates() {
+        let name = template["name"].as_str().unwrap();
+        let retry = &template["retryStrategy"];
+        assert_eq!(
+            retry["backoff"]["maxDuration"], "{{inputs.parameters.retry-max-duration}}",
+            "{name}"
+        );
+        assert_eq!(
+            retry["limit"],
+            executor::dag::render::RETRY_LIMIT.to_string()
+        );
+        assert_eq!(
+            argo_duration(retry["backoff"]["duration"].as_str().unwrap()),
+            executor::dag::render::RETRY_BACKOFF
+        );
+        assert_eq!(retry["backoff"]["factor"], "2");
+    }
+    let limit = executor::dag::render::RETRY_LIMIT;
+    let backoffs: Duration = (0..limit)
+        .map(|i| executor::dag::render::RETRY_BACKOFF * 2u32.pow(i))
+        .sum();
+    let mut checked = 0;
+    for file in ["platform-deploy.yaml", "platform-teardown.yaml"] {
+        let text = std::fs::read_to_string(root.join("workflow-templates").join(file)).unwrap();
+        let doc: Value = serde_yaml::from_str(&text).unwrap();
+        for task in doc["spec"]["templates"][0]["dag"]["tasks"]
+            .as_array()
+            .unwrap()
+        {
+            let params = task["arguments"]["parameters"].as_array().unwrap();
+            let param = |n: &str| {
+                params
+                    .iter()
+                    .find(|p| p["name"] == n)
+                    .and_then(|p| p["value"].as_str())
+            };
+            let max = argo_duration(param("retry-max-duration").expect("every task sets it"));
+            if let (Some(sync), Some(health)) = (param("sync-timeout"), param("health-timeout")) {
+                let attempt = argo_duration(sync) + argo_duration(health);
+                assert!(
+                    max >= attempt * (limit + 1) + backoffs,
+                    "{file} {}: maxDuration {max:?} for attempts of {attempt:?}",
+                    task["name"]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 40, "checked {checked} tasks");
+}
