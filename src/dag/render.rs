@@ -147,6 +147,10 @@ fn task(dag: &Dag, id: NodeId, action: Action) -> Value {
         "lock",
         format!("-{{{{workflow.name}}}}-{}", node.name),
     ));
+    parameters.push(parameter(
+        "lock-namespace",
+        "{{workflow.parameters.lock-namespace}}",
+    ));
     if action == Action::Teardown {
         parameters.push(parameter("confirm", "{{workflow.parameters.confirm}}"));
         parameters.push(parameter("pv-policy", "{{workflow.parameters.pv-policy}}"));
@@ -177,6 +181,7 @@ pub fn render(dag: &Dag, action: Action, kind: RenderKind, name: &str) -> String
         json!({ "name": "environment" }),
         parameter("dry-run", "false"),
         parameter("log-level", "info"),
+        parameter("lock-namespace", "argo"),
     ];
     if action == Action::Teardown {
         parameters.push(json!({ "name": "confirm" }));
@@ -212,7 +217,10 @@ pub fn render(dag: &Dag, action: Action, kind: RenderKind, name: &str) -> String
             "entrypoint": "platform",
             "onExit": "record-final-health",
             // One run at a time changes an environment (see executor.yaml).
-            "synchronization": { "mutexes": [{ "name": "executor-{{workflow.parameters.environment}}" }] },
+            "synchronization": { "mutexes": [{
+                "name": "executor-{{workflow.parameters.environment}}",
+                "namespace": "{{workflow.parameters.lock-namespace}}",
+            }] },
             "arguments": { "parameters": parameters },
             "templates": [
                 { "name": "platform", "dag": { "tasks": tasks } },

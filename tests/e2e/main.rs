@@ -22,3 +22,4 @@ mod rbac;
 mod teardown;
 mod validate;
 mod volumes;
+mod workflows;

@@ -26,15 +26,15 @@ const ACCOUNTS: &str = "argo";
 /// Used by Argo Workflows' own executor in each step's pod, not by ours.
 const WORKFLOW_STEP_ROLE: &str = "executor-workflow-step";
 
-/// rbac.yaml as it ships (its namespace first), applied once per test
-/// process; `kubectl apply`, so a rerun on the same stack finds it in place.
-fn applied(stack: &Stack) -> &'static str {
+/// rbac.yaml as it ships, applied once per test process in its namespace
+/// (which e2e/up makes, with the restricted Pod Security label);
+/// `kubectl apply`, so a rerun on the same stack finds it in place.
+pub(crate) fn applied(stack: &Stack) -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
     TEXT.get_or_init(|| {
+        assert_eq!(stack.var("WORKFLOWS_NAMESPACE"), ACCOUNTS);
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/workflow-templates/rbac.yaml");
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let namespace = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ACCOUNTS}\n");
-        stack.apply(&namespace).unwrap_or_else(|e| panic!("{e}"));
         stack.apply(&text).unwrap_or_else(|e| panic!("{e}"));
         text
     })
