@@ -16,6 +16,7 @@ mod checks;
 mod cluster;
 mod compliance;
 mod deploy;
+mod kargo;
 mod operations;
 mod platform;
 mod rbac;
