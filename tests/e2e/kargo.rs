@@ -6,28 +6,15 @@
 //! or Failed through its status, as the job controller would once the
 //! executor's pod exited 0 or not.
 
-use std::time::{Duration, Instant};
-
 use serde_json::{json, Value};
 
 use crate::fixture::{self, Stack};
+use crate::workflows::eventually;
 
 const TEMPLATE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/workflow-templates/components/kargo/analysis-template.yaml"
 );
-const LIMIT: Duration = Duration::from_secs(60);
-
-fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(found) = probe() {
-            return found;
-        }
-        assert!(start.elapsed() < LIMIT, "after {LIMIT:?}: {what}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
 
 /// An AnalysisRun of the ClusterAnalysisTemplate with the Stage's args.
 fn analysis_run(name: &str, namespace: &str, app: &str, environment: &str) -> String {

@@ -49,6 +49,23 @@ fn rendered(dag: &str, name: &str, environment: &str) -> String {
     serde_json::to_string(&doc).unwrap()
 }
 
+/// The templates applied and `dag` rendered and submitted as `name` for a
+/// new environment: (the environment, the workflow's name).
+fn platform(stack: &Stack, dag: &str, name: &str) -> (String, String) {
+    templates_applied(stack);
+    let environment = stack.unique("wf");
+    let workflow = submit(stack, &rendered(dag, name, &environment));
+    (environment, workflow)
+}
+
+/// Deletes the workflows a test made (their pods go with them).
+fn delete(stack: &Stack, workflows: &[&String]) {
+    let ns = stack.var("WORKFLOWS_NAMESPACE");
+    for workflow in workflows {
+        let _ = stack.kubectl(&["delete", "workflow", "-n", ns, workflow, "--wait=false"]);
+    }
+}
+
 /// `kubectl create` in the workflows' namespace; the created object's name.
 fn submit(stack: &Stack, json: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -80,7 +97,7 @@ fn pods_of(stack: &Stack, workflow: &str) -> Vec<Value> {
 }
 
 /// Polls `probe` until it gives something, or fails with `what` after LIMIT.
-fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
     loop {
         if let Some(found) = probe() {
@@ -138,11 +155,9 @@ fn registry_lookups(stack: &Stack, from: usize) -> Vec<String> {
 fn the_rendered_platform_is_admitted_under_the_restricted_standard() {
     let stack = require_stack!();
     let _shared = fixture::shared();
-    templates_applied(stack);
-    let environment = stack.unique("wf");
     let dag = "stacks:\n  - name: base\n    apps:\n      - name: first\n      - name: second\n        dependsOn: [first]\n      - name: third\n        timeouts: {sync: 1m, health: 20m}\n";
     let log_from = log_length(stack);
-    let workflow = submit(stack, &rendered(dag, "platform", &environment));
+    let (environment, workflow) = platform(stack, dag, "platform");
 
     let pods = eventually("the first wave's two pods exist", || {
         let pods = pods_of(stack, &workflow);
@@ -231,14 +246,7 @@ fn the_rendered_platform_is_admitted_under_the_restricted_standard() {
         "the controller reached for a registry:\n{}",
         lookups.join("\n")
     );
-    let _ = stack.kubectl(&[
-        "delete",
-        "workflow",
-        "-n",
-        stack.var("WORKFLOWS_NAMESPACE"),
-        &workflow,
-        "--wait=false",
-    ]);
+    delete(stack, &[&workflow]);
 }
 
 /// One attempt's pod, as the controller made it.
@@ -363,10 +371,8 @@ fn attempt(stack: &Stack, workflow: &str, name: &str) -> Attempt {
 fn the_controller_retries_timeouts_only() {
     let stack = require_stack!();
     let _shared = fixture::shared();
-    templates_applied(stack);
-    let environment = stack.unique("wf");
     let dag = "stacks:\n  - name: base\n    apps:\n      - name: slow\n        timeouts: {sync: 10s, health: 10s}\n      - name: partial\n      - name: failed\n      - name: after\n        dependsOn: [partial, failed]\n";
-    let workflow = submit(stack, &rendered(dag, "codes", &environment));
+    let (_, workflow) = platform(stack, dag, "codes");
 
     let slow = attempt(stack, &workflow, "slow(0)");
     let partial = attempt(stack, &workflow, "partial(0)");
@@ -401,14 +407,7 @@ fn the_controller_retries_timeouts_only() {
         Some("Omitted"),
         "after depends on tasks that failed: {retried:?}"
     );
-    let _ = stack.kubectl(&[
-        "delete",
-        "workflow",
-        "-n",
-        stack.var("WORKFLOWS_NAMESPACE"),
-        &workflow,
-        "--wait=false",
-    ]);
+    delete(stack, &[&workflow]);
 }
 
 /// A Workflow that runs one template of the `platform-executor`
@@ -449,18 +448,15 @@ fn waits_for_lock(stack: &Stack, workflow: &str, environment: &str) -> bool {
 fn one_run_at_a_time_changes_an_environment() {
     let stack = require_stack!();
     let _shared = fixture::shared();
-    templates_applied(stack);
-    let environment = stack.unique("wf");
-    let other = stack.unique("wf");
     let dag = "stacks:\n  - name: base\n    apps:\n      - name: only\n";
-    let first = submit(stack, &rendered(dag, "first", &environment));
+    let (environment, first) = platform(stack, dag, "first");
     let first_task = attempt(stack, &first, "only(0)");
     let second = submit(stack, &rendered(dag, "second", &environment));
     let single = submit(
         stack,
         &standalone("sync-and-wait", &environment, "app:only"),
     );
-    let elsewhere = submit(stack, &rendered(dag, "elsewhere", &other));
+    let (_, elsewhere) = platform(stack, dag, "elsewhere");
     attempt(stack, &elsewhere, "only(0)");
     eventually("the second platform and the single app wait", || {
         (waits_for_lock(stack, &second, &environment)
@@ -478,8 +474,5 @@ fn one_run_at_a_time_changes_an_environment() {
             .count();
         (started == 1).then_some(())
     });
-    let ns = stack.var("WORKFLOWS_NAMESPACE");
-    for workflow in [&first, &second, &single, &elsewhere] {
-        let _ = stack.kubectl(&["delete", "workflow", "-n", ns, workflow, "--wait=false"]);
-    }
+    delete(stack, &[&first, &second, &single, &elsewhere]);
 }
