@@ -91,10 +91,13 @@ pub const ATTEMPT_OVERHEAD: Duration = Duration::from_secs(60);
 
 /// The template's `retry-max-duration` for a task whose attempt may take
 /// `attempt` (the sum of its nodes' sync and health timeouts). Argo counts
-/// `backoff.maxDuration` from the first attempt's start and retries no more
-/// once it has passed, so it must cover every attempt and every backoff:
-/// otherwise a task whose health timeout is longer than a fixed bound is
-/// never retried.
+/// `backoff.maxDuration` from the first attempt's start, retries no more once
+/// it has passed, and gives a retry's pod the rest as its deadline
+/// (argo-workflows v3.7.9, workflow/controller/operator.go,
+/// `processNodeRetries`: `firstChildNode.StartedAt.Add(maxDuration)`, then
+/// `opts.executionDeadline`), so it must cover every attempt and every
+/// backoff: otherwise a task whose health timeout is longer than a fixed
+/// bound is never retried, or killed mid-retry.
 pub fn retry_max_duration(attempt: Duration) -> Duration {
     let attempts = RETRY_LIMIT + 1;
     let backoffs: Duration = (0..RETRY_LIMIT).map(|i| RETRY_BACKOFF * 2u32.pow(i)).sum();
