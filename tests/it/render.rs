@@ -7,6 +7,7 @@ use executor::exit::ExitCode;
 use serde_json::Value;
 
 use crate::common::cli::{example_dir, executor};
+use crate::common::task_argument;
 
 /// Runs `executor dag render <args>` on the shipped example; returns (code, stdout, stderr).
 fn render(args: &[&str]) -> (ExitCode, String, String) {
@@ -122,15 +123,9 @@ fn teardown_is_the_reverse_graph_one_task_per_stack() {
         .as_array()
         .unwrap()
     {
-        let params = task["arguments"]["parameters"].as_array().unwrap();
-        let value = |name: &str| {
-            params
-                .iter()
-                .find(|p| p["name"] == name)
-                .map(|p| &p["value"])
-        };
+        let value = |name: &str| task_argument(task, name);
         assert_eq!(
-            value("scope").and_then(Value::as_str),
+            value("scope"),
             Some(format!("stack:{}", task["name"].as_str().unwrap()).as_str()),
             "{task}"
         );

@@ -9,7 +9,7 @@ use executor::exit::ExitCode;
 use executor::sim::{AppScenario, Scenario};
 use serde_json::Value;
 
-use crate::common::{assert_code, TestContext, TOKEN};
+use crate::common::{assert_code, task_argument, TestContext, TOKEN};
 
 /// The templates of `workflow-templates/executor.yaml`.
 fn executor_templates() -> Vec<Value> {
@@ -248,13 +248,7 @@ fn every_rendered_task_can_use_all_its_retries() {
             .as_array()
             .unwrap()
         {
-            let params = task["arguments"]["parameters"].as_array().unwrap();
-            let param = |n: &str| {
-                params
-                    .iter()
-                    .find(|p| p["name"] == n)
-                    .and_then(|p| p["value"].as_str())
-            };
+            let param = |n: &str| task_argument(task, n);
             let max = argo_duration(param("retry-max-duration").expect("every task sets it"));
             if let (Some(sync), Some(health)) = (param("sync-timeout"), param("health-timeout")) {
                 let attempt = argo_duration(sync) + argo_duration(health);

@@ -324,3 +324,12 @@ pub fn assert_timeout_names(result: &RunResult, deadlines: &[&str]) {
         "{advice}: {recommendations}"
     );
 }
+
+/// The value of a rendered DAG task's argument `name`, if it passes one.
+pub fn task_argument<'a>(task: &'a Value, name: &str) -> Option<&'a str> {
+    task["arguments"]["parameters"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name)
+        .and_then(|p| p["value"].as_str())
+}
