@@ -72,6 +72,10 @@ fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> 
                 .to_owned(),
         ),
         R::Cancelled => Some("rerun the same command: deploy resumes where it stopped".to_owned()),
+        R::StepFailed => Some(
+            "the failed step's log ends with its own report: `argo logs <workflow> <pod>`; rerun the workflow once it is fixed: deploy resumes where it stopped"
+                .to_owned(),
+        ),
         // Their messages say it all, or another component's advice does.
         R::Suspended
         | R::ApiError

@@ -18,6 +18,7 @@
 //!   [`outputs`]: the atomic writer of both, `exit-code` and `status`, and [`advice`]: what to do next;
 //! - [`object`]: reading a manifest's fields as JSON, for the rules that judge objects;
 //! - [`run_id`]: the id that marks this run's operations;
+//! - [`workflow_result`]: a rendered platform workflow's result, from its exit handler;
 //! - [`cli`]: the top layer, used only by the binary: arguments, the loader, and
 //!   [`cli::run`], one run from argv to exit code;
 //! - [`sim`]: a stateful Argo CD simulator for tests, benchmarks and `--simulate`.
@@ -52,3 +53,4 @@ pub mod summary;
 pub mod telemetry;
 pub mod vocabulary;
 pub mod wait;
+pub mod workflow_result;

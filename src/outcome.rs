@@ -157,6 +157,9 @@ pub enum FailureReason {
     /// deploy `--revision`: Argo CD refused it (automated sync pins the
     /// target), or compares the app against another revision than it synced.
     RevisionRefused,
+    /// A platform workflow's step failed or errored (`executor dag result`):
+    /// the step's own report says why.
+    StepFailed,
 }
 
 /// Why a run stopped before producing any component result; each holds what
@@ -255,6 +258,36 @@ pub struct ComponentResult {
 }
 
 impl ComponentResult {
+    /// A result with only its name, kind, Application, status and message
+    /// known (no snapshot was read for it).
+    pub fn recorded(
+        name: &str,
+        kind: &'static str,
+        application: Option<String>,
+        status: ComponentStatus,
+        message: String,
+    ) -> ComponentResult {
+        ComponentResult {
+            name: name.to_owned(),
+            kind,
+            application,
+            status,
+            health: None,
+            sync: None,
+            operation: None,
+            revision: None,
+            started_at: String::new(),
+            duration_seconds: 0.0,
+            message,
+            termination: None,
+            failure: None,
+            deadlines: Vec::new(),
+            checks: Vec::new(),
+            managed: Vec::new(),
+            compliance: Vec::new(),
+        }
+    }
+
     /// A stack without an app-of-apps: its status only mirrors its members'.
     pub fn is_grouping(&self) -> bool {
         self.kind == "stack" && self.application.is_none()
@@ -387,24 +420,15 @@ mod tests {
             components: statuses
                 .iter()
                 .enumerate()
-                .map(|(i, &status)| ComponentResult {
-                    name: format!("c{i}"),
-                    termination: None,
-                    kind: "app",
-                    application: Some(format!("c{i}")),
-                    status,
-                    health: None,
-                    sync: None,
-                    operation: None,
-                    revision: None,
-                    started_at: String::new(),
-                    duration_seconds: 0.0,
-                    message: String::new(),
-                    failure: None,
-                    deadlines: Vec::new(),
-                    checks: Vec::new(),
-                    managed: Vec::new(),
-                    compliance: Vec::new(),
+                .map(|(i, &status)| {
+                    let name = format!("c{i}");
+                    ComponentResult::recorded(
+                        &name,
+                        "app",
+                        Some(name.clone()),
+                        status,
+                        String::new(),
+                    )
                 })
                 .collect(),
         }

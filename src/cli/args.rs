@@ -347,6 +347,37 @@ pub enum DagCommand {
     Plan(DagPlanArgs),
     /// Print the DAG as an Argo Workflows Workflow or WorkflowTemplate.
     Render(DagRenderArgs),
+    /// In a rendered workflow's exit handler: the platform's result from the failed steps.
+    Result(DagResultArgs),
+}
+
+/// `executor dag result`: what the exit handler of a rendered workflow passes.
+#[derive(Debug, Args, Clone)]
+pub struct DagResultArgs {
+    /// `deploy` or `teardown`: the rendered workflow's action.
+    #[arg(long)]
+    pub action: String,
+    /// The rendered tasks, as JSON: `[{"name", "scope", "depends": [...]}]`.
+    #[arg(long)]
+    pub tasks: String,
+    /// `{{workflow.failures}}`: the workflow's Failed and Error nodes, as JSON.
+    #[arg(long)]
+    pub failures: String,
+    /// deploy: the exit handler's `validate --scope platform` status word.
+    #[arg(long)]
+    pub validation: Option<String>,
+    /// The environment, for the report.
+    #[arg(long, env = "ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// Whether the workflow was a dry run, for the report.
+    #[arg(long, default_value = "false")]
+    pub dry_run: String,
+    /// When the workflow started (`{{workflow.creationTimestamp}}`, RFC 3339).
+    #[arg(long)]
+    pub started_at: Option<String>,
+    /// Where report.json, metrics.prom, exit-code and status go.
+    #[arg(long, env = "EXECUTOR_OUTPUT_DIR", default_value = "/tmp/executor")]
+    pub output_dir: PathBuf,
 }
 
 /// `executor dag render`.

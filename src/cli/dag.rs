@@ -1,14 +1,19 @@
 //! `executor dag validate`, `plan` and `render`: read the DAG file, its
 //! overrides and environment.yaml from the config directory, validate them
-//! all, and print the plan. No cluster, no Argo CD, no report file.
+//! all, and print the plan. No cluster, no Argo CD, no report file. And
+//! `executor dag result`, a rendered workflow's exit handler: the platform's
+//! report from the workflow's failed steps.
 
 use std::path::{Path, PathBuf};
 
-use super::args::{DagArgs, DagCommand, DagInputs, DagRenderArgs};
+use super::args::{DagArgs, DagCommand, DagInputs, DagRenderArgs, DagResultArgs};
+use super::run::finish_report;
 use crate::config::environment::EnvironmentFile;
 use crate::dag::render::{render, RenderKind};
 use crate::dag::{plan, render_text, Dag, DagError, DagErrors};
 use crate::exit::ExitCode;
+use crate::outcome::{Abort, Outcome};
+use crate::report::{Metrics, Report};
 use crate::vocabulary::{Action, Scope};
 
 /// How `dag plan` prints.
@@ -25,6 +30,7 @@ pub fn run(args: &DagArgs) -> ExitCode {
         DagCommand::Validate(inputs) => (inputs, None),
         DagCommand::Plan(p) => (&p.inputs, Some(p.output.as_deref())),
         DagCommand::Render(r) => return render_command(r),
+        DagCommand::Result(r) => return result_command(r),
     };
     let format = match output {
         None | Some(None | Some("text")) => Ok(Format::Text),
@@ -214,4 +220,83 @@ fn read_environment(
         }),
         _ => Ok(Some(env)),
     }
+}
+
+/// `executor dag result`: the platform's result of a rendered workflow, in
+/// its exit handler. Writes the report of the workflow's tasks (scope
+/// `platform`) like a run does, prints its summary, and exits with the
+/// platform's code, so the workflow fails unless the platform succeeded.
+/// Bad arguments are Invalid, with the Invalid report.
+fn result_command(args: &DagResultArgs) -> ExitCode {
+    use crate::workflow_result::{exit_code, outcome, parse_failures, parse_tasks};
+    let now = chrono::Utc::now();
+    let started_at = args
+        .started_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or(now, |t| t.with_timezone(&chrono::Utc));
+    let action = match args.action.as_str() {
+        "deploy" => Ok(Action::Deploy),
+        "teardown" => Ok(Action::Teardown),
+        other => Err(format!(
+            "--action {other:?}: expected deploy or teardown, the rendered workflow's action"
+        )),
+    };
+    let run = crate::report::RunInfo {
+        run_id: crate::run_id::new(|k| std::env::var(k).ok()),
+        action: action.clone().unwrap_or(Action::Deploy).to_string(),
+        scope: Scope::Platform.to_string(),
+        environment: args.environment.clone().unwrap_or_default(),
+        dry_run: args.dry_run == "true",
+        simulated: false,
+        started_at,
+    };
+    let inputs = action.and_then(|action| {
+        let tasks = parse_tasks(&args.tasks).map_err(|e| {
+            format!("--tasks: {e}; pass the list `executor dag render` wrote into the exit handler")
+        })?;
+        let failures = parse_failures(&args.failures).map_err(|e| {
+            format!("--failures: {e}; pass {{{{workflow.failures}}}} from an exit handler")
+        })?;
+        Ok((action, tasks, failures))
+    });
+    let (action, tasks, failures) = match inputs {
+        Ok(inputs) => inputs,
+        Err(message) => {
+            eprintln!("error: {message}");
+            let outcome = Outcome {
+                action: Action::Deploy,
+                dry_run: false,
+                cancelled: false,
+                components: Vec::new(),
+                recommendations: Vec::new(),
+                aborted: Some(Abort::Invalid(message)),
+                preflight: Vec::new(),
+                enforce_compliance: false,
+            };
+            return finish_report(
+                Report::new(&run, &outcome, Metrics::default(), now),
+                &args.output_dir,
+            );
+        }
+    };
+    let mut outcome = outcome(action, run.dry_run, &tasks, &failures);
+    for component in &mut outcome.components {
+        component.started_at = crate::report::rfc3339(started_at);
+    }
+    let validation = (action == Action::Deploy).then(|| args.validation.as_deref().unwrap_or(""));
+    let mut report = Report::new(&run, &outcome, Metrics::default(), chrono::Utc::now());
+    let code = exit_code(&outcome, validation);
+    if code != report.exit_code {
+        let said = validation
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .unwrap_or("nothing");
+        report.exit_code = code;
+        report.status = code.status_word().to_owned();
+        report.recommendations.push(format!(
+            "every step succeeded, but the final `validate --scope platform` reported {said}: run `executor validate --scope platform` to see which component is not Healthy and Synced"
+        ));
+    }
+    finish_report(report, &args.output_dir)
 }

@@ -366,7 +366,12 @@ fn init_early_logs(args: &RunArgs, action: &str, stderr_tty: bool) {
 /// Failure, whatever it achieved; an invalid run stays Invalid, since nothing
 /// ran and its inputs are what to fix.
 fn finish(run: &RunInfo, outcome: &Outcome, metrics: Metrics, output_dir: &Path) -> ExitCode {
-    let mut report = Report::new(run, outcome, metrics, Utc::now());
+    finish_report(Report::new(run, outcome, metrics, Utc::now()), output_dir)
+}
+
+/// Writes `report`'s outputs (a Failure's, when they cannot be written) and
+/// prints its summary; returns the code the outputs say.
+pub(crate) fn finish_report(mut report: Report, output_dir: &Path) -> ExitCode {
     let mut code = report.exit_code;
     if let Err(e) = write_outputs(output_dir, &report) {
         tracing::error!(phase = "report", "{e}");

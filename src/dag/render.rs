@@ -17,6 +17,9 @@ use crate::vocabulary::Action;
 /// The ClusterWorkflowTemplate every task calls.
 pub const EXECUTOR_TEMPLATE: &str = "platform-executor";
 
+/// The rendered workflow's exit handler: the platform's result.
+pub const EXIT_HANDLER: &str = "platform-result";
+
 /// What `render` produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RenderKind {
@@ -89,6 +92,13 @@ pub const RETRY_BACKOFF: Duration = Duration::from_secs(30);
 /// preflight, the report.
 pub const ATTEMPT_OVERHEAD: Duration = Duration::from_secs(60);
 
+/// A task's `attempt-deadline`, its pods' `activeDeadlineSeconds`: what
+/// its nodes' sync and health timeouts allow, plus [`ATTEMPT_OVERHEAD`]. The
+/// executor ends on its own deadlines first; this ends a pod that does not.
+pub fn attempt_deadline(attempt: Duration) -> Duration {
+    attempt + ATTEMPT_OVERHEAD
+}
+
 /// The template's `retry-max-duration` for a task whose attempt may take
 /// `attempt` (the sum of its nodes' sync and health timeouts). Argo counts
 /// `backoff.maxDuration` from the first attempt's start, retries no more once
@@ -101,29 +111,35 @@ pub const ATTEMPT_OVERHEAD: Duration = Duration::from_secs(60);
 pub fn retry_max_duration(attempt: Duration) -> Duration {
     let attempts = RETRY_LIMIT + 1;
     let backoffs: Duration = (0..RETRY_LIMIT).map(|i| RETRY_BACKOFF * 2u32.pow(i)).sum();
-    (attempt + ATTEMPT_OVERHEAD) * attempts + backoffs
+    attempt_deadline(attempt) * attempts + backoffs
 }
 
 fn parameter(name: &str, value: impl Into<Value>) -> Value {
     json!({ "name": name, "value": value.into() })
 }
 
-/// One task per node that runs.
-fn task(dag: &Dag, id: NodeId, action: Action) -> Value {
+/// The scope a task runs: its stack's, when teardown deletes the stack's
+/// app-of-apps first, else its Application's.
+fn scope_of(dag: &Dag, id: NodeId, action: Action) -> String {
     let node = dag.node(id);
+    if action == Action::Teardown && dag.deletes_parent_first(id) {
+        return format!("stack:{}", node.name);
+    }
     let app = node
         .application()
         .expect("only nodes with an Application are tasks");
+    format!("app:{app}")
+}
+
+/// One task per node that runs.
+fn task(dag: &Dag, id: NodeId, action: Action) -> Value {
+    let node = dag.node(id);
     let template = match action {
         Action::Teardown => "teardown",
         _ => "sync-and-wait",
     };
     let whole_stack = action == Action::Teardown && dag.deletes_parent_first(id);
-    let scope = if whole_stack {
-        format!("stack:{}", node.name)
-    } else {
-        format!("app:{app}")
-    };
+    let scope = scope_of(dag, id, action);
     let mut parameters = vec![
         parameter("environment", "{{workflow.parameters.environment}}"),
         parameter("scope", scope),
@@ -143,6 +159,10 @@ fn task(dag: &Dag, id: NodeId, action: Action) -> Value {
     parameters.push(parameter(
         "retry-max-duration",
         duration(retry_max_duration(attempt)),
+    ));
+    parameters.push(parameter(
+        "attempt-deadline",
+        attempt_deadline(attempt).as_secs().to_string(),
     ));
     // The workflow holds the environment's mutex for its whole run: each task
     // takes one of its own, so that the DAG's tasks run in parallel.
@@ -190,11 +210,31 @@ pub fn render(dag: &Dag, action: Action, kind: RenderKind, name: &str) -> String
         parameters.push(json!({ "name": "confirm" }));
         parameters.push(parameter("pv-policy", "retain"));
     }
-    // The exit handler records the platform's final health; it never changes
-    // the workflow's own result.
-    let exit_handler = json!({
-        "name": "record-final-health",
-        "steps": [[{
+    // The exit handler decides the platform's result (`executor dag result`):
+    // from the failed steps and, for deploy, the final `validate --scope
+    // platform`, whose own failure only feeds that decision. It fails the
+    // workflow unless the platform succeeded, and records the result as the
+    // workflow's outputs `platform-status` and `platform-exit-code`.
+    let listed: Vec<Value> = order
+        .iter()
+        .map(|&id| {
+            json!({
+                "name": dag.node(id).name,
+                "scope": scope_of(dag, id, action),
+                "depends": task_dependencies(dag, id, action),
+            })
+        })
+        .collect();
+    let mut result_parameters = vec![
+        parameter("action", action.to_string()),
+        parameter("environment", "{{workflow.parameters.environment}}"),
+        parameter("tasks", Value::Array(listed).to_string()),
+        parameter("failures", "{{workflow.failures}}"),
+        parameter("dry-run", "{{workflow.parameters.dry-run}}"),
+    ];
+    let mut steps = Vec::new();
+    if action == Action::Deploy {
+        steps.push(json!([{
             "name": "validate-platform",
             "templateRef": { "name": EXECUTOR_TEMPLATE, "template": "validate", "clusterScope": true },
             "arguments": { "parameters": [
@@ -203,8 +243,18 @@ pub fn render(dag: &Dag, action: Action, kind: RenderKind, name: &str) -> String
                 parameter("log-level", "{{workflow.parameters.log-level}}"),
             ]},
             "continueOn": { "failed": true, "error": true },
-        }]],
-    });
+        }]));
+        result_parameters.push(parameter(
+            "validation",
+            "{{steps.validate-platform.outputs.parameters.status}}",
+        ));
+    }
+    steps.push(json!([{
+        "name": "result",
+        "templateRef": { "name": EXECUTOR_TEMPLATE, "template": "platform-result", "clusterScope": true },
+        "arguments": { "parameters": result_parameters },
+    }]));
+    let exit_handler = json!({ "name": EXIT_HANDLER, "steps": steps });
     let metadata = match kind {
         RenderKind::Workflow => json!({ "generateName": format!("{name}-") }),
         RenderKind::WorkflowTemplate => json!({ "name": name }),
@@ -218,7 +268,7 @@ pub fn render(dag: &Dag, action: Action, kind: RenderKind, name: &str) -> String
         },
         "spec": {
             "entrypoint": "platform",
-            "onExit": "record-final-health",
+            "onExit": EXIT_HANDLER,
             // One run at a time changes an environment (see executor.yaml).
             "synchronization": { "mutexes": [{
                 "name": "executor-{{workflow.parameters.environment}}",

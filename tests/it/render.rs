@@ -147,3 +147,114 @@ fn bad_render_flags_are_invalid() {
         "{stderr}"
     );
 }
+
+/// The rendered exit handler's last step, `platform-result`.
+fn result_step(yaml: &str) -> Value {
+    let doc: Value = serde_yaml::from_str(yaml).expect("valid YAML");
+    let handler = doc["spec"]["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == doc["spec"]["onExit"])
+        .expect("the onExit template exists")
+        .clone();
+    let steps = handler["steps"].as_array().unwrap();
+    let last = steps.last().unwrap()[0].clone();
+    assert_eq!(last["templateRef"]["template"], "platform-result");
+    last
+}
+
+/// Runs `executor dag result` with the rendered task list; returns the outcome and report.json.
+fn decide(tasks: &str, failures: &str, validation: &str) -> (ExitCode, Value, String) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = executor(
+        &[
+            "dag",
+            "result",
+            "--action",
+            "deploy",
+            "--tasks",
+            tasks,
+            "--failures",
+            failures,
+            "--validation",
+            validation,
+            "--started-at",
+            "2026-12-02T10:00:00Z",
+            "--output-dir",
+            out_dir.path().to_str().unwrap(),
+        ],
+        &[
+            ("ENVIRONMENT", "dev"),
+            ("WORKFLOW_NAME", "platform-deploy-x"),
+        ],
+    );
+    let text = std::fs::read_to_string(out_dir.path().join("report.json")).unwrap();
+    crate::common::keep_report_sample(&text);
+    let status = std::fs::read_to_string(out_dir.path().join("status")).unwrap();
+    let report: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["exitCode"], out.code.code(), "{}", out.stderr);
+    assert_eq!(format!("{}\n", report["status"].as_str().unwrap()), status);
+    (out.code, report, out.stdout)
+}
+
+/// The exit handler lists every task with the DAG's `depends`, and `executor
+/// dag result` decides from it and `{{workflow.failures}}` (as Argo quotes
+/// it): one failed task makes the platform Partial and its dependents
+/// skipped; all succeeded is Success only when the final validation says so.
+#[test]
+fn the_exit_handler_decides_the_platform_result() {
+    let (code, yaml, stderr) = render(&[]);
+    assert_eq!(code, ExitCode::SUCCESS, "{stderr}");
+    let step = result_step(&yaml);
+    assert_eq!(
+        task_argument(&step, "failures"),
+        Some("{{workflow.failures}}")
+    );
+    assert_eq!(
+        task_argument(&step, "validation"),
+        Some("{{steps.validate-platform.outputs.parameters.status}}")
+    );
+    let listed = task_argument(&step, "tasks").unwrap().to_owned();
+    let parsed: Vec<Value> = serde_json::from_str(&listed).unwrap();
+    let from_list: BTreeMap<String, BTreeSet<String>> = parsed
+        .iter()
+        .map(|t| {
+            let deps = t["depends"].as_array().unwrap();
+            let deps = deps.iter().map(|d| d.as_str().unwrap().to_owned());
+            (t["name"].as_str().unwrap().to_owned(), deps.collect())
+        })
+        .collect();
+    assert_eq!(from_list, tasks(&yaml));
+
+    let failed = r#"[{"displayName":"cert-manager(0)","message":"main: Error (exit code 1)","templateName":"sync-and-wait","phase":"Failed","podName":"platform-deploy-x-cert-manager-1"},{"displayName":"cert-manager","message":"retryStrategy.expression evaluated to false","phase":"Failed"}]"#;
+    let quoted = serde_json::to_string(failed).unwrap();
+    let (code, report, stdout) = decide(&listed, &quoted, "partial\n");
+    assert_eq!(code, ExitCode::PARTIAL, "{stdout}");
+    let status = |name: &str| {
+        let c = report["components"].as_array().unwrap().iter();
+        let mut c = c.filter(|c| c["name"] == name);
+        c.next().unwrap()["status"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(status("cert-manager"), "failed");
+    assert_eq!(status("cluster-issuers"), "skipped");
+    assert_eq!(status("infrastructure"), "succeeded");
+    assert_eq!(report["scope"], "platform");
+    assert_eq!(report["environment"], "dev");
+    assert_eq!(report["failures"][0]["reason"], "StepFailed");
+    assert!(report["runId"]
+        .as_str()
+        .unwrap()
+        .starts_with("platform-deploy-x-"));
+
+    let (code, report, _) = decide(&listed, "\"null\"", "succeeded\n");
+    assert_eq!(code, ExitCode::SUCCESS);
+    assert_eq!(report["summary"]["succeeded"], 47);
+    let (code, report, _) = decide(&listed, "\"null\"", "unknown");
+    assert_eq!(code, ExitCode::PARTIAL);
+    let advice = report["recommendations"].to_string();
+    assert!(advice.contains("reported unknown"), "{advice}");
+    let (code, report, _) = decide(&listed, "{{workflow.failures}}", "succeeded");
+    assert_eq!(code, ExitCode::INVALID);
+    assert_eq!(report["failures"][0]["reason"], "Invalid");
+}

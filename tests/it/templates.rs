@@ -19,6 +19,15 @@ fn executor_templates() -> Vec<Value> {
     doc["spec"]["templates"].as_array().unwrap().clone()
 }
 
+/// The templates that run an action (all but `platform-result`, the exit
+/// handler's decision, which makes no request and is never retried).
+fn action_templates() -> Vec<Value> {
+    executor_templates()
+        .into_iter()
+        .filter(|t| t["name"] != "platform-result")
+        .collect()
+}
+
 /// Evaluates the subset of Argo's expr language the retry expressions use:
 /// `asInt(lastRetry.exitCode) <op> <int>` terms joined by `||` or `&&`.
 fn evaluate(expression: &str, exit_code: i64) -> bool {
@@ -49,7 +58,13 @@ fn evaluate(expression: &str, exit_code: i64) -> bool {
 /// Every template retries Timeout (4) and never Invalid (3) or Failure (1).
 #[test]
 fn retry_expression_retries_only_timeouts() {
-    for template in executor_templates() {
+    let templates = action_templates();
+    assert_eq!(
+        templates.len(),
+        4,
+        "deploy, sync-and-wait, validate, teardown"
+    );
+    for template in templates {
         let name = template["name"].as_str().unwrap();
         let retry = &template["retryStrategy"];
         let expression = retry["expression"]
@@ -219,7 +234,7 @@ fn argo_duration(text: &str) -> Duration {
 #[test]
 fn every_rendered_task_can_use_all_its_retries() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for template in executor_templates() {
+    for template in action_templates() {
         let name = template["name"].as_str().unwrap();
         let retry = &template["retryStrategy"];
         assert_eq!(
@@ -235,6 +250,10 @@ fn every_rendered_task_can_use_all_its_retries() {
             executor::dag::render::RETRY_BACKOFF
         );
         assert_eq!(retry["backoff"]["factor"], "2");
+        assert_eq!(
+            template["activeDeadlineSeconds"], "{{inputs.parameters.attempt-deadline}}",
+            "{name}: each attempt's pod deadline is the task's"
+        );
     }
     let limit = executor::dag::render::RETRY_LIMIT;
     let backoffs: Duration = (0..limit)
@@ -250,11 +269,17 @@ fn every_rendered_task_can_use_all_its_retries() {
         {
             let param = |n: &str| task_argument(task, n);
             let max = argo_duration(param("retry-max-duration").expect("every task sets it"));
+            let pod_deadline: u64 = param("attempt-deadline")
+                .expect("every task sets it")
+                .parse()
+                .unwrap();
+            let pod_deadline = Duration::from_secs(pod_deadline);
             if let (Some(sync), Some(health)) = (param("sync-timeout"), param("health-timeout")) {
                 let attempt = argo_duration(sync) + argo_duration(health);
+                // The pod outlives the executor's own deadlines, and every attempt fits.
                 assert!(
-                    max >= attempt * (limit + 1) + backoffs,
-                    "{file} {}: maxDuration {max:?} for attempts of {attempt:?}",
+                    pod_deadline > attempt && max >= pod_deadline * (limit + 1) + backoffs,
+                    "{file} {}: maxDuration {max:?}, pod deadline {pod_deadline:?} for attempts of {attempt:?}",
                     task["name"]
                 );
                 checked += 1;

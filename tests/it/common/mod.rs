@@ -271,7 +271,7 @@ impl TestContext {
 /// With `REPORT_SAMPLES_DIR` set (`.ci/run` sets it), keeps a copy of the report,
 /// named after the test and a counter, for `.ci/validate_schemas.py` to check
 /// against `schemas/report.schema.json`.
-fn keep_report_sample(text: &str) {
+pub fn keep_report_sample(text: &str) {
     static SAMPLES: AtomicUsize = AtomicUsize::new(0);
     let Some(dir) = std::env::var_os("REPORT_SAMPLES_DIR") else {
         return;
