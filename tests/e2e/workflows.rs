@@ -192,13 +192,7 @@ fn the_rendered_platform_is_admitted_under_the_restricted_standard() {
         let main = containers.iter().find(|c| c["name"] == "main").unwrap();
         assert_eq!(main["image"], "ghcr.io/platform/executor:0.1.0");
         // The emissary runs the template's command under its own argoexec.
-        let words = |key: &str| -> Vec<String> {
-            main[key]
-                .as_array()
-                .map(|a| a.iter().map(|w| w.as_str().unwrap().to_owned()).collect())
-                .unwrap_or_default()
-        };
-        let (command, args) = (words("command"), words("args"));
+        let (command, args) = (words(main, "command"), words(main, "args"));
         assert_eq!(
             command.last().map(String::as_str),
             Some("/executor"),
@@ -218,9 +212,17 @@ fn the_rendered_platform_is_admitted_under_the_restricted_standard() {
         assert_eq!(env("EXECUTOR_OUTPUT_DIR").as_deref(), Some("/tmp/executor"));
         let scope = env("TARGET_SCOPE").unwrap();
         let (sync, health) = (env("SYNC_TIMEOUT").unwrap(), env("HEALTH_TIMEOUT").unwrap());
+        // The pod's deadline is the task's timeouts plus a minute.
+        let deadline = &spec["activeDeadlineSeconds"];
         match scope.as_str() {
-            "app:first" => assert_eq!((sync.as_str(), health.as_str()), ("5m", "5m")),
-            "app:third" => assert_eq!((sync.as_str(), health.as_str()), ("1m", "20m")),
+            "app:first" => assert_eq!(
+                (sync.as_str(), health.as_str(), deadline),
+                ("5m", "5m", &Value::from(660))
+            ),
+            "app:third" => assert_eq!(
+                (sync.as_str(), health.as_str(), deadline),
+                ("1m", "20m", &Value::from(1320))
+            ),
             other => panic!("{name}: a pod for {other} in the first wave"),
         }
         let volumes = spec["volumes"].as_array().unwrap();
@@ -268,6 +270,29 @@ fn terminate(stack: &Stack, attempt: &Attempt, code: i32, status: &str) {
         .get("workflow", ns, &attempt.workflow)
         .expect("the workflow")["metadata"]["uid"]
         .clone();
+    // The wait container reports its template's outputs with their values
+    // (argoexec ReportOutputs: `we.Template.Outputs.DeepCopy()`, globalName
+    // included): the template the pod's `init` container is given in ARGO_TEMPLATE.
+    let pod = stack.get("pod", ns, &attempt.pod).expect("the pod");
+    let inits = pod["spec"]["initContainers"].as_array().unwrap();
+    let init = inits.iter().find(|c| c["name"] == "init").unwrap();
+    let template = init["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "ARGO_TEMPLATE")
+        .and_then(|e| e["value"].as_str())
+        .expect("the init container's ARGO_TEMPLATE");
+    let template: Value = serde_json::from_str(template).unwrap();
+    let mut outputs = template["outputs"].clone();
+    for param in outputs["parameters"].as_array_mut().unwrap() {
+        let value = match param["name"].as_str().unwrap() {
+            "status" => status.to_owned(),
+            "exit-code" => code.to_string(),
+            other => panic!("an output {other} this helper does not know"),
+        };
+        param["value"] = Value::from(value);
+    }
     let result = serde_json::json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "WorkflowTaskResult",
@@ -283,10 +308,7 @@ fn terminate(stack: &Stack, attempt: &Attempt, code: i32, status: &str) {
                 "name": attempt.workflow, "uid": uid,
             }],
         },
-        "outputs": { "parameters": [
-            { "name": "status", "value": status },
-            { "name": "exit-code", "value": code.to_string() },
-        ]},
+        "outputs": outputs,
     });
     stack
         .apply(&result.to_string())
@@ -410,6 +432,139 @@ fn the_controller_retries_timeouts_only() {
     delete(stack, &[&workflow]);
 }
 
+/// The words of a container's `key` (`command`, `args`).
+fn words(container: &Value, key: &str) -> Vec<String> {
+    container[key]
+        .as_array()
+        .map(|a| a.iter().map(|w| w.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Plays the kubelet for a pod whose main container needs nothing but its
+/// arguments and environment (`platform-result`): runs the template's
+/// command here, with the output directory moved to a temporary one; its
+/// exit code and `status`.
+fn run_main(pod: &Value) -> (i32, String) {
+    let containers = pod["spec"]["containers"].as_array().unwrap();
+    let main = containers.iter().find(|c| c["name"] == "main").unwrap();
+    let command = words(main, "command");
+    // The emissary runs the template's command after its own `--`.
+    let split = command
+        .iter()
+        .position(|w| w == "--")
+        .expect("the emissary's --");
+    assert_eq!(command[split + 1..], ["/executor"], "{command:?}");
+    let out = tempfile::tempdir().unwrap();
+    let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_executor"));
+    run.args(words(main, "args")).env_clear();
+    for var in main["env"].as_array().unwrap() {
+        if let Some(value) = var["value"].as_str() {
+            run.env(var["name"].as_str().unwrap(), value);
+        }
+    }
+    let output = run.env("EXECUTOR_OUTPUT_DIR", out.path()).output().unwrap();
+    let code = output.status.code().expect("exited");
+    let status = std::fs::read_to_string(out.path().join("status")).unwrap_or_else(|e| {
+        panic!(
+            "status written ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (code, status.trim().to_owned())
+}
+
+/// Plays the exit handler of a rendered deploy: the final validate ends
+/// with `code` and `status`, then `platform-result` runs here on what the
+/// controller gave it; its (exit code, status) and its pod.
+fn exit_handler(stack: &Stack, workflow: &str, code: i32, status: &str) -> (i32, String, Value) {
+    let validate = attempt(stack, workflow, "validate-platform(0)");
+    terminate(stack, &validate, code, status);
+    let result = attempt(stack, workflow, "result");
+    let ns = stack.var("WORKFLOWS_NAMESPACE");
+    let pod = stack.get("pod", ns, &result.pod).expect("the result pod");
+    let (code, status) = run_main(&pod);
+    terminate(stack, &result, code, &status);
+    (code, status, pod)
+}
+
+/// The exit handler on the real controller: after one task failed, another
+/// succeeded and the one that waits for the failed one was omitted, and
+/// the final validate said degraded (Partial, which `continueOn` lets
+/// through), `platform-result` gets `{{workflow.failures}}` as the
+/// controller substitutes it; run here, it decides Partial; the workflow
+/// then records `platform-status: partial` and `platform-exit-code: 2` and
+/// ends Failed. The result pod mounts no Argo CD token and no config.
+#[test]
+fn the_exit_handler_reports_the_platform_partial() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let dag = "stacks:\n  - name: base\n    apps:\n      - name: broken\n      - name: fine\n      - name: after\n        dependsOn: [broken]\n";
+    let (_, workflow) = platform(stack, dag, "result");
+    let broken = attempt(stack, &workflow, "broken(0)");
+    let fine = attempt(stack, &workflow, "fine(0)");
+    terminate(stack, &broken, 1, "failed");
+    terminate(stack, &fine, 0, "succeeded");
+    let (code, status, pod) = exit_handler(stack, &workflow, 2, "partial");
+    assert_eq!(code, i32::from(executor::exit::ExitCode::PARTIAL.code()));
+    assert_eq!(status, "partial");
+    let ns = stack.var("WORKFLOWS_NAMESPACE");
+    let volumes: Vec<&str> = pod["spec"]["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| {
+            v["secret"]["secretName"]
+                .as_str()
+                .or(v["configMap"]["name"].as_str())
+        })
+        .collect();
+    assert!(volumes.is_empty(), "mounts {volumes:?}");
+    assert_eq!(pod["spec"]["serviceAccountName"], "executor-validate");
+    let containers = pod["spec"]["containers"].as_array().unwrap();
+    let main = containers.iter().find(|c| c["name"] == "main").unwrap();
+    let args = words(main, "args");
+    let arg = |flag: &str| {
+        let at = args
+            .iter()
+            .position(|a| a == flag)
+            .unwrap_or_else(|| panic!("{flag} in {args:?}"));
+        args[at + 1].clone()
+    };
+    assert_eq!(arg("--validation"), "partial");
+    assert!(arg("--failures").contains("broken(0)"), "{args:?}");
+    assert!(!arg("--started-at").contains("{{"), "{args:?}");
+
+    let wf = eventually("the workflow ends", || {
+        let wf = stack.get("workflow", ns, &workflow)?;
+        wf["status"]["finishedAt"].is_string().then_some(wf)
+    });
+    assert_eq!(wf["status"]["phase"], "Failed", "{}", wf["status"]);
+    let outputs: std::collections::BTreeMap<String, String> = wf["status"]["outputs"]["parameters"]
+        .as_array()
+        .unwrap_or_else(|| panic!("workflow outputs: {}", wf["status"]))
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["value"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outputs.get("platform-status").map(String::as_str),
+        Some("partial"),
+        "{outputs:?}"
+    );
+    assert_eq!(
+        outputs.get("platform-exit-code").map(String::as_str),
+        Some("2"),
+        "{outputs:?}"
+    );
+    let nodes = nodes(stack, &workflow);
+    assert_eq!(nodes["after"].0, "Omitted", "{nodes:?}");
+    delete(stack, &[&workflow]);
+}
+
 /// A Workflow that runs one template of the `platform-executor`
 /// ClusterWorkflowTemplate on its own, as a pipeline step would.
 fn standalone(template: &str, environment: &str, scope: &str) -> String {
@@ -465,8 +620,8 @@ fn one_run_at_a_time_changes_an_environment() {
     });
     // The first ends: its task and exit handler pods end as the kubelet says.
     terminate(stack, &first_task, 0, "succeeded");
-    let handler = attempt(stack, &first, "validate-platform(0)");
-    terminate(stack, &handler, 0, "succeeded");
+    let (code, status, _) = exit_handler(stack, &first, 0, "succeeded");
+    assert_eq!((code, status.as_str()), (0, "succeeded"));
     eventually("the lock passes on to one waiting run", || {
         let started = [&second, &single]
             .iter()
