@@ -1,6 +1,7 @@
-//! What a SIGTERM or SIGINT does to the operations this run started: request
-//! their termination, write the cancelled report at once saying so, then,
-//! while the 2 s budget lasts, confirm that they ended and rewrite it.
+//! What a SIGTERM or SIGINT does to the operations this run started: write
+//! the cancelled report at once, request their termination and rewrite it
+//! saying so, then, while the 2 s budget lasts, confirm that they ended and
+//! rewrite it again.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -100,6 +101,13 @@ pub async fn terminate_in_flight(
                 c.message.push_str(note);
             }
         };
+    // The report first, before any request: under Argo Workflows the `wait`
+    // container gets the same SIGTERM and saves the outputs at once
+    // (argo-workflows v3.7.9, cmd/argoexec/main.go: `signal.NotifyContext`
+    // on SIGTERM; commands/wait.go: `Wait(ctx)` returns, then
+    // `SaveParameters` reads the files), so `status` must already say
+    // `cancelled`.
+    checkpoint(components);
     if !ctx.config.terminate_on_timeout {
         for app in &apps {
             mark(

@@ -81,6 +81,9 @@ pub(crate) async fn gate(
     if !is_stream && !shared.faults.response_delay.is_zero() {
         tokio::time::sleep(shared.faults.response_delay).await;
     }
+    if parts.method == axum::http::Method::DELETE && parts.uri.path().ends_with("/operation") {
+        tokio::time::sleep(shared.faults.termination_delay).await;
+    }
     let response = match (fault, bytes) {
         (Some(fault), _) => fault.into_response(),
         (None, Err(_)) => ApiError::invalid_argument("failed to read request body").into_response(),

@@ -190,6 +190,9 @@ pub struct Faults {
     /// Added before answering every non-stream request.
     #[serde(default, with = "humantime_duration")]
     pub response_delay: Duration,
+    /// Added before answering a TerminateOperation (`DELETE …/operation`).
+    #[serde(default, with = "humantime_duration")]
+    pub termination_delay: Duration,
 }
 
 impl Default for Faults {
@@ -202,6 +205,7 @@ impl Default for Faults {
             drop_stream_times: default_drop_stream_times(),
             drop_stream_abort: false,
             response_delay: Duration::ZERO,
+            termination_delay: Duration::ZERO,
         }
     }
 }
