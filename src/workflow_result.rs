@@ -137,7 +137,8 @@ fn failed_task(
     let node = last.1;
     let code = exit_code_in(&node.message);
     let (status, reason) = match code {
-        _ if stopped(&node.message) => (S::Cancelled, R::Cancelled),
+        // The stop may name the task's node and not its attempt's.
+        _ if mine.iter().any(|(_, f)| stopped(&f.message)) => (S::Cancelled, R::Cancelled),
         Some(4) => (S::Timeout, R::Timeout),
         _ if deadline(&node.message) => (S::Timeout, R::Timeout),
         Some(2) if action == Action::Teardown => (S::Orphaned, R::Orphaned),
@@ -358,6 +359,15 @@ mod tests {
                 "a stop leaves what did not fail unknown",
                 Action::Deploy,
                 vec![failed("api(0)", "Stopped with strategy 'Stop'")],
+                [S::Pending, S::Cancelled, S::Skipped, S::Pending],
+            ),
+            (
+                "a stop named on the task's node, its attempt's pod deleted",
+                Action::Deploy,
+                vec![
+                    failed("api(0)", "pod deleted"),
+                    failed("api", "Stopped with strategy 'Stop'"),
+                ],
                 [S::Pending, S::Cancelled, S::Skipped, S::Pending],
             ),
             (

@@ -565,6 +565,79 @@ fn the_exit_handler_reports_the_platform_partial() {
     delete(stack, &[&workflow]);
 }
 
+/// Runs the real `argo` CLI against the stack's API server.
+fn argo(stack: &Stack, args: &[&str]) {
+    let out = std::process::Command::new(stack.var("ARGO_CLI"))
+        .env("KUBECONFIG", stack.var("KUBECONFIG"))
+        .args(["-n", stack.var("WORKFLOWS_NAMESPACE")])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "argo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `argo stop` and `argo terminate` (the real CLI) of a rendered platform
+/// whose first task's pod exists: under stop the controller still runs the
+/// exit handler, whose result is `cancelled`, exit 1 (the stopped task and
+/// the one waiting for it achieved nothing), recorded as the workflow's
+/// `platform-status`; under terminate no exit handler runs, so the workflow
+/// records no platform result.
+#[test]
+fn argo_stop_runs_the_exit_handler_and_terminate_does_not() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let dag = "stacks:\n  - name: base\n    apps:\n      - name: first\n      - name: second\n        dependsOn: [first]\n";
+    let (_, stopped) = platform(stack, dag, "stopped");
+    let (_, terminated) = platform(stack, dag, "terminated");
+    attempt(stack, &stopped, "first(0)");
+    attempt(stack, &terminated, "first(0)");
+    argo(stack, &["stop", &stopped]);
+    argo(stack, &["terminate", &terminated]);
+
+    let (code, status, pod) = exit_handler(stack, &stopped, 0, "succeeded");
+    let containers = pod["spec"]["containers"].as_array().unwrap();
+    let main = containers.iter().find(|c| c["name"] == "main").unwrap();
+    assert_eq!(
+        (code, status.as_str()),
+        (1, "cancelled"),
+        "{:?}",
+        words(main, "args")
+    );
+    let ns = stack.var("WORKFLOWS_NAMESPACE");
+    let ended = |workflow: &str| {
+        eventually(&format!("{workflow} ends"), || {
+            let wf = stack.get("workflow", ns, workflow)?;
+            wf["status"]["finishedAt"].is_string().then_some(wf)
+        })
+    };
+    let output = |wf: &Value, name: &str| {
+        wf["status"]["outputs"]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+            .map(|p| p["value"].clone())
+    };
+    let wf = ended(&stopped);
+    assert_eq!(wf["status"]["phase"], "Failed");
+    assert_eq!(
+        output(&wf, "platform-status"),
+        Some(Value::from("cancelled"))
+    );
+
+    let wf = ended(&terminated);
+    assert_eq!(wf["status"]["phase"], "Failed");
+    let nodes = nodes(stack, &terminated);
+    assert!(
+        !nodes.contains_key("validate-platform(0)") && !nodes.contains_key("result"),
+        "no exit handler under terminate: {nodes:?}"
+    );
+    assert_eq!(output(&wf, "platform-status"), None);
+    delete(stack, &[&stopped, &terminated]);
+}
+
 /// A Workflow that runs one template of the `platform-executor`
 /// ClusterWorkflowTemplate on its own, as a pipeline step would.
 fn standalone(template: &str, environment: &str, scope: &str) -> String {
