@@ -100,25 +100,11 @@ mod tests {
     use FailureReason as R;
 
     fn failed(name: &str, kind: &'static str, app: Option<&str>, reason: R) -> ComponentResult {
-        ComponentResult {
-            name: name.to_owned(),
-            kind,
-            application: app.map(str::to_owned),
-            status: ComponentStatus::Failed,
-            health: None,
-            sync: None,
-            operation: None,
-            revision: None,
-            started_at: String::new(),
-            duration_seconds: 0.0,
-            message: String::new(),
-            termination: None,
-            failure: Some(reason),
-            deadlines: Vec::new(),
-            checks: Vec::new(),
-            managed: Vec::new(),
-            compliance: Vec::new(),
-        }
+        let app = app.map(str::to_owned);
+        let mut result =
+            ComponentResult::recorded(name, kind, app, ComponentStatus::Failed, String::new());
+        result.failure = Some(reason);
+        result
     }
 
     /// Advice names the Application a component stands for, not its node.
