@@ -15,9 +15,10 @@
 //! - [`wait`]: the event loop over the watch stream;
 //! - [`actions`]: deploy, validate and teardown;
 //! - [`report`]: the `report.json` schema, [`metrics`]: its Prometheus rendering,
-//!   [`outputs`]: the atomic writer of both, `exit-code` and `status`, and [`advice`]: what to do next;
+//!   [`outputs`]: the atomic writer of both, `exit-code` and `status`, [`push`]: their push to a
+//!   Pushgateway, and [`advice`]: what to do next;
 //! - [`object`]: reading a manifest's fields as JSON, for the rules that judge objects;
-//! - [`run_id`]: the id that marks this run's operations;
+//! - [`run_id`]: the id that marks this run's operations, and [`request_stats`]: the requests it sent;
 //! - [`workflow_result`]: a rendered platform workflow's result, from its exit handler;
 //! - [`cli`]: the top layer, used only by the binary: arguments, the loader, and
 //!   [`cli::run`], one run from argv to exit code;
@@ -44,8 +45,10 @@ pub mod object;
 pub mod outcome;
 pub mod outputs;
 pub mod progress;
+pub mod push;
 pub mod readiness;
 pub mod report;
+pub mod request_stats;
 pub mod run_id;
 pub mod sim;
 pub mod simulate;

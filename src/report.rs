@@ -165,7 +165,7 @@ pub struct FailureEntry {
 }
 
 /// `metrics` in the report.
-#[derive(Debug, Default, Clone, Copy, Serialize)]
+#[derive(Debug, Default, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
     /// HTTP requests sent to Argo CD, retries included.
@@ -174,6 +174,10 @@ pub struct Metrics {
     pub retries: u64,
     /// Times a watch stream had to be reopened.
     pub watch_reconnects: u64,
+    /// Every request to Argo CD and Kubernetes, per endpoint: only in
+    /// metrics.prom, not in report.json.
+    #[serde(skip)]
+    pub endpoints: Vec<crate::request_stats::EndpointRecord>,
 }
 
 /// The report counts what the Argo CD client counted.
@@ -183,6 +187,7 @@ impl From<RequestCounts> for Metrics {
             requests: counts.requests,
             retries: counts.retries,
             watch_reconnects: counts.watch_reconnects,
+            endpoints: Vec::new(),
         }
     }
 }

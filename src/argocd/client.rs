@@ -16,6 +16,8 @@ use super::error::{error_chain, ArgoError};
 use super::foreign::ForeignAnswer;
 use super::stream::EventStream;
 use super::tls::tls_failure;
+use crate::request_stats::{Api, RequestStats};
+
 use super::types::{
     ApiErrorBody, Application, ApplicationList, ApplicationTree, CanIResponse, ManagedResources,
     SyncRequest, SyncWindows, UserInfo,
@@ -79,6 +81,7 @@ pub struct Client {
     http: reqwest::Client,
     options: Arc<ClientOptions>,
     counters: Arc<Counters>,
+    stats: RequestStats,
 }
 
 /// What went wrong with one attempt, and whether to try again.
@@ -106,7 +109,13 @@ impl Client {
             http: builder.build().map_err(ArgoError::Setup)?,
             options: Arc::new(options),
             counters: Arc::default(),
+            stats: RequestStats::default(),
         })
+    }
+
+    /// Every request so far, per endpoint.
+    pub fn stats(&self) -> &RequestStats {
+        &self.stats
     }
 
     /// The request counters so far.
@@ -206,6 +215,7 @@ impl Client {
     ) -> Result<reqwest::Response, ArgoError> {
         let mut backoff = self.backoff();
         let mut attempt = 0;
+        let endpoint = endpoint(&method, url.path());
         loop {
             attempt += 1;
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -233,7 +243,15 @@ impl Client {
                 "{method} {}",
                 url.path()
             );
-            let outcome = match request.send().await {
+            let started = std::time::Instant::now();
+            let sent = request.send().await;
+            let answer = match &sent {
+                Ok(response) => response.status().as_u16().to_string(),
+                Err(_) => "error".to_owned(),
+            };
+            self.stats
+                .record(Api::ArgoCd, &endpoint, &answer, started.elapsed());
+            let outcome = match sent {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => self.classify(what, app, response).await,
                 Err(e) => match tls_failure(&e) {
@@ -599,6 +617,31 @@ impl Client {
 }
 
 /// The response's `Content-Type`, when it has a readable one.
+/// The `endpoint` label of a request: its method and path, with the names
+/// in it (an Application's, a `can-i` object's) replaced by placeholders.
+fn endpoint(method: &Method, path: &str) -> String {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let templated: Vec<&str> = match segments.as_slice() {
+        ["api", "v1", "applications", _, rest @ ..] => ["api", "v1", "applications", "{name}"]
+            .into_iter()
+            .chain(rest.iter().copied())
+            .collect(),
+        ["api", "v1", "account", "can-i", _, _, ..] => {
+            vec![
+                "api",
+                "v1",
+                "account",
+                "can-i",
+                "{resource}",
+                "{action}",
+                "{object}",
+            ]
+        }
+        _ => segments,
+    };
+    format!("{method} /{}", templated.join("/"))
+}
+
 fn content_type(response: &reqwest::Response) -> Option<String> {
     response
         .headers()

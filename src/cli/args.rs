@@ -106,6 +106,8 @@ pub struct RunArgs {
     pub require_cluster: Option<String>,
     /// `--skip-preflight`.
     pub skip_preflight: Option<String>,
+    /// `--pushgateway-url`.
+    pub pushgateway_url: Option<String>,
     /// `--confirm` (teardown).
     pub confirm: Option<String>,
     /// `--pv-policy` (teardown).
@@ -154,6 +156,7 @@ impl From<CommonArgs> for RunArgs {
             kubeconfig: c.kubeconfig,
             require_cluster: c.require_cluster,
             skip_preflight: c.skip_preflight,
+            pushgateway_url: c.pushgateway_url,
             timeout: c.timeout,
             parallelism: c.parallelism,
             schedule: c.schedule,
@@ -215,6 +218,10 @@ pub struct CommonArgs {
     /// namespace, CRD and permissions) and start at once [default: false].
     #[arg(long, env = "SKIP_PREFLIGHT", num_args = 0..=1, default_missing_value = "true")]
     pub skip_preflight: Option<String>,
+    /// A Prometheus Pushgateway to push metrics.prom to at the end, grouped by job
+    /// `executor`, environment, action and scope; a failed push is a warning [default: none].
+    #[arg(long, env = "PUSHGATEWAY_URL")]
+    pub pushgateway_url: Option<String>,
     /// A deadline for the whole run, every request and wait included: `5m`, or
     /// bare seconds as in `argocd --timeout 300`; exit 4 (Timeout) when it passes
     /// [default: none].

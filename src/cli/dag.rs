@@ -274,10 +274,8 @@ fn result_command(args: &DagResultArgs) -> ExitCode {
                 preflight: Vec::new(),
                 enforce_compliance: false,
             };
-            return finish_report(
-                Report::new(&run, &outcome, Metrics::default(), now),
-                &args.output_dir,
-            );
+            let mut report = Report::new(&run, &outcome, Metrics::default(), now);
+            return finish_report(&mut report, &args.output_dir);
         }
     };
     let mut outcome = outcome(action, run.dry_run, &tasks, &failures);
@@ -298,5 +296,5 @@ fn result_command(args: &DagResultArgs) -> ExitCode {
             "every step succeeded, but the final `validate --scope platform` reported {said}: run `executor validate --scope platform` to see which component is not Healthy and Synced"
         ));
     }
-    finish_report(report, &args.output_dir)
+    finish_report(&mut report, &args.output_dir)
 }

@@ -62,6 +62,25 @@ fn parse_server(input: &'static str, text: &str) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
+/// `--pushgateway-url`: an http(s) URL with a host and nothing after its path.
+fn pushgateway(text: Option<&str>) -> Result<Option<Url>, ConfigError> {
+    const INPUT: &str = "--pushgateway-url (PUSHGATEWAY_URL)";
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return Ok(None);
+    };
+    const EXPECTED: &str = "an http:// or https:// URL such as http://pushgateway.monitoring:9091";
+    let url = Url::parse(text.trim())
+        .map_err(|e| ConfigError::bad(INPUT, text, &format!("{EXPECTED} ({e})")))?;
+    if !matches!(url.scheme(), "https" | "http")
+        || url.host_str().is_none()
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(ConfigError::bad(INPUT, text, EXPECTED));
+    }
+    Ok(Some(url))
+}
+
 /// `--timeout`: a duration, or bare seconds as the argocd CLI takes them;
 /// more than zero and at most the longest duration any input may give.
 fn run_timeout(text: &str) -> Result<Duration, ConfigError> {
@@ -330,6 +349,7 @@ pub fn run_config(
         "--skip-preflight (SKIP_PREFLIGHT)",
         args.skip_preflight.as_deref(),
     ));
+    let pushgateway = problems.check(pushgateway(args.pushgateway_url.as_deref()));
     let data = env("KUBECONFIG_DATA");
     let inputs = crate::cluster::access::Inputs {
         path: args.kubeconfig.as_deref(),
@@ -369,6 +389,7 @@ pub fn run_config(
         Some(skip_preflight),
         Some(checks),
         Some(enforce_compliance),
+        Some(pushgateway),
     ) = (
         dry_run,
         scope,
@@ -391,6 +412,7 @@ pub fn run_config(
         skip_preflight,
         checks,
         enforce_compliance,
+        pushgateway,
     )
     else {
         return Err(problems.into_error());
@@ -442,6 +464,7 @@ pub fn run_config(
         skip_preflight,
         checks,
         enforce_compliance,
+        pushgateway,
         environment,
     })
 }

@@ -63,7 +63,7 @@ fn guarded(
     let message = format!("{panic}; this is a bug in the executor: report it with this message");
     let outcome = aborted(action, Abort::Failed(message));
     // Writing the report must not panic its way to 101 either.
-    crate::crash::catch(|| finish(&run, &outcome, Metrics::default(), &output_dir))
+    crate::crash::catch(|| finish(&run, &outcome, Metrics::default(), &output_dir, None))
         .unwrap_or(ExitCode::FAILURE)
 }
 
@@ -145,10 +145,12 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
             let message = format!("failed to start the async runtime: {e}");
             tracing::error!("{message}");
             let outcome = aborted(action, Abort::Failed(message));
-            return finish(&run, &outcome, Metrics::default(), &config.output_dir);
+            let push = config.pushgateway.as_ref();
+            return finish(&run, &outcome, Metrics::default(), &config.output_dir, push);
         }
     };
     let output_dir = config.output_dir.clone();
+    let pushgateway = config.pushgateway.clone();
     // A cancelled run writes its report before it confirms terminations.
     let checkpoint = |outcome: &Outcome, metrics: Metrics| {
         let report = Report::new(&run, outcome, metrics, Utc::now());
@@ -171,7 +173,7 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
             (aborted(action, abort), Metrics::default())
         }
     };
-    finish(&run, &outcome, metrics, &output_dir)
+    finish(&run, &outcome, metrics, &output_dir, pushgateway.as_ref())
 }
 
 /// Executes a validated run, racing it against SIGTERM and SIGINT. `run_id`
@@ -276,7 +278,7 @@ pub async fn execute(
             preflight,
             ..aborted(action, Abort::Preflight(reason, refusal))
         };
-        return Ok((outcome, client.request_counts().into()));
+        return Ok((outcome, metrics_of(&client, ctx.cluster.as_ref())));
     }
     let stop = match early_stop {
         Some(why) => futures_util::future::Either::Left(std::future::ready(why)),
@@ -307,12 +309,23 @@ pub async fn execute(
                 components: components.to_vec(),
                 ..base.clone()
             };
-            checkpoint(&snapshot, client.request_counts().into());
+            checkpoint(&snapshot, metrics_of(&client, ctx.cluster.as_ref()));
         })
         .await;
         outcome.components = components;
     }
-    Ok((outcome, client.request_counts().into()))
+    Ok((outcome, metrics_of(&client, ctx.cluster.as_ref())))
+}
+
+/// The report's metrics: the Argo CD client's counts, and every request to
+/// Argo CD and the Kubernetes API per endpoint.
+fn metrics_of(client: &Client, cluster: Option<&crate::cluster::Cluster>) -> Metrics {
+    let mut metrics = Metrics::from(client.request_counts());
+    metrics.endpoints = client.stats().snapshot();
+    if let Some(cluster) = cluster {
+        metrics.endpoints.extend(cluster.stats().snapshot());
+    }
+    metrics
 }
 
 fn aborted(action: Action, abort: Abort) -> Outcome {
@@ -347,7 +360,7 @@ fn invalid(
         started_at,
     };
     let outcome = aborted(action, Abort::Invalid(e.to_string()));
-    finish(&run, &outcome, Metrics::default(), output_dir)
+    finish(&run, &outcome, Metrics::default(), output_dir, None)
 }
 
 /// Logging for a run that stops before its configuration is checked: as
@@ -365,28 +378,55 @@ fn init_early_logs(args: &RunArgs, action: &str, stderr_tty: bool) {
 /// Callers act on the report, so a run whose report cannot be written is a
 /// Failure, whatever it achieved; an invalid run stays Invalid, since nothing
 /// ran and its inputs are what to fix.
-fn finish(run: &RunInfo, outcome: &Outcome, metrics: Metrics, output_dir: &Path) -> ExitCode {
-    finish_report(Report::new(run, outcome, metrics, Utc::now()), output_dir)
+fn finish(
+    run: &RunInfo,
+    outcome: &Outcome,
+    metrics: Metrics,
+    output_dir: &Path,
+    pushgateway: Option<&reqwest::Url>,
+) -> ExitCode {
+    let mut report = Report::new(run, outcome, metrics, Utc::now());
+    let code = finish_report(&mut report, output_dir);
+    if let Some(url) = pushgateway {
+        push_metrics(url, &report);
+    }
+    code
+}
+
+/// Pushes the metrics the outputs hold; a failure is a warning.
+fn push_metrics(url: &reqwest::Url, report: &Report) {
+    let timeout = if report.status == "cancelled" {
+        crate::push::CANCELLED_TIMEOUT
+    } else {
+        crate::push::TIMEOUT
+    };
+    let pushed = crate::metrics::render(report)
+        .map_err(|e| e.to_string())
+        .and_then(|text| crate::push::push(url, report, &text, timeout));
+    match pushed {
+        Ok(()) => tracing::debug!(phase = "metrics", "pushed the metrics to {url}"),
+        Err(e) => tracing::warn!(phase = "metrics", "{e}; the run's result stands"),
+    }
 }
 
 /// Writes `report`'s outputs (a Failure's, when they cannot be written) and
 /// prints its summary; returns the code the outputs say.
-pub(crate) fn finish_report(mut report: Report, output_dir: &Path) -> ExitCode {
+pub(crate) fn finish_report(report: &mut Report, output_dir: &Path) -> ExitCode {
     let mut code = report.exit_code;
-    if let Err(e) = write_outputs(output_dir, &report) {
+    if let Err(e) = write_outputs(output_dir, report) {
         tracing::error!(phase = "report", "{e}");
         if code != ExitCode::INVALID {
             code = ExitCode::FAILURE;
-            crate::outputs::mark_unwritten(&mut report, &e);
+            crate::outputs::mark_unwritten(report, &e);
             // Whatever can still be written then agrees with the exit code.
-            let _ = write_outputs(output_dir, &report);
+            let _ = write_outputs(output_dir, report);
         }
     }
     // A reader that went away (a closed pipe) must not turn the run into a panic.
     let _ = write!(
         std::io::stdout().lock(),
         "{}",
-        crate::summary::render(&report, output_dir)
+        crate::summary::render(report, output_dir)
     );
     code
 }
@@ -418,6 +458,7 @@ fn usage_error(argv: &[OsString], started_at: chrono::DateTime<Utc>, e: clap::Er
         &aborted(action, Abort::Invalid(message)),
         Metrics::default(),
         &output_dir,
+        None,
     )
 }
 

@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use super::access::Access;
 use super::resource::ObjectRef;
+use crate::request_stats::{self, RequestStats};
 
 /// A request to the Kubernetes API that did not give an answer to act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,6 +120,7 @@ pub struct Cluster {
     server: String,
     /// Discovery answers, kept for the run: `(apiVersion, kind)` → its resource.
     kinds: Arc<Mutex<HashMap<(String, String), Kind>>>,
+    stats: RequestStats,
 }
 
 impl Cluster {
@@ -137,6 +139,7 @@ impl Cluster {
             client,
             server,
             kinds: Arc::default(),
+            stats: RequestStats::default(),
         })
     }
 
@@ -147,7 +150,13 @@ impl Cluster {
             client,
             server: server.to_owned(),
             kinds: Arc::default(),
+            stats: RequestStats::default(),
         }
+    }
+
+    /// Every request so far, per endpoint (`<verb> <group/version>/<resource>`).
+    pub fn stats(&self) -> &RequestStats {
+        &self.stats
     }
 
     /// The API server's URL.
@@ -157,21 +166,24 @@ impl Cluster {
 
     /// `GET /version`: the API server's version.
     pub async fn version(&self) -> Result<String, ClusterError> {
-        let info = self.send(self.client.apiserver_version()).await?;
+        let info = self
+            .send("get /version", self.client.apiserver_version())
+            .await?;
         Ok(info.git_version)
     }
 
     /// Whether the namespace exists.
     pub async fn namespace_exists(&self, name: &str) -> Result<bool, ClusterError> {
         let api: Api<Namespace> = Api::all(self.client.clone());
-        let found = self.send(api.get_opt(name)).await?;
+        let found = self.send("get v1/namespaces", api.get_opt(name)).await?;
         Ok(found.is_some())
     }
 
     /// The CustomResourceDefinition of this name, if it exists.
     pub async fn crd(&self, name: &str) -> Result<Option<CustomResourceDefinition>, ClusterError> {
         let api: Api<CustomResourceDefinition> = Api::all(self.client.clone());
-        self.send(api.get_opt(name)).await
+        let endpoint = "get apiextensions.k8s.io/v1/customresourcedefinitions";
+        self.send(endpoint, api.get_opt(name)).await
     }
 
     /// Asks the API server whether this identity has `permission`
@@ -192,7 +204,10 @@ impl Cluster {
         };
         let api: Api<SelfSubjectAccessReview> = Api::all(self.client.clone());
         let answer = self
-            .send(api.create(&PostParams::default(), &review))
+            .send(
+                "create authorization.k8s.io/v1/selfsubjectaccessreviews",
+                api.create(&PostParams::default(), &review),
+            )
             .await?;
         let status = answer.status.unwrap_or_default();
         Ok(Decision {
@@ -217,9 +232,21 @@ impl Cluster {
             kind: kind.to_owned(),
         };
         let discovery = kube::discovery::pinned_kind(&self.client, &gvk);
-        let discovered = tokio::time::timeout(REQUEST_LIMIT, discovery)
-            .await
-            .map_err(|_| self.no_answer())?;
+        let started = std::time::Instant::now();
+        let discovered = tokio::time::timeout(REQUEST_LIMIT, discovery).await;
+        let answer = match &discovered {
+            Ok(Ok(_)) => "2xx".to_owned(),
+            Ok(Err(kube::Error::Api(status))) => status.code.to_string(),
+            _ => "error".to_owned(),
+        };
+        let endpoint = format!("discover {api_version}");
+        self.stats.record(
+            request_stats::Api::Kubernetes,
+            &endpoint,
+            &answer,
+            started.elapsed(),
+        );
+        let discovered = discovered.map_err(|_| self.no_answer())?;
         let (resource, capabilities) = match discovered {
             Ok(found) => found,
             Err(kube::Error::Discovery(_)) => return Err(unknown()),
@@ -254,7 +281,8 @@ impl Cluster {
     pub async fn get(&self, target: &ObjectRef) -> Result<Option<Value>, ClusterError> {
         let kind = self.kind(&target.api_version, &target.kind).await?;
         let api = self.api(&kind, target.namespace.as_deref());
-        let found = self.send(api.get_opt(&target.name)).await?;
+        let endpoint = resource_endpoint("get", &kind);
+        let found = self.send(&endpoint, api.get_opt(&target.name)).await?;
         Ok(found.map(|o| serde_json::to_value(o).unwrap_or(Value::Null)))
     }
 
@@ -266,8 +294,12 @@ impl Cluster {
     ) -> Result<Value, ClusterError> {
         let kind = self.kind(&target.api_version, &target.kind).await?;
         let api = self.api(&kind, target.namespace.as_deref());
+        let endpoint = resource_endpoint("patch", &kind);
         let patched = self
-            .send(api.patch(&target.name, &PatchParams::default(), &Patch::Merge(patch)))
+            .send(
+                &endpoint,
+                api.patch(&target.name, &PatchParams::default(), &Patch::Merge(patch)),
+            )
             .await?;
         Ok(serde_json::to_value(patched).unwrap_or(Value::Null))
     }
@@ -291,7 +323,10 @@ impl Cluster {
                 code: 0,
                 message: format!("not an object: {e}"),
             })?;
-        let created = self.send(api.create(&PostParams::default(), &body)).await?;
+        let endpoint = resource_endpoint("create", &kind);
+        let created = self
+            .send(&endpoint, api.create(&PostParams::default(), &body))
+            .await?;
         Ok(serde_json::to_value(created).unwrap_or(Value::Null))
     }
 
@@ -309,8 +344,9 @@ impl Cluster {
             (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &found.resource),
             _ => Api::all_with(self.client.clone(), &found.resource),
         };
+        let endpoint = resource_endpoint("list", &found);
         let listed = self
-            .send(api.list(&ListParams::default().labels(selector)))
+            .send(&endpoint, api.list(&ListParams::default().labels(selector)))
             .await?;
         Ok(listed
             .items
@@ -333,7 +369,10 @@ impl Cluster {
         let params = WatchParams::default()
             .fields(&format!("metadata.name={}", target.name))
             .timeout(timeout_secs);
-        let stream = self.send(api.watch(&params, resource_version)).await?;
+        let endpoint = resource_endpoint("watch", &kind);
+        let stream = self
+            .send(&endpoint, api.watch(&params, resource_version))
+            .await?;
         let this = self.clone();
         Ok(stream.filter_map(move |event| {
             let item = match event {
@@ -352,12 +391,28 @@ impl Cluster {
         }))
     }
 
-    /// `request`, within [`REQUEST_LIMIT`]; a kube error classified.
+    /// `request`, within [`REQUEST_LIMIT`]; a kube error classified. It is
+    /// recorded as `endpoint`, with the status of an error answer, `2xx`
+    /// for a success (kube does not say which), or `error` for no answer.
     async fn send<T>(
         &self,
+        endpoint: &str,
         request: impl std::future::Future<Output = Result<T, kube::Error>>,
     ) -> Result<T, ClusterError> {
-        match tokio::time::timeout(REQUEST_LIMIT, request).await {
+        let started = std::time::Instant::now();
+        let answered = tokio::time::timeout(REQUEST_LIMIT, request).await;
+        let answer = match &answered {
+            Ok(Ok(_)) => "2xx".to_owned(),
+            Ok(Err(kube::Error::Api(status))) => status.code.to_string(),
+            _ => "error".to_owned(),
+        };
+        self.stats.record(
+            request_stats::Api::Kubernetes,
+            endpoint,
+            &answer,
+            started.elapsed(),
+        );
+        match answered {
             Ok(answer) => answer.map_err(|e| self.error(e)),
             Err(_) => Err(self.no_answer()),
         }
@@ -396,6 +451,14 @@ impl Cluster {
             },
         }
     }
+}
+
+/// The `endpoint` label of a request about objects of `kind`.
+fn resource_endpoint(verb: &str, kind: &Kind) -> String {
+    format!(
+        "{verb} {}/{}",
+        kind.resource.api_version, kind.resource.plural
+    )
 }
 
 /// An error with its sources, one line: kube's own message alone says

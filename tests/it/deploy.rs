@@ -95,7 +95,16 @@ async fn fresh_deploy_succeeds() {
     let metrics = std::fs::read_to_string(ctx.output_dir.join("metrics.prom")).unwrap();
     assert!(metrics.contains("executor_action_status{"), "{metrics}");
     assert!(
-        metrics.contains(r#"executor_component_health{action="deploy",component="temporal",kind="app",status="succeeded"} 1"#),
+        metrics.contains(r#"executor_component_health{action="deploy",component="temporal",environment="test",kind="app",scope="app:temporal",status="succeeded"} 1"#),
+        "{metrics}"
+    );
+    // Each request by endpoint, the Application's name left out of the label.
+    assert!(
+        metrics.contains(r#"executor_requests_total{action="deploy",api="argocd",code="200",endpoint="POST /api/v1/applications/{name}/sync",environment="test",scope="app:temporal"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"executor_request_duration_seconds_count{action="deploy",api="argocd",endpoint="POST /api/v1/applications/{name}/sync",environment="test",scope="app:temporal"} 1"#),
         "{metrics}"
     );
     assert_eq!(ctx.count("POST", "/sync"), 1);

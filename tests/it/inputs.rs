@@ -208,6 +208,25 @@ async fn bad_server_url_is_invalid() {
     .await;
 }
 
+/// A Pushgateway URL that is not an http(s) URL is Invalid before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_pushgateway_url_is_invalid() {
+    let ctx = ctx().await;
+    for bad in [
+        "pushgateway:9091",
+        "ftp://pushgateway",
+        "http://pushgateway:9091/?job=x",
+    ] {
+        assert_invalid(
+            &ctx,
+            "deploy",
+            &["--scope", "app:temporal", "--pushgateway-url", bad],
+            "--pushgateway-url (PUSHGATEWAY_URL)",
+        )
+        .await;
+    }
+}
+
 /// `--app-namespace` only means something for one app; with a platform or
 /// stack scope it is Invalid, naming the input and where to set it instead.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

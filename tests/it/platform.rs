@@ -44,7 +44,7 @@ const APPS: [&str; 8] = [
 ];
 
 /// The simulator with every app of [`DAG`], adjusted by `change`.
-async fn platform(change: impl Fn(&mut AppScenario)) -> TestContext {
+pub(crate) async fn platform(change: impl Fn(&mut AppScenario)) -> TestContext {
     let mut scenario = Scenario::with_apps(TOKEN, &APPS);
     for app in &mut scenario.apps {
         app.sync_duration = Duration::from_millis(150);
@@ -171,11 +171,11 @@ async fn a_failure_skips_exactly_its_dependents_and_the_rest_goes_on() {
     assert_eq!(result.report["summary"]["skipped"], 3);
     let metrics = std::fs::read_to_string(ctx.output_dir.join("metrics.prom")).unwrap();
     assert!(
-        metrics.contains(r#"executor_errors_total{action="deploy",type="DependencyFailed"} 3"#),
+        metrics.contains(r#"executor_errors_total{action="deploy",environment="test",scope="platform",type="DependencyFailed"} 3"#),
         "{metrics}"
     );
     assert!(
-        metrics.contains(r#"executor_errors_total{action="deploy",type="OperationFailed"} 1"#),
+        metrics.contains(r#"executor_errors_total{action="deploy",environment="test",scope="platform",type="OperationFailed"} 1"#),
         "{metrics}"
     );
 }

@@ -63,3 +63,47 @@ fn rbac_objects_name_the_namespace_only_outside_argocd() {
     assert_eq!(c.rbac_name("platform", "root"), "platform/root");
     assert_eq!(c.rbac_name("*", "api"), "*/api");
 }
+
+#[test]
+fn endpoints_name_no_application() {
+    let cases = [
+        (
+            Method::GET,
+            "/api/v1/applications",
+            "GET /api/v1/applications",
+        ),
+        (
+            Method::GET,
+            "/api/v1/applications/temporal",
+            "GET /api/v1/applications/{name}",
+        ),
+        (
+            Method::POST,
+            "/api/v1/applications/temporal/sync",
+            "POST /api/v1/applications/{name}/sync",
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/applications/temporal/operation",
+            "DELETE /api/v1/applications/{name}/operation",
+        ),
+        (
+            Method::GET,
+            "/api/v1/account/can-i/applications/get/platform/temporal",
+            "GET /api/v1/account/can-i/{resource}/{action}/{object}",
+        ),
+        (
+            Method::GET,
+            "/api/v1/stream/applications",
+            "GET /api/v1/stream/applications",
+        ),
+        (
+            Method::GET,
+            "/api/v1/session/userinfo",
+            "GET /api/v1/session/userinfo",
+        ),
+    ];
+    for (method, path, want) in cases {
+        assert_eq!(endpoint(&method, path), want, "{path}");
+    }
+}
