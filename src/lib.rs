@@ -48,6 +48,7 @@ pub mod progress;
 pub mod push;
 pub mod readiness;
 pub mod report;
+pub mod report_view;
 pub mod request_stats;
 pub mod run_id;
 pub mod sim;

@@ -1,64 +1,32 @@
-//! The short human summary printed on stdout at the end of a run.
+//! The short human summary printed on stdout at the end of a run: the
+//! report as [`crate::report_view`] shows it, listing only what needs
+//! attention, then where the report is.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::report::Report;
+use crate::report_view::{render as view, Format, View};
 
-/// Renders the summary: one headline, the report's counters, one line per
-/// component, the failures' advice.
-pub fn render(report: &Report, output_dir: &Path) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} {} in {}{}{}: {} (exit {} {}) in {:.1}s",
-        report.action,
-        report.scope,
-        if report.environment.is_empty() {
-            "?"
-        } else {
-            &report.environment
+/// Renders the summary; `color` for a terminal.
+pub fn render(report: &Report, output_dir: &Path, color: bool) -> String {
+    let json = serde_json::to_value(report).unwrap_or_default();
+    let mut out = view(
+        &json,
+        View {
+            format: Format::Text { color },
+            attention_only: true,
         },
-        if report.dry_run { " (dry run)" } else { "" },
-        if report.simulated { " (simulated)" } else { "" },
-        report.status,
-        report.exit_code.code(),
-        report.exit_code.name(),
-        report.duration_seconds
     );
-    if report.summary.total > 0 {
-        // The report's own counters, so stdout and report.json never disagree.
-        let noun = if report.summary.total == 1 {
-            "component"
-        } else {
-            "components"
-        };
-        let _ = writeln!(out, "  {} {noun}: {}", report.summary.total, report.summary);
-    }
-    for c in &report.components {
-        let state = match (&c.health, &c.sync) {
-            (Some(h), Some(s)) => format!("{h}/{s}"),
-            (Some(h), None) => h.clone(),
-            (None, Some(s)) => s.clone(),
-            (None, None) => "-".to_owned(),
-        };
-        let status = crate::outcome::word(c.status);
-        let _ = writeln!(
-            out,
-            "  {:<24} {:<10} {:<22} {}",
-            c.name, status, state, c.message
-        );
-    }
-    for f in report
-        .failures
-        .iter()
-        .filter(|f| report.components.iter().all(|c| c.name != f.component))
-    {
-        let _ = writeln!(out, "  {}", f.message);
-    }
-    for r in &report.recommendations {
-        let _ = writeln!(out, "  hint: {r}");
-    }
-    let _ = writeln!(out, "report: {}", output_dir.join("report.json").display());
+    out.push_str(&format!(
+        "report: {}\n",
+        output_dir.join("report.json").display()
+    ));
     out
+}
+
+/// Whether stdout gets colour: a terminal, and `NO_COLOR` unset or empty
+/// (no-color.org).
+pub fn stdout_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

@@ -28,8 +28,25 @@ pub enum Command {
     Teardown(TeardownArgs),
     /// Work on the DAG file without a cluster: validate it, print its plan, or render it as an Argo Workflow.
     Dag(DagArgs),
+    /// Print a report.json for a person: text (colour on a terminal), Markdown, or the JSON itself.
+    Report(ReportArgs),
     /// Print a shell completion script, e.g. `executor completion bash > /etc/bash_completion.d/executor`.
     Completion(CompletionArgs),
+}
+
+/// `executor report`.
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// The report.json a run wrote.
+    pub path: PathBuf,
+    /// `text`, `markdown` or `json`.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
+    pub output: String,
 }
 
 impl DeployArgs {

@@ -76,6 +76,7 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
     let (action, args) = match &cli.command {
         Command::Dag(dag) => return super::dag::run(dag),
         Command::Completion(c) => return completion(c.shell),
+        Command::Report(r) => return super::report::run(r),
         Command::Deploy(a) => (Action::Deploy, a.run_args()),
         Command::Validate(a) => (Action::Validate, a.run_args()),
         Command::Teardown(a) => (Action::Teardown, a.run_args()),
@@ -426,7 +427,7 @@ pub(crate) fn finish_report(report: &mut Report, output_dir: &Path) -> ExitCode 
     let _ = write!(
         std::io::stdout().lock(),
         "{}",
-        crate::summary::render(report, output_dir)
+        crate::summary::render(report, output_dir, crate::summary::stdout_color())
     );
     code
 }

@@ -22,6 +22,13 @@ impl Action {
             Action::Teardown => "teardown",
         }
     }
+
+    /// The action a name spells, as [`Action::as_str`] gives it.
+    pub fn from_name(name: &str) -> Option<Action> {
+        [Action::Deploy, Action::Validate, Action::Teardown]
+            .into_iter()
+            .find(|a| a.as_str() == name)
+    }
 }
 
 impl fmt::Display for Action {

@@ -248,3 +248,78 @@ async fn a_simulated_run_is_marked_as_such() {
     assert!(warning.contains(r#""level":"warn""#), "{warning}");
     assert_eq!(ctx.requests().len(), before, "the given server is not used");
 }
+
+/// `executor report` shows a real partial-failure report: text without
+/// colour when piped (and with NO_COLOR), Markdown with a row per
+/// component, the JSON as written; a file that is not a report is Invalid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executor_report_shows_a_partial_report() {
+    use crate::common::cli::executor;
+    let result = failed_app_of_apps().await;
+    assert_code(&result, ExitCode::PARTIAL);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    std::fs::write(&path, result.report.to_string()).unwrap();
+    let path = path.to_str().unwrap();
+
+    let text = executor(&["report", path], &[("NO_COLOR", "1")]);
+    assert_eq!(text.code, ExitCode::SUCCESS, "{}", text.stderr);
+    let first = text.stdout.lines().next().unwrap();
+    assert!(
+        first.contains("partial (exit 2 Partial)"),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains('\x1b'), "no colour when piped");
+    let failed: Vec<&Value> = result.report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] != "succeeded")
+        .collect();
+    assert!(!failed.is_empty());
+    for c in &failed {
+        let name = c["name"].as_str().unwrap();
+        assert!(
+            text.stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(name)
+                    && l.contains(c["status"].as_str().unwrap())),
+            "{name} in\n{}",
+            text.stdout
+        );
+    }
+    for r in result.report["recommendations"].as_array().unwrap() {
+        assert!(text.stdout.contains(r.as_str().unwrap()), "{}", text.stdout);
+    }
+
+    let markdown = executor(&["report", path, "-o", "markdown"], &[]);
+    assert_eq!(markdown.code, ExitCode::SUCCESS);
+    let rows = markdown
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| component "))
+        .count();
+    assert_eq!(
+        rows,
+        result.report["components"].as_array().unwrap().len(),
+        "{}",
+        markdown.stdout
+    );
+
+    let json = executor(&["report", path, "-o", "json"], &[]);
+    let back: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(back, result.report);
+
+    std::fs::write(dir.path().join("other.json"), r#"{"apiVersion": "v1"}"#).unwrap();
+    let other = dir.path().join("other.json");
+    let refused = executor(&["report", other.to_str().unwrap()], &[]);
+    assert_eq!(refused.code, ExitCode::INVALID);
+    assert!(
+        refused.stderr.contains("not an executor report"),
+        "{}",
+        refused.stderr
+    );
+    let missing = executor(&["report", "/nonexistent/report.json"], &[]);
+    assert_eq!(missing.code, ExitCode::INVALID);
+}
