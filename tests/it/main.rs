@@ -12,6 +12,7 @@ mod deploy;
 mod exits;
 mod flags;
 mod inputs;
+mod logs;
 mod network;
 mod observability;
 mod overall_timeout;
