@@ -55,6 +55,7 @@ pub mod sim;
 pub mod simulate;
 pub mod summary;
 pub mod telemetry;
+pub mod traceparent;
 pub mod vocabulary;
 pub mod wait;
 pub mod workflow_result;

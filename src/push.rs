@@ -15,7 +15,7 @@ use crate::report::Report;
 pub const TIMEOUT: Duration = Duration::from_secs(2);
 /// After a signal: the run must exit within 2 s of it, most of which the
 /// terminations had.
-pub const CANCELLED_TIMEOUT: Duration = Duration::from_millis(300);
+pub const CANCELLED_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// One label of the grouping key as a path pair. Pushgateway reads a value
 /// with `/` (or an empty one) only base64url-encoded, with `@base64` after

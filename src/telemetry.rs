@@ -1,28 +1,117 @@
-//! Logging: one `init()` for text or JSON lines on stderr, in the contract's format.
+//! Logging and tracing: one `init()` for text or JSON lines on stderr, in the
+//! contract's format, and spans: one per action, per DAG node and per API
+//! request, exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 //!
 //! Text: `2026-01-07T10:30:00Z INFO [deploy/sync/temporal] message`.
 //! JSON: `{"timestamp","level","action","phase","component","message"}` plus
-//! `trace_id` and `span_id` when the caller passed a trace context.
+//! `trace_id` and `span_id`: the current span's (the run's trace: the caller's
+//! TRACE_ID, or a generated one), else the caller's when given.
 
 use std::fmt::{self, Write as _};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState, TracerProvider as _,
+};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::filter::{filter_fn, LevelFilter};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 
 use crate::config::{LogFormat, LogLevel, LogSettings, TraceContext};
 
-/// Installs the global logger. Later calls are ignored. With a progress view,
-/// log lines are printed above it instead of straight to stderr.
+/// The run's own span ids (trace, span), for lines logged outside any span
+/// of ours (the HTTP client's background tasks).
+static RUN_SPAN: OnceLock<(String, String)> = OnceLock::new();
+
+/// How long the export of the spans may take at the end of a run.
+const EXPORT_TIMEOUT: Duration = Duration::from_millis(500);
+/// After a signal: the run exits within 2 s of it, and exporting comes last.
+const CANCELLED_EXPORT_TIMEOUT: Duration = Duration::from_millis(150);
+
+/// The span pipeline of a run; [`Telemetry::shutdown`] exports what is left.
+pub struct Telemetry {
+    provider: SdkTracerProvider,
+}
+
+impl Telemetry {
+    /// The span of the whole run, child of the caller's span when TRACE_ID
+    /// (and SPAN_ID) gave one; its outcome is recorded at the end.
+    pub fn action_span(
+        &self,
+        action: &str,
+        scope: &str,
+        environment: &str,
+        caller: Option<&TraceContext>,
+    ) -> tracing::Span {
+        let span = tracing::info_span!(
+            "action",
+            otel.name = %format!("executor {action}"),
+            otel.kind = "internal",
+            action = %action,
+            scope = %scope,
+            environment = %environment,
+            status = tracing::field::Empty,
+            exit_code = tracing::field::Empty,
+        );
+        if let Some(parent) = caller.and_then(remote_parent) {
+            let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(parent));
+        }
+        let context = span.context();
+        let ids = context.span().span_context().clone();
+        if ids.is_valid() {
+            let _ = RUN_SPAN.set((ids.trace_id().to_string(), ids.span_id().to_string()));
+        }
+        span
+    }
+
+    /// Ends the pipeline, exporting the spans not yet sent (within
+    /// [`EXPORT_TIMEOUT`], less after a signal); a failure is a warning.
+    pub fn shutdown(self, signalled: bool) {
+        let timeout = if signalled {
+            CANCELLED_EXPORT_TIMEOUT
+        } else {
+            EXPORT_TIMEOUT
+        };
+        if let Err(e) = self.provider.shutdown_with_timeout(timeout) {
+            tracing::warn!(phase = "trace", "exporting the spans failed: {e}");
+        }
+    }
+}
+
+/// The caller's span as a remote parent.
+fn remote_parent(caller: &TraceContext) -> Option<SpanContext> {
+    let context = SpanContext::new(
+        TraceId::from_hex(&caller.trace_id).ok()?,
+        SpanId::from_hex(&caller.span_id).ok()?,
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::default(),
+    );
+    context.is_valid().then_some(context)
+}
+
+/// Installs the global logger and span pipeline. Later calls install
+/// nothing. With a progress view, log lines are printed above it instead of
+/// straight to stderr. With `otlp`, spans go to `<otlp>/v1/traces` over
+/// OTLP/HTTP (protobuf); without, they only give the ids in log lines and
+/// `traceparent` headers.
 pub fn init(
     settings: LogSettings,
     action: &str,
     trace: Option<&TraceContext>,
     progress: Option<&crate::progress::ProgressView>,
-) {
+    otlp: Option<&reqwest::Url>,
+) -> Telemetry {
     let level = match settings.level {
         LogLevel::Debug => Level::DEBUG,
         LogLevel::Info => Level::INFO,
@@ -34,13 +123,45 @@ pub fn init(
         action: action.to_owned(),
         trace: trace.cloned(),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .event_format(format);
-    let _ = match progress {
-        Some(view) => builder.with_writer(view.clone()).try_init(),
-        None => builder.with_writer(std::io::stderr).try_init(),
+    let resource = opentelemetry_sdk::Resource::builder_empty()
+        .with_service_name("executor")
+        .with_attribute(opentelemetry::KeyValue::new(
+            "service.version",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .build();
+    let mut provider = SdkTracerProvider::builder().with_resource(resource);
+    if let Some(base) = otlp {
+        use opentelemetry_otlp::WithExportConfig;
+        let endpoint = format!("{}/v1/traces", base.as_str().trim_end_matches('/'));
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .with_endpoint(endpoint)
+            .with_timeout(EXPORT_TIMEOUT)
+            .build();
+        match exporter {
+            Ok(exporter) => provider = provider.with_batch_exporter(exporter),
+            Err(e) => eprintln!("warning: spans will not be exported to {base}: {e}"),
+        }
+    }
+    let provider = provider.build();
+    // Our own spans only: the HTTP and Kubernetes client crates' spans are not the run's.
+    let spans = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("executor"))
+        .with_tracked_inactivity(false)
+        .with_threads(false)
+        .with_filter(filter_fn(|meta| meta.target().starts_with("executor")));
+    let lines = tracing_subscriber::fmt::layer().event_format(format);
+    let lines = match progress {
+        Some(view) => lines.with_writer(view.clone()).boxed(),
+        None => lines.with_writer(std::io::stderr).boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(spans)
+        .with(lines.with_filter(LevelFilter::from_level(level)))
+        .try_init();
+    Telemetry { provider }
 }
 
 struct LineFormat {
@@ -78,6 +199,23 @@ impl Fields {
     }
 }
 
+impl LineFormat {
+    /// The ids a line carries: the current span's, else the caller's.
+    fn ids(&self) -> Option<(String, String)> {
+        let context = tracing::Span::current().context();
+        let span = context.span();
+        let ids = span.span_context();
+        if ids.is_valid() {
+            return Some((ids.trace_id().to_string(), ids.span_id().to_string()));
+        }
+        RUN_SPAN.get().cloned().or_else(|| {
+            self.trace
+                .as_ref()
+                .map(|t| (t.trace_id.clone(), t.span_id.clone()))
+        })
+    }
+}
+
 impl<S, N> FormatEvent<S, N> for LineFormat
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -111,9 +249,9 @@ where
             for (k, v) in fields.extra {
                 line.insert(k.into(), v.into());
             }
-            if let Some(t) = &self.trace {
-                line.insert("trace_id".into(), t.trace_id.clone().into());
-                line.insert("span_id".into(), t.span_id.clone().into());
+            if let Some((trace_id, span_id)) = self.ids() {
+                line.insert("trace_id".into(), trace_id.into());
+                line.insert("span_id".into(), span_id.into());
             }
             writeln!(w, "{}", serde_json::Value::Object(line))
         } else {

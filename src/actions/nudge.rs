@@ -22,27 +22,30 @@ pub(super) fn nudge_while_pending(ctx: &RunContext, name: &str, ends: Instant) -
     let client = ctx.client.clone();
     let name = name.to_owned();
     let marker = ctx.marker();
-    AbortOnDrop(tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(PICKUP_PATIENCE).await;
-            // Requested (top-level `operation`), and no operationState of ours yet.
-            let pending = match tokio::time::timeout_at(ends, client.get_app(&name, false)).await {
-                Ok(Ok(app)) => {
-                    operation::requested(&app).is_some()
-                        && !app
-                            .status
-                            .operation_state
-                            .as_ref()
-                            .is_some_and(|s| s.operation.info.contains(&marker))
+    AbortOnDrop(tokio::spawn(tracing::Instrument::in_current_span(
+        async move {
+            loop {
+                tokio::time::sleep(PICKUP_PATIENCE).await;
+                // Requested (top-level `operation`), and no operationState of ours yet.
+                let pending =
+                    match tokio::time::timeout_at(ends, client.get_app(&name, false)).await {
+                        Ok(Ok(app)) => {
+                            operation::requested(&app).is_some()
+                                && !app
+                                    .status
+                                    .operation_state
+                                    .as_ref()
+                                    .is_some_and(|s| s.operation.info.contains(&marker))
+                        }
+                        _ => return,
+                    };
+                if pending {
+                    tracing::info!(phase = "sync", component = %name, "the controller has not started the sync after {PICKUP_PATIENCE:?}; asking it to refresh the app");
+                    let _ = tokio::time::timeout_at(ends, client.get_app(&name, true)).await;
                 }
-                _ => return,
-            };
-            if pending {
-                tracing::info!(phase = "sync", component = %name, "the controller has not started the sync after {PICKUP_PATIENCE:?}; asking it to refresh the app");
-                let _ = tokio::time::timeout_at(ends, client.get_app(&name, true)).await;
             }
-        }
-    }))
+        },
+    )))
 }
 
 /// A background task that stops when its owner goes, deadline and cancel included.
@@ -65,10 +68,11 @@ pub(super) const UNCONFIRMED_PATIENCE: Duration = Duration::from_secs(2);
 pub(super) fn request_refresh(ctx: &RunContext, name: &str, ends: Instant) {
     let client = ctx.client.clone();
     let name = name.to_owned();
-    tokio::spawn(async move {
+    // In the caller's span, so that its request is the node's too.
+    tokio::spawn(tracing::Instrument::in_current_span(async move {
         let bounded = tokio::time::timeout_at(ends, client.get_app(&name, true));
         if let Ok(Err(e)) = bounded.await {
             tracing::debug!(phase = "health", component = %name, "refresh failed: {e}");
         }
-    });
+    }));
 }

@@ -82,7 +82,31 @@ pub async fn run_app(
 
 /// Runs one node: its Application (an app, or a stack's app-of-apps), or what
 /// stands in for a grouping stack or a resource.
+/// One node, in a span of its own (a child of the action's), with its
+/// outcome as attributes.
 async fn run_node(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
+    let node = dag.node(id);
+    let span = tracing::info_span!(
+        "node",
+        otel.name = %format!("node {}", node.name),
+        otel.status_code = tracing::field::Empty,
+        component = %node.name,
+        kind = node.kind_name(),
+        status = tracing::field::Empty,
+        reason = tracing::field::Empty,
+    );
+    let result = tracing::Instrument::instrument(node_result(ctx, dag, id), span.clone()).await;
+    span.record("status", crate::outcome::word(result.status).as_str());
+    if let Some(reason) = result.failure {
+        span.record("reason", crate::outcome::word(reason).as_str());
+    }
+    if !result.status.is_ok() {
+        span.record("otel.status_code", "ERROR");
+    }
+    result
+}
+
+async fn node_result(ctx: &RunContext, dag: &Dag, id: NodeId) -> ComponentResult {
     let node = dag.node(id);
     let deadlines = ctx.deadlines(Some(node));
     let action = ctx.config.action;

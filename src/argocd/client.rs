@@ -228,7 +228,24 @@ impl Client {
                 // argocd-server answers 415 to any non-GET request without it, DELETE included.
                 request = request.header(reqwest::header::CONTENT_TYPE, "application/json");
             }
-            if let Some(tp) = &self.options.traceparent {
+            // One span per attempt, child of the node's (or the action's);
+            // the request carries it, else the caller's context.
+            let span = tracing::info_span!(
+                "request",
+                otel.name = %endpoint,
+                otel.kind = "client",
+                otel.status_code = tracing::field::Empty,
+                api = "argocd",
+                http.request.method = %method,
+                url.path = %url.path(),
+                http.response.status_code = tracing::field::Empty,
+                error = tracing::field::Empty,
+                attempt,
+            );
+            let traceparent = span
+                .in_scope(crate::traceparent::current)
+                .or_else(|| self.options.traceparent.clone());
+            if let Some(tp) = traceparent {
                 request = request.header("traceparent", tp);
             }
             if let Some(body) = body {
@@ -244,11 +261,23 @@ impl Client {
                 url.path()
             );
             let started = std::time::Instant::now();
-            let sent = request.send().await;
+            let sent = tracing::Instrument::instrument(request.send(), span.clone()).await;
             let answer = match &sent {
-                Ok(response) => response.status().as_u16().to_string(),
-                Err(_) => "error".to_owned(),
+                Ok(response) => {
+                    let status = response.status();
+                    span.record("http.response.status_code", status.as_u16());
+                    if !status.is_success() {
+                        span.record("otel.status_code", "ERROR");
+                    }
+                    status.as_u16().to_string()
+                }
+                Err(e) => {
+                    span.record("otel.status_code", "ERROR");
+                    span.record("error", error_chain(e));
+                    "error".to_owned()
+                }
             };
+            drop(span);
             self.stats
                 .record(Api::ArgoCd, &endpoint, &answer, started.elapsed());
             let outcome = match sent {

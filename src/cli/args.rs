@@ -125,6 +125,8 @@ pub struct RunArgs {
     pub skip_preflight: Option<String>,
     /// `--pushgateway-url`.
     pub pushgateway_url: Option<String>,
+    /// `--otlp-endpoint`.
+    pub otlp_endpoint: Option<String>,
     /// `--confirm` (teardown).
     pub confirm: Option<String>,
     /// `--pv-policy` (teardown).
@@ -174,6 +176,7 @@ impl From<CommonArgs> for RunArgs {
             require_cluster: c.require_cluster,
             skip_preflight: c.skip_preflight,
             pushgateway_url: c.pushgateway_url,
+            otlp_endpoint: c.otlp_endpoint,
             timeout: c.timeout,
             parallelism: c.parallelism,
             schedule: c.schedule,
@@ -239,6 +242,10 @@ pub struct CommonArgs {
     /// `executor`, environment, action and scope; a failed push is a warning [default: none].
     #[arg(long, env = "PUSHGATEWAY_URL")]
     pub pushgateway_url: Option<String>,
+    /// An OpenTelemetry collector's OTLP/HTTP endpoint: the run's spans (the action, each
+    /// DAG node, each API request) go to `<endpoint>/v1/traces` [default: none].
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
     /// A deadline for the whole run, every request and wait included: `5m`, or
     /// bare seconds as in `argocd --timeout 300`; exit 4 (Timeout) when it passes
     /// [default: none].

@@ -62,21 +62,25 @@ fn parse_server(input: &'static str, text: &str) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
-/// `--pushgateway-url`: an http(s) URL with a host and nothing after its path.
-fn pushgateway(text: Option<&str>) -> Result<Option<Url>, ConfigError> {
-    const INPUT: &str = "--pushgateway-url (PUSHGATEWAY_URL)";
+/// `--pushgateway-url`, `--otlp-endpoint`: an http(s) URL with a host and
+/// nothing after its path; unset or empty is none.
+fn http_url(
+    input: &'static str,
+    text: Option<&str>,
+    example: &str,
+) -> Result<Option<Url>, ConfigError> {
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
         return Ok(None);
     };
-    const EXPECTED: &str = "an http:// or https:// URL such as http://pushgateway.monitoring:9091";
+    let expected = format!("an http:// or https:// URL such as {example}");
     let url = Url::parse(text.trim())
-        .map_err(|e| ConfigError::bad(INPUT, text, &format!("{EXPECTED} ({e})")))?;
+        .map_err(|e| ConfigError::bad(input, text, &format!("{expected} ({e})")))?;
     if !matches!(url.scheme(), "https" | "http")
         || url.host_str().is_none()
         || url.query().is_some()
         || url.fragment().is_some()
     {
-        return Err(ConfigError::bad(INPUT, text, EXPECTED));
+        return Err(ConfigError::bad(input, text, &expected));
     }
     Ok(Some(url))
 }
@@ -349,7 +353,16 @@ pub fn run_config(
         "--skip-preflight (SKIP_PREFLIGHT)",
         args.skip_preflight.as_deref(),
     ));
-    let pushgateway = problems.check(pushgateway(args.pushgateway_url.as_deref()));
+    let pushgateway = problems.check(http_url(
+        "--pushgateway-url (PUSHGATEWAY_URL)",
+        args.pushgateway_url.as_deref(),
+        "http://pushgateway.monitoring:9091",
+    ));
+    let otlp = problems.check(http_url(
+        "--otlp-endpoint (OTEL_EXPORTER_OTLP_ENDPOINT)",
+        args.otlp_endpoint.as_deref(),
+        "http://otel-collector.monitoring:4318",
+    ));
     let data = env("KUBECONFIG_DATA");
     let inputs = crate::cluster::access::Inputs {
         path: args.kubeconfig.as_deref(),
@@ -390,6 +403,7 @@ pub fn run_config(
         Some(checks),
         Some(enforce_compliance),
         Some(pushgateway),
+        Some(otlp),
     ) = (
         dry_run,
         scope,
@@ -413,6 +427,7 @@ pub fn run_config(
         checks,
         enforce_compliance,
         pushgateway,
+        otlp,
     )
     else {
         return Err(problems.into_error());
@@ -465,6 +480,7 @@ pub fn run_config(
         checks,
         enforce_compliance,
         pushgateway,
+        otlp,
         environment,
     })
 }

@@ -112,12 +112,36 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
         ),
         _ => None,
     };
-    crate::telemetry::init(
+    let telemetry = crate::telemetry::init(
         config.log,
         action.as_str(),
         config.trace.as_ref(),
         progress.as_ref(),
+        config.otlp.as_ref(),
     );
+    let span = telemetry.action_span(
+        action.as_str(),
+        &config.scope.to_string(),
+        &config.environment.name,
+        config.trace.as_ref(),
+    );
+    let code = span.in_scope(|| traced(&args, config, action, started_at, progress, &span));
+    span.record("exit_code", code.code());
+    span.record("status", code.status_word());
+    drop(span);
+    telemetry.shutdown(super::signals::received());
+    code
+}
+
+/// A checked run inside its action span: execute, then report.
+fn traced(
+    args: &RunArgs,
+    config: Config,
+    action: Action,
+    started_at: chrono::DateTime<Utc>,
+    progress: Option<ProgressView>,
+    span: &tracing::Span,
+) -> ExitCode {
     for name in super::args::foreign_env(action.as_str()) {
         if std::env::var_os(&name).is_some() {
             tracing::debug!(
@@ -159,7 +183,8 @@ fn run(argv: &[OsString], started_at: chrono::DateTime<Utc>) -> ExitCode {
             tracing::error!(phase = "report", "{e}");
         }
     };
-    let result = runtime.block_on(execute(config, run.run_id.clone(), progress, &checkpoint));
+    let executed = execute(config, run.run_id.clone(), progress, &checkpoint);
+    let result = runtime.block_on(tracing::Instrument::instrument(executed, span.clone()));
     // Dropping a runtime waits for its blocking threads, such as a DNS lookup
     // that stalls: the exit after SIGTERM must not wait for them.
     runtime.shutdown_background();
@@ -370,7 +395,8 @@ fn init_early_logs(args: &RunArgs, action: &str, stderr_tty: bool) {
     let log =
         log_settings(args, stderr_tty).or_else(|_| log_settings(&RunArgs::default(), stderr_tty));
     if let Ok(log) = log {
-        crate::telemetry::init(log, action, None, None);
+        // Nothing ran: no spans to export.
+        let _ = crate::telemetry::init(log, action, None, None, None);
     }
 }
 

@@ -1,6 +1,17 @@
 //! SIGTERM and SIGINT, as one future that names the first to arrive.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tokio::signal::unix::{signal, Signal, SignalKind};
+
+/// Set once a SIGTERM or SIGINT has arrived: what runs after the run (the
+/// push, the span export) then keeps to the 2 s the contract leaves.
+static RECEIVED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a SIGTERM or SIGINT arrived during the run.
+pub fn received() -> bool {
+    RECEIVED.load(Ordering::Relaxed)
+}
 
 /// SIGTERM and SIGINT handlers, installed as soon as a run starts so that a
 /// signal during setup is caught too.
@@ -28,9 +39,11 @@ impl Signals {
                 None => std::future::pending().await,
             }
         }
-        tokio::select! {
+        let name = tokio::select! {
             () = next(&mut self.term) => "SIGTERM",
             () = next(&mut self.int) => "SIGINT",
-        }
+        };
+        RECEIVED.store(true, Ordering::Relaxed);
+        name
     }
 }

@@ -127,14 +127,21 @@ impl Cluster {
     /// A client for `access`; sends nothing yet.
     pub fn new(access: &Access) -> Result<Cluster, ClusterError> {
         let server = access.config.cluster_url.to_string();
-        let client =
-            kube::Client::try_from(access.config.clone()).map_err(|e| ClusterError::Api {
-                code: 0,
-                message: format!(
-                    "cannot set up a client for {server} ({}): {e}",
-                    access.source
-                ),
-            })?;
+        let mut config = access.config.clone();
+        // Every request carries the span the client was made in (the action's).
+        if let Some(value) = crate::traceparent::current()
+            .and_then(|tp| reqwest::header::HeaderValue::from_str(&tp).ok())
+        {
+            let name = reqwest::header::HeaderName::from_static("traceparent");
+            config.headers.push((name, value));
+        }
+        let client = kube::Client::try_from(config).map_err(|e| ClusterError::Api {
+            code: 0,
+            message: format!(
+                "cannot set up a client for {server} ({}): {e}",
+                access.source
+            ),
+        })?;
         Ok(Cluster {
             client,
             server,
@@ -399,13 +406,29 @@ impl Cluster {
         endpoint: &str,
         request: impl std::future::Future<Output = Result<T, kube::Error>>,
     ) -> Result<T, ClusterError> {
+        let span = tracing::info_span!(
+            "request",
+            otel.name = %endpoint,
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            api = "kubernetes",
+            outcome = tracing::field::Empty,
+        );
         let started = std::time::Instant::now();
-        let answered = tokio::time::timeout(REQUEST_LIMIT, request).await;
+        let answered = tracing::Instrument::instrument(
+            tokio::time::timeout(REQUEST_LIMIT, request),
+            span.clone(),
+        )
+        .await;
         let answer = match &answered {
             Ok(Ok(_)) => "2xx".to_owned(),
             Ok(Err(kube::Error::Api(status))) => status.code.to_string(),
             _ => "error".to_owned(),
         };
+        span.record("outcome", answer.as_str());
+        if answer != "2xx" {
+            span.record("otel.status_code", "ERROR");
+        }
         self.stats.record(
             request_stats::Api::Kubernetes,
             endpoint,

@@ -135,6 +135,8 @@ pub struct Config {
     pub enforce_compliance: bool,
     /// `--pushgateway-url`: where to push the metrics at the end.
     pub pushgateway: Option<reqwest::Url>,
+    /// `--otlp-endpoint`: where to export the spans.
+    pub otlp: Option<reqwest::Url>,
     /// The critical health checks: health.yaml's, and which built-ins are on.
     pub checks: crate::checks::HealthChecks,
     /// Application name → its namespace, for the apps in scope that have one

@@ -56,13 +56,14 @@ impl Hub {
         let mut follower = Follower::new(client, None);
         // A listing on the first connection reports apps that vanished before it.
         follower.resync_on_first_connect = true;
-        let task = tokio::spawn(follow(
+        // In the span it was opened in (the action's), like its requests.
+        let task = tokio::spawn(tracing::Instrument::in_current_span(follow(
             follower,
             senders,
             namespaces,
             fatal.clone(),
             known.clone(),
-        ));
+        )));
         Hub {
             channels,
             fatal,

@@ -209,6 +209,14 @@ fn the_rendered_platform_is_admitted_under_the_restricted_standard() {
         };
         assert_eq!(env("ENVIRONMENT").as_deref(), Some(environment.as_str()));
         assert_eq!(env("WORKFLOW_NAME").as_deref(), Some(workflow.as_str()));
+        // The workflow's UID without its dashes: one trace for all its steps.
+        let uid = stack
+            .get("workflow", stack.var("WORKFLOWS_NAMESPACE"), &workflow)
+            .unwrap()["metadata"]["uid"]
+            .as_str()
+            .unwrap()
+            .replace('-', "");
+        assert_eq!(env("TRACE_ID"), Some(uid), "{name}");
         assert_eq!(env("EXECUTOR_OUTPUT_DIR").as_deref(), Some("/tmp/executor"));
         let scope = env("TARGET_SCOPE").unwrap();
         let (sync, health) = (env("SYNC_TIMEOUT").unwrap(), env("HEALTH_TIMEOUT").unwrap());

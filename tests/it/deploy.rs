@@ -477,7 +477,9 @@ async fn request_count_is_independent_of_wait_time() {
     assert_eq!(counts[0], counts[1], "requests: {counts:?}");
 }
 
-/// Trace context is carried into every request as a W3C traceparent.
+/// Trace context is carried into every request as a W3C traceparent: the
+/// caller's trace, and the request's own span (a child of the run's span,
+/// itself a child of the caller's SPAN_ID).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_context_reaches_argocd() {
     let ctx = TestContext::new(scenario(app())).await;
@@ -486,11 +488,24 @@ async fn trace_context_reaches_argocd() {
         .env("SPAN_ID", "00f067aa0ba902b7");
     let result = ctx.run_command(cmd).await;
     assert_code(&result, ExitCode::SUCCESS);
-    let expected = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    assert!(ctx
-        .requests()
-        .iter()
-        .all(|r| r.traceparent.as_deref() == Some(expected)));
+    let requests = ctx.requests();
+    let mut spans = std::collections::BTreeSet::new();
+    for r in &requests {
+        let tp = r.traceparent.as_deref().unwrap_or_default();
+        let parts: Vec<&str> = tp.split('-').collect();
+        assert_eq!(parts.len(), 4, "{tp}");
+        assert_eq!(
+            (parts[0], parts[1], parts[3]),
+            ("00", "4bf92f3577b34da6a3ce929d0e0e4736", "01"),
+            "{} {}: {tp}",
+            r.method,
+            r.path
+        );
+        assert_eq!(parts[2].len(), 16, "{tp}");
+        assert_ne!(parts[2], "00f067aa0ba902b7", "{tp}");
+        spans.insert(parts[2].to_owned());
+    }
+    assert_eq!(spans.len(), requests.len(), "one span per request");
     let first_log: serde_json::Value =
         serde_json::from_str(result.stderr.lines().next().unwrap()).unwrap();
     assert_eq!(first_log["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");

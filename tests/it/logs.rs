@@ -20,7 +20,14 @@ async fn logged(format: &str) -> RunResult {
     })
     .await;
     // The flags come after the harness's own `--log-format json`, and win.
-    let args = ["--scope", "platform", "--log-format", format, "--log-level", "debug"];
+    let args = [
+        "--scope",
+        "platform",
+        "--log-format",
+        format,
+        "--log-level",
+        "debug",
+    ];
     let mut command = ctx.command("deploy", &args);
     command.env("TRACE_ID", TRACE_ID).env("SPAN_ID", SPAN_ID);
     let result = ctx.run_command(command).await;
@@ -30,7 +37,8 @@ async fn logged(format: &str) -> RunResult {
 }
 
 /// JSON: one object per line with exactly the contract's keys, the trace
-/// context included, an RFC 3339 timestamp and a known level.
+/// context included (the caller's trace, the run's own span), an RFC 3339
+/// timestamp and a known level.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_json_line_has_the_contracts_fields() {
     let result = logged("json").await;
@@ -67,7 +75,16 @@ async fn every_json_line_has_the_contracts_fields() {
         );
         assert_eq!(object["action"], "deploy", "{line}");
         assert_eq!(object["trace_id"], TRACE_ID, "{line}");
-        assert_eq!(object["span_id"], SPAN_ID, "{line}");
+        // The span the line was logged in: the action's, a node's or a request's.
+        let span = object["span_id"].as_str().unwrap();
+        assert!(
+            span.len() == 16 && span.chars().all(|c| c.is_ascii_hexdigit()),
+            "{line}"
+        );
+        assert_ne!(
+            span, SPAN_ID,
+            "the caller's span is the action span's parent: {line}"
+        );
         assert!(!object["message"].as_str().unwrap().is_empty(), "{line}");
         components.insert(object["component"].as_str().unwrap().to_owned());
     }

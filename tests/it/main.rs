@@ -25,4 +25,5 @@ mod signals;
 mod simulated_cluster;
 mod teardown;
 mod templates;
+mod traces;
 mod validate;

@@ -124,10 +124,11 @@ async fn sigterm_writes_status_within_the_templates_grace_period() {
 }
 
 /// Every template passes the workflow's and the pod's name, which prefix the
-/// run id (so the `executor-run` marker says which step synced an app).
+/// run id (so the `executor-run` marker says which step synced an app), and
+/// the workflow's UID as the trace id.
 #[test]
 fn templates_pass_the_workflow_and_pod_name() {
-    for template in executor_templates() {
+    for template in action_templates() {
         let name = template["name"].as_str().unwrap();
         let env = template["container"]["env"].as_array().unwrap();
         let var = |wanted: &str| {
@@ -137,6 +138,11 @@ fn templates_pass_the_workflow_and_pod_name() {
                 .clone()
         };
         assert_eq!(var("WORKFLOW_NAME")["value"], "{{workflow.name}}", "{name}");
+        assert_eq!(
+            var("TRACE_ID")["value"],
+            "{{=sprig.replace('-', '', workflow.uid)}}",
+            "{name}"
+        );
         assert_eq!(
             var("POD_NAME")["valueFrom"]["fieldRef"]["fieldPath"],
             "metadata.name",
