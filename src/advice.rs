@@ -24,10 +24,38 @@ pub fn recommendations(components: &[ComponentResult]) -> Vec<String> {
 fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> {
     use FailureReason as R;
     let app = component.application.as_deref();
+    let evidence = component.evidence.as_ref();
+    let resource = |needles: &[&str]| {
+        evidence.and_then(|e| needles.iter().find_map(|n| e.resource_mentioning(n)))
+    };
     match reason {
+        R::Degraded | R::Missing | R::Unknown if resource(&["ImagePullBackOff", "ErrImagePull"]).is_some() => {
+            let at = resource(&["ImagePullBackOff", "ErrImagePull"]).map(|r| r.resource.as_str())?;
+            Some(format!(
+                "{at} cannot pull its image: check the image reference in '{}' and the `registry-credentials` pull secret in its namespace, then rerun deploy",
+                app.unwrap_or(&component.name)
+            ))
+        }
+        R::Degraded | R::Missing | R::Unknown if resource(&["CrashLoopBackOff"]).is_some() => {
+            let at = resource(&["CrashLoopBackOff"]).map(|r| r.resource.as_str())?;
+            Some(format!(
+                "{at} keeps crashing: read its last logs (`kubectl logs --previous`) and fix what it says, then rerun deploy"
+            ))
+        }
+        R::Degraded | R::Missing | R::Unknown if resource(&["OOMKilled"]).is_some() => {
+            let at = resource(&["OOMKilled"]).map(|r| r.resource.as_str())?;
+            Some(format!(
+                "{at} runs out of memory (OOMKilled): raise its memory limit in the manifests, then rerun deploy"
+            ))
+        }
         R::Degraded | R::Missing | R::Unknown => app.map(|app| {
             format!("inspect '{app}' in the Argo CD UI or with `argocd app get {app}`; its resources are not healthy")
         }),
+        R::Timeout if is_ceph(component) => Some(format!(
+            "'{}' is a Ceph cluster, slow to become healthy: the RFC's default health timeout for Ceph is 30m; raise {} to at least that (`timeouts: {{health: 30m}}` on its node in dag.yaml)",
+            component.name,
+            crate::deadline::to_raise(&component.deadlines)
+        )),
         R::OperationFailed => app.map(|app| {
             format!("read the sync result of '{app}' (`argocd app get {app} --show-operation`) and fix the manifests, then rerun deploy")
         }),
@@ -61,9 +89,14 @@ fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> 
         R::NoClusterAccess => Some(
             "give the executor cluster access (--kubeconfig, KUBECONFIG_DATA, or the pod's service account) so that resource nodes are checked".to_owned(),
         ),
-        R::PermissionDenied => Some(
-            "check the token's Argo CD RBAC and argocd.project in environment.yaml".to_owned(),
-        ),
+        R::PermissionDenied => Some(format!(
+            "the token's Argo CD account may not act on '{}': its role lacks `applications, get` or `applications, sync` on the app's project (a line such as `p, role:executor-deploy, applications, sync, <project>/*, allow` in argocd-rbac-cm's policy.csv), or argocd.project in environment.yaml names another project",
+            app.unwrap_or(&component.name)
+        )),
+        R::SyncWindow => Some(format!(
+            "a sync window of the project of '{}' denies syncs now: see its schedule with `argocd proj windows list <project>`, rerun when it is open, or pass --wait-sync-window to wait for it within the sync timeout",
+            app.unwrap_or(&component.name)
+        )),
         R::NotFound => app.map(|app| {
             format!("create the Application '{app}' (through its app-of-apps) or fix the scope")
         }),
@@ -85,12 +118,24 @@ fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> 
         | R::Orphaned
         | R::PruneSkipped
         | R::ComparisonError
-        | R::SyncWindow
         | R::Stale
         | R::MemberFailed
         | R::RevisionRefused
         | R::PreflightFailed => None,
     }
+}
+
+/// A Ceph cluster: its node's or Application's name says so, or its tree
+/// has a CephCluster.
+fn is_ceph(component: &ComponentResult) -> bool {
+    let named = |n: &str| n.to_ascii_lowercase().contains("ceph");
+    named(&component.name)
+        || component.application.as_deref().is_some_and(named)
+        || component.evidence.as_ref().is_some_and(|e| {
+            e.resources
+                .iter()
+                .any(|r| r.resource.starts_with("CephCluster "))
+        })
 }
 
 #[cfg(test)]
@@ -137,6 +182,73 @@ mod tests {
             let got = recommendations(std::slice::from_ref(component));
             let expected: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
             assert_eq!(got, expected, "{} {:?}", component.name, component.failure);
+        }
+    }
+
+    /// `failed` with what its Application showed: unhealthy resources
+    /// `(resource, message)`.
+    fn with_evidence(mut c: ComponentResult, resources: &[(&str, &str)]) -> ComponentResult {
+        c.evidence = Some(crate::evidence::Evidence {
+            resources: resources
+                .iter()
+                .map(|(r, m)| crate::evidence::UnhealthyResource {
+                    resource: (*r).to_owned(),
+                    health: "Degraded".to_owned(),
+                    message: Some((*m).to_owned()),
+                })
+                .collect(),
+            ..Default::default()
+        });
+        c
+    }
+
+    /// Each reason, with what the evidence says, maps to one concrete next step.
+    #[test]
+    fn advice_follows_the_reason_and_the_evidence() {
+        let pull = "Back-off pulling image \"registry.example/web:1.2\": ImagePullBackOff";
+        let cases: Vec<(ComponentResult, &str)> = vec![
+            (
+                with_evidence(failed("web", "app", Some("web"), R::Degraded), &[("Deployment web/web", "exceeded its progress deadline"), ("Pod web/web-1", pull)]),
+                "Pod web/web-1 cannot pull its image: check the image reference in 'web' and the `registry-credentials` pull secret in its namespace, then rerun deploy",
+            ),
+            (
+                with_evidence(failed("api", "app", Some("api"), R::Degraded), &[("Pod api/api-1", "back-off 5m0s restarting failed container: CrashLoopBackOff")]),
+                "Pod api/api-1 keeps crashing: read its last logs (`kubectl logs --previous`) and fix what it says, then rerun deploy",
+            ),
+            (
+                with_evidence(failed("db", "app", Some("db"), R::Missing), &[("Pod db/db-0", "OOMKilled")]),
+                "Pod db/db-0 runs out of memory (OOMKilled): raise its memory limit in the manifests, then rerun deploy",
+            ),
+            (
+                with_evidence(failed("web", "app", Some("web"), R::Degraded), &[("Pod web/web-1", "Readiness probe failed")]),
+                "inspect 'web' in the Argo CD UI or with `argocd app get web`; its resources are not healthy",
+            ),
+            (
+                failed("rook-ceph-cluster", "app", Some("rook-ceph-cluster"), R::Timeout),
+                "'rook-ceph-cluster' is a Ceph cluster, slow to become healthy: the RFC's default health timeout for Ceph is 30m; raise its deadline to at least that (`timeouts: {health: 30m}` on its node in dag.yaml)",
+            ),
+            (
+                with_evidence(failed("storage", "app", Some("storage"), R::Timeout), &[("CephCluster rook/main", "HEALTH_WARN")]),
+                "'storage' is a Ceph cluster, slow to become healthy: the RFC's default health timeout for Ceph is 30m; raise its deadline to at least that (`timeouts: {health: 30m}` on its node in dag.yaml)",
+            ),
+            (
+                failed("vault", "app", Some("vault"), R::PermissionDenied),
+                "the token's Argo CD account may not act on 'vault': its role lacks `applications, get` or `applications, sync` on the app's project (a line such as `p, role:executor-deploy, applications, sync, <project>/*, allow` in argocd-rbac-cm's policy.csv), or argocd.project in environment.yaml names another project",
+            ),
+            (
+                failed("vault", "app", Some("vault"), R::SyncWindow),
+                "a sync window of the project of 'vault' denies syncs now: see its schedule with `argocd proj windows list <project>`, rerun when it is open, or pass --wait-sync-window to wait for it within the sync timeout",
+            ),
+        ];
+        for (component, expected) in cases {
+            let got = recommendations(std::slice::from_ref(&component));
+            assert_eq!(
+                got,
+                [expected.to_owned()],
+                "{} {:?}",
+                component.name,
+                component.failure
+            );
         }
     }
 

@@ -8,7 +8,7 @@
 //! - [`config`]: the checked configuration of a run and environment.yaml;
 //! - [`argocd`]: the Argo CD REST client, API types and watch stream;
 //! - [`cluster`]: the Kubernetes side: cluster access, the API server client, preflight;
-//! - [`readiness`]: pure verdicts on one Application snapshot;
+//! - [`readiness`]: pure verdicts on one Application snapshot, and [`evidence`]: what a failed one shows;
 //! - [`checks`]: the critical health checks of health.yaml and the built-ins;
 //! - [`compliance`]: validate's compliance rules over live manifests, and exemptions;
 //! - [`deadline`]: a component's deadlines and the settings they came from;
@@ -39,6 +39,7 @@ pub mod crash;
 pub mod dag;
 pub mod deadline;
 pub mod error;
+pub mod evidence;
 pub mod exit;
 pub mod metrics;
 pub mod object;

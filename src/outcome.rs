@@ -255,6 +255,9 @@ pub struct ComponentResult {
     /// lists them under `compliance`).
     #[serde(skip)]
     pub compliance: Vec<crate::compliance::Entry>,
+    /// What its Application showed when it failed (`failures[].evidence`).
+    #[serde(skip)]
+    pub evidence: Option<crate::evidence::Evidence>,
 }
 
 impl ComponentResult {
@@ -285,6 +288,7 @@ impl ComponentResult {
             checks: Vec::new(),
             managed: Vec::new(),
             compliance: Vec::new(),
+            evidence: None,
         }
     }
 

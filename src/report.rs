@@ -162,6 +162,9 @@ pub struct FailureEntry {
     pub reason: FailureReason,
     /// What happened.
     pub message: String,
+    /// What the Application showed: messages, conditions, unhealthy resources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<crate::evidence::Evidence>,
 }
 
 /// `metrics` in the report.
@@ -232,6 +235,7 @@ impl Report {
                     component: c.name.clone(),
                     reason,
                     message: c.message.clone(),
+                    evidence: c.evidence.clone(),
                 })
             })
             .collect();
@@ -240,6 +244,7 @@ impl Report {
                 component: run.scope.clone(),
                 reason: abort.reason(),
                 message: abort.message().to_owned(),
+                evidence: None,
             });
         }
         let code = outcome.exit_code();

@@ -163,6 +163,40 @@ fn listed(report: &Value, view: View) -> (Vec<&Value>, String) {
     (shown, others)
 }
 
+/// The evidence lines of the failure entry for `name`: `operation: …`,
+/// `health: …`, each condition, each unhealthy resource with its message.
+fn evidence(report: &Value, name: &str) -> Vec<String> {
+    let Some(e) = report["failures"]
+        .as_array()
+        .and_then(|fs| fs.iter().find(|f| text(f, "component") == name))
+        .map(|f| &f["evidence"])
+        .filter(|e| e.is_object())
+    else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    for key in ["operation", "health"] {
+        if let Some(v) = e[key].as_str() {
+            lines.push(format!("{key}: {v}"));
+        }
+    }
+    for c in e["conditions"].as_array().into_iter().flatten() {
+        lines.push(format!("condition {}", c.as_str().unwrap_or("")));
+    }
+    for r in e["resources"].as_array().into_iter().flatten() {
+        let message = r["message"]
+            .as_str()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        lines.push(format!(
+            "{} {}{message}",
+            text(r, "resource"),
+            text(r, "health")
+        ));
+    }
+    lines
+}
+
 /// Failure entries not shown on a component's line (an invalid run's, a
 /// preflight refusal's).
 fn loose_failures<'a>(report: &'a Value, shown: &[&Value]) -> Vec<&'a Value> {
@@ -221,6 +255,9 @@ fn render_text(report: &Value, view: View, color: bool) -> String {
             state(c),
             text(c, "message")
         );
+        for line in evidence(report, text(c, "name")) {
+            let _ = writeln!(out, "      {line}");
+        }
     }
     if !others.is_empty() && !shown.is_empty() {
         let _ = writeln!(out, "  … and {others}");
@@ -280,6 +317,21 @@ fn render_markdown(report: &Value, view: View) -> String {
     if !others.is_empty() && !shown.is_empty() {
         let _ = writeln!(out, "… and {others}.\n");
     }
+    let evidenced: Vec<(&str, Vec<String>)> = shown
+        .iter()
+        .map(|c| (text(c, "name"), evidence(report, text(c, "name"))))
+        .filter(|(_, lines)| !lines.is_empty())
+        .collect();
+    if !evidenced.is_empty() {
+        let _ = writeln!(out, "**Evidence**\n");
+        for (name, lines) in evidenced {
+            let _ = writeln!(out, "- `{name}`");
+            for line in lines {
+                let _ = writeln!(out, "  - {}", line.replace('\n', " "));
+            }
+        }
+        out.push('\n');
+    }
     let loose = loose_failures(report, &shown);
     if !loose.is_empty() {
         let _ = writeln!(out, "**Failures**\n");
@@ -321,7 +373,8 @@ mod tests {
                 { "name": "vault", "kind": "app", "status": "skipped", "message": "not attempted" },
             ],
             "failures": [
-                { "component": "ceph", "reason": "Degraded", "message": "pod a|b crashing" },
+                { "component": "ceph", "reason": "Degraded", "message": "pod a|b crashing",
+                  "evidence": { "health": "Degraded", "resources": [{ "resource": "Pod rook/osd-0", "health": "Degraded", "message": "CrashLoopBackOff" }] } },
                 { "component": "vault", "reason": "DependencyFailed", "message": "not attempted" },
             ],
             "recommendations": ["check ceph"],
@@ -345,9 +398,11 @@ mod tests {
             lines[2].starts_with("  ceph ") && lines[2].contains("[Degraded] pod a|b crashing"),
             "{out}"
         );
-        assert!(lines[3].starts_with("  vault "), "{out}");
-        assert_eq!(lines[4], "  … and 1 succeeded");
-        assert_eq!(lines[5], "  hint: check ceph");
+        assert_eq!(lines[3], "      health: Degraded");
+        assert_eq!(lines[4], "      Pod rook/osd-0 Degraded: CrashLoopBackOff");
+        assert!(lines[5].starts_with("  vault "), "{out}");
+        assert_eq!(lines[6], "  … and 1 succeeded");
+        assert_eq!(lines[7], "  hint: check ceph");
         assert!(!out.contains('\x1b'));
         let all = render(
             &partial(),
@@ -392,6 +447,10 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("**What to do**\n\n- check ceph"), "{out}");
+        assert!(
+            out.contains("**Evidence**\n\n- `ceph`\n  - health: Degraded\n  - Pod rook/osd-0 Degraded: CrashLoopBackOff\n"),
+            "{out}"
+        );
         assert!(out.contains("run `wf-pod-abc`"), "{out}");
     }
 

@@ -164,6 +164,10 @@ impl Tracker {
             checks: Vec::new(),
             managed: app.map(|a| a.status.resources.clone()).unwrap_or_default(),
             compliance: Vec::new(),
+            // The snapshot the decision was made on, for the failure's entry.
+            evidence: app
+                .filter(|_| !status.is_ok())
+                .map(|a| crate::evidence::Evidence::of(a, None)),
         }
     }
 

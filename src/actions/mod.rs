@@ -7,6 +7,7 @@ mod checks;
 mod compliance;
 pub mod context;
 pub mod deploy;
+pub mod evidence;
 pub mod failure;
 mod nudge;
 pub mod platform;

@@ -310,7 +310,12 @@ pub async fn execute(
         Some(why) => futures_util::future::Either::Left(std::future::ready(why)),
         None => futures_util::future::Either::Right(stop),
     };
-    let (components, stopped) = crate::actions::scope::run(&mut ctx, progress.as_ref(), stop).await;
+    let (mut components, stopped) =
+        crate::actions::scope::run(&mut ctx, progress.as_ref(), stop).await;
+    // A run cut short by a signal or its deadline has no time to spare.
+    if stopped.is_none() {
+        crate::actions::evidence::add_trees(&ctx, &mut components).await;
+    }
     let mut outcome = Outcome {
         preflight,
         action,

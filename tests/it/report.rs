@@ -323,3 +323,50 @@ async fn executor_report_shows_a_partial_report() {
     let missing = executor(&["report", "/nonexistent/report.json"], &[]);
     assert_eq!(missing.code, ExitCode::INVALID);
 }
+
+/// A failure carries what its Application showed: the last snapshot's
+/// health and sync, and the unhealthy resources of its tree (read once, at
+/// the end), pods included; the text view shows them under the component.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_carries_its_evidence() {
+    use executor::sim::AppScenario;
+    let ctx = TestContext::new(Scenario {
+        apps: vec![AppScenario {
+            outcome: SimOutcome::Degraded,
+            ..AppScenario::named("temporal")
+        }],
+        ..Scenario::with_apps(TOKEN, &[])
+    })
+    .await;
+    let result = ctx.run("deploy", &["--scope", "app:temporal"]).await;
+    assert_code(&result, ExitCode::FAILURE);
+    let failure = &result.report["failures"][0];
+    assert_eq!(failure["reason"], "Degraded", "{failure}");
+    let evidence = &failure["evidence"];
+    assert!(
+        evidence["health"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("Degraded")),
+        "{evidence}"
+    );
+    assert_eq!(evidence["sync"], "Synced", "{evidence}");
+    let resources: Vec<&str> = evidence["resources"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{evidence}"))
+        .iter()
+        .map(|r| r["resource"].as_str().unwrap())
+        .collect();
+    assert!(
+        resources.iter().any(|r| r.starts_with("Pod temporal/")),
+        "{resources:?}"
+    );
+    assert_eq!(ctx.count("GET", "/temporal/resource-tree"), 1);
+    assert!(
+        result
+            .stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("Pod temporal/")),
+        "{}",
+        result.stdout
+    );
+}
