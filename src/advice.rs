@@ -109,19 +109,36 @@ fn advice(reason: FailureReason, component: &ComponentResult) -> Option<String> 
             "the failed step's log ends with its own report: `argo logs <workflow> <pod>`; rerun the workflow once it is fixed: deploy resumes where it stopped"
                 .to_owned(),
         ),
-        // Their messages say it all, or another component's advice does.
-        R::Suspended
-        | R::ApiError
-        | R::OutOfSync
-        | R::Invalid
-        | R::DependencyFailed
-        | R::Orphaned
-        | R::PruneSkipped
-        | R::ComparisonError
-        | R::Stale
-        | R::MemberFailed
-        | R::RevisionRefused
-        | R::PreflightFailed => None,
+        R::Suspended => app.map(|app| {
+            format!("'{app}' is Suspended: resume what suspends it (a paused Rollout, a suspended CronJob), or set health.suspendedIs in environment.yaml if suspended is fine")
+        }),
+        R::OutOfSync => app.map(|app| {
+            format!("'{app}' differs from Git: see how with `argocd app diff {app}`, then rerun deploy")
+        }),
+        R::PruneSkipped => app.map(|app| {
+            format!("'{app}' has resources to prune and pruning is off: prune them (`argocd app sync {app} --prune`), or deploy with --prune true (sync.prune in environment.yaml)")
+        }),
+        R::ComparisonError => app.map(|app| {
+            format!("Argo CD cannot compare '{app}' with its source: fix what its condition names (repository, path, chart, values; `argocd app get {app}`), then rerun deploy")
+        }),
+        R::Stale => app.map(|app| {
+            format!("'{app}' was not yet re-compared after its last operation: validate again once the controller has (`argocd app get {app} --refresh`)")
+        }),
+        R::RevisionRefused => app.map(|app| {
+            format!("'{app}' does not take --revision (automated sync pins its target): deploy without --revision, or change its targetRevision in Git")
+        }),
+        R::Orphaned => app.map(|app| {
+            format!("resources '{app}' managed remain after its deletion: delete them, or see which finalizer holds them (`kubectl get <kind> -o yaml`)")
+        }),
+        R::ApiError if component.kind == "resource" => Some(
+            "the Kubernetes API answered something the executor cannot use: rerun with LOG_LEVEL=debug to see it".to_owned(),
+        ),
+        R::ApiError => Some(
+            "Argo CD answered something the executor cannot use: see argocd-server's log and rerun with LOG_LEVEL=debug".to_owned(),
+        ),
+        R::Invalid => Some("fix the input the message names and rerun: nothing was changed".to_owned()),
+        // The dependency's, the member's or the preflight check's advice is the step.
+        R::DependencyFailed | R::MemberFailed | R::PreflightFailed => None,
     }
 }
 
@@ -176,7 +193,10 @@ mod tests {
             (failed("tools", "stack", None, R::MemberFailed), None),
             (failed("tools", "stack", None, R::Degraded), None),
             (failed("crds", "resource", None, R::Timeout), Some("'crds' did not finish in time: raise its deadline if it is just slow, or inspect it")),
-            (failed("crds", "resource", None, R::ApiError), None),
+            (
+                failed("crds", "resource", None, R::ApiError),
+                Some("the Kubernetes API answered something the executor cannot use: rerun with LOG_LEVEL=debug to see it"),
+            ),
         ];
         for (component, expected) in cases {
             let got = recommendations(std::slice::from_ref(component));
@@ -234,6 +254,34 @@ mod tests {
             (
                 failed("vault", "app", Some("vault"), R::PermissionDenied),
                 "the token's Argo CD account may not act on 'vault': its role lacks `applications, get` or `applications, sync` on the app's project (a line such as `p, role:executor-deploy, applications, sync, <project>/*, allow` in argocd-rbac-cm's policy.csv), or argocd.project in environment.yaml names another project",
+            ),
+            (
+                failed("web", "app", Some("web"), R::OutOfSync),
+                "'web' differs from Git: see how with `argocd app diff web`, then rerun deploy",
+            ),
+            (
+                failed("web", "app", Some("web"), R::PruneSkipped),
+                "'web' has resources to prune and pruning is off: prune them (`argocd app sync web --prune`), or deploy with --prune true (sync.prune in environment.yaml)",
+            ),
+            (
+                failed("web", "app", Some("web"), R::ComparisonError),
+                "Argo CD cannot compare 'web' with its source: fix what its condition names (repository, path, chart, values; `argocd app get web`), then rerun deploy",
+            ),
+            (
+                failed("web", "app", Some("web"), R::RevisionRefused),
+                "'web' does not take --revision (automated sync pins its target): deploy without --revision, or change its targetRevision in Git",
+            ),
+            (
+                failed("web", "app", Some("web"), R::Suspended),
+                "'web' is Suspended: resume what suspends it (a paused Rollout, a suspended CronJob), or set health.suspendedIs in environment.yaml if suspended is fine",
+            ),
+            (
+                failed("web", "app", Some("web"), R::Stale),
+                "'web' was not yet re-compared after its last operation: validate again once the controller has (`argocd app get web --refresh`)",
+            ),
+            (
+                failed("web", "app", Some("web"), R::Orphaned),
+                "resources 'web' managed remain after its deletion: delete them, or see which finalizer holds them (`kubectl get <kind> -o yaml`)",
             ),
             (
                 failed("vault", "app", Some("vault"), R::SyncWindow),
