@@ -2,23 +2,17 @@
 //! deploy at debug level, in both formats, every line parsed.
 
 use executor::exit::ExitCode;
-use executor::sim::SimOutcome;
 use serde_json::Value;
 
 use crate::common::{assert_code, RunResult};
-use crate::platform::platform;
+use crate::platform::partial_platform;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID: &str = "00f067aa0ba902b7";
 
 /// A partial platform deploy logged at debug level in `format`.
 async fn logged(format: &str) -> RunResult {
-    let ctx = platform(|app| {
-        if app.name == "ceph-cluster" {
-            app.outcome = SimOutcome::OperationFailed;
-        }
-    })
-    .await;
+    let ctx = partial_platform().await;
     // The flags come after the harness's own `--log-format json`, and win.
     let args = [
         "--scope",

@@ -43,6 +43,17 @@ const APPS: [&str; 8] = [
     "keycloak",
 ];
 
+/// [`DAG`] with `ceph-cluster`'s sync failing: its dependents are skipped,
+/// the independent branch succeeds, the run is Partial.
+pub(crate) async fn partial_platform() -> TestContext {
+    platform(|app| {
+        if app.name == "ceph-cluster" {
+            app.outcome = SimOutcome::OperationFailed;
+        }
+    })
+    .await
+}
+
 /// The simulator with every app of [`DAG`], adjusted by `change`.
 pub(crate) async fn platform(change: impl Fn(&mut AppScenario)) -> TestContext {
     let mut scenario = Scenario::with_apps(TOKEN, &APPS);
@@ -125,12 +136,7 @@ async fn platform_deploy_succeeds_in_dependency_order() {
 /// node, and lets the independent branch finish: Partial.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_skips_exactly_its_dependents_and_the_rest_goes_on() {
-    let ctx = platform(|app| {
-        if app.name == "ceph-cluster" {
-            app.outcome = SimOutcome::OperationFailed;
-        }
-    })
-    .await;
+    let ctx = partial_platform().await;
     let result = ctx.run("deploy", &["--scope", "platform"]).await;
     assert_code(&result, ExitCode::PARTIAL);
     assert_eq!(result.status, "partial\n");
@@ -184,12 +190,7 @@ async fn a_failure_skips_exactly_its_dependents_and_the_rest_goes_on() {
 /// run syncs nothing at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rerun_resumes_where_the_last_one_failed() {
-    let ctx = platform(|app| {
-        if app.name == "ceph-cluster" {
-            app.outcome = SimOutcome::OperationFailed;
-        }
-    })
-    .await;
+    let ctx = partial_platform().await;
     assert_code(
         &ctx.run("deploy", &["--scope", "platform"]).await,
         ExitCode::PARTIAL,

@@ -10,11 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use executor::exit::ExitCode;
-use executor::sim::SimOutcome;
 use serde_json::Value;
 
 use crate::common::{assert_code, ENVIRONMENT};
-use crate::platform::platform;
+use crate::platform::{partial_platform, platform};
 
 /// Reads the Prometheus text format with the Python client's parser: one
 /// JSON object per sample, `{name, labels, value}`.
@@ -141,12 +140,7 @@ async fn a_partial_deploy_is_pushed_and_scraped_back() {
     let Some(gateway) = Pushgateway::start() else {
         return;
     };
-    let ctx = platform(|app| {
-        if app.name == "ceph-cluster" {
-            app.outcome = SimOutcome::OperationFailed;
-        }
-    })
-    .await;
+    let ctx = partial_platform().await;
     let mut command = ctx.command("deploy", &["--scope", "platform"]);
     command.env("PUSHGATEWAY_URL", &gateway.url);
     let result = ctx.run_command(command).await;

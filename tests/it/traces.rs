@@ -10,14 +10,13 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::routing::post;
 use executor::exit::ExitCode;
-use executor::sim::SimOutcome;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
 use crate::common::assert_code;
-use crate::platform::platform;
+use crate::platform::partial_platform;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID: &str = "00f067aa0ba902b7";
@@ -69,12 +68,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Span>>>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_action_span_parents_the_nodes_and_nodes_their_requests() {
     let (url, received) = receiver().await;
-    let ctx = platform(|app| {
-        if app.name == "ceph-cluster" {
-            app.outcome = SimOutcome::OperationFailed;
-        }
-    })
-    .await;
+    let ctx = partial_platform().await;
     let mut command = ctx.command("deploy", &["--scope", "platform"]);
     command
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", &url)
