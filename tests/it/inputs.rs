@@ -227,6 +227,23 @@ async fn bad_pushgateway_url_is_invalid() {
     }
 }
 
+/// The workflow templates pass PUSHGATEWAY_URL and OTEL_EXPORTER_OTLP_ENDPOINT
+/// empty when unset: empty is none, not invalid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_telemetry_endpoints_are_none() {
+    let ctx = ctx().await;
+    let mut cmd = ctx.command("deploy", &["--scope", "app:temporal"]);
+    cmd.env("PUSHGATEWAY_URL", "")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "");
+    let result = ctx.run_command(cmd).await;
+    assert_code(&result, ExitCode::SUCCESS);
+    assert!(
+        !result.stderr.contains("push of the metrics"),
+        "{}",
+        result.stderr
+    );
+}
+
 /// `--app-namespace` only means something for one app; with a platform or
 /// stack scope it is Invalid, naming the input and where to set it instead.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -143,6 +143,20 @@ fn templates_pass_the_workflow_and_pod_name() {
             "{{=sprig.replace('-', '', workflow.uid)}}",
             "{name}"
         );
+        // Unset by default: the executor reads an empty value as none.
+        for (env, input) in [
+            ("PUSHGATEWAY_URL", "pushgateway-url"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp-endpoint"),
+        ] {
+            assert_eq!(
+                var(env)["value"],
+                format!("{{{{inputs.parameters.{input}}}}}"),
+                "{name}"
+            );
+            let inputs = template["inputs"]["parameters"].as_array().unwrap();
+            let default = inputs.iter().find(|p| p["name"] == input).unwrap();
+            assert_eq!(default["value"], "", "{name} {input}");
+        }
         assert_eq!(
             var("POD_NAME")["valueFrom"]["fieldRef"]["fieldPath"],
             "metadata.name",
