@@ -3,6 +3,7 @@
 
 mod common;
 
+mod canary;
 mod checks;
 mod cluster;
 mod conformance;

@@ -39,7 +39,7 @@ fn attribute(span: &Span, key: &str) -> Option<String> {
 }
 
 /// An OTLP/HTTP receiver on loopback: its base URL and what it received.
-async fn receiver() -> (String, Arc<Mutex<Vec<Span>>>) {
+pub(crate) async fn receiver() -> (String, Arc<Mutex<Vec<Span>>>) {
     let spans: Arc<Mutex<Vec<Span>>> = Arc::default();
     let kept = spans.clone();
     let app = axum::Router::new().route(

@@ -72,15 +72,20 @@ pub fn environment_yaml_retrying(backoff: &str, extra: &str) -> String {
 impl TestContext {
     /// Starts the simulator with `scenario` (its token is set to [`TOKEN`]) and
     /// writes a default environment.yaml.
-    pub async fn new(mut scenario: Scenario) -> TestContext {
-        scenario.token = TOKEN.to_owned();
+    pub async fn new(scenario: Scenario) -> TestContext {
+        Self::with_token(scenario, TOKEN).await
+    }
+
+    /// [`TestContext::new`] with another Argo CD token, on both sides.
+    pub async fn with_token(mut scenario: Scenario, token: &str) -> TestContext {
+        scenario.token = token.to_owned();
         let dir = tempfile::tempdir().expect("temp dir");
         let config_dir = dir.path().join("config");
         let secrets_dir = dir.path().join("secrets");
         let output_dir = dir.path().join("out");
         std::fs::create_dir_all(&config_dir).unwrap();
         std::fs::create_dir_all(&secrets_dir).unwrap();
-        std::fs::write(secrets_dir.join("argocd-token"), format!("{TOKEN}\n")).unwrap();
+        std::fs::write(secrets_dir.join("argocd-token"), format!("{token}\n")).unwrap();
         let ctx = TestContext {
             sim: Simulator::start(scenario).await.expect("simulator starts"),
             _dir: dir,
