@@ -208,6 +208,32 @@ async fn bad_server_url_is_invalid() {
     .await;
 }
 
+/// A name that is not DNS-1123 never reaches a URL: a path in a scope, a
+/// stack or a teardown confirmation is Invalid before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_that_are_not_dns_1123_never_reach_a_url() {
+    let ctx = ctx().await;
+    for scope in [
+        "app:../settings",
+        "app:a/b",
+        "app:%2e%2e",
+        "stack:a/b",
+        "app:Temporal",
+        "app:",
+    ] {
+        for action in ["deploy", "validate"] {
+            assert_invalid(&ctx, action, &["--scope", scope], "--scope").await;
+        }
+    }
+    assert_invalid(
+        &ctx,
+        "teardown",
+        &["--scope", "app:../settings", "--confirm", "test"],
+        "--scope",
+    )
+    .await;
+}
+
 /// A Pushgateway URL that is not an http(s) URL is Invalid before any request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_pushgateway_url_is_invalid() {
