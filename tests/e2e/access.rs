@@ -1,4 +1,5 @@
-//! What the token may see and do: a project the token cannot see, and a sync window.
+//! What the token may see and do: a project the token cannot see, and a sync
+//! window; and whose certificate the executor trusts.
 
 use std::time::Duration;
 
@@ -226,4 +227,32 @@ fn an_app_in_another_namespace_is_deployed_and_torn_down_not_its_namesake() {
         crate::expect::application_gone(&app)
     });
     assert!(twin.application().is_some(), "the namesake is still there");
+}
+
+/// TLS is always verified: the real argocd-server's certificate, from the CA
+/// e2e/up makes at the stack's first start, is refused without
+/// `--argocd-ca-file` (exit 1 before any request is answered, the message
+/// naming the flag), and the same run succeeds with it.
+#[test]
+fn an_untrusted_certificate_is_refused_unless_its_ca_is_given() {
+    let stack = require_stack!();
+    let _shared = fixture::shared();
+    let app = App::deployed(stack, "tls");
+    let scope = format!("app:{}", app.name);
+    let refused = Executor::new(stack, "")
+        .without_ca()
+        .args(&["--scope", &scope])
+        .run(stack, "validate", LIMIT);
+    assert_code(&refused, ExitCode::FAILURE);
+    let said = refused.report["failures"].to_string();
+    assert!(said.contains("--argocd-ca-file"), "{}", refused.show());
+    assert!(
+        said.to_lowercase().contains("certificate"),
+        "{}",
+        refused.show()
+    );
+    let trusted = Executor::new(stack, "")
+        .args(&["--scope", &scope])
+        .run(stack, "validate", LIMIT);
+    assert_code(&trusted, ExitCode::SUCCESS);
 }

@@ -607,6 +607,7 @@ pub struct Executor {
     token_file: String,
     extra_env: String,
     args: Vec<String>,
+    trust_ca: bool,
 }
 
 impl Executor {
@@ -618,7 +619,14 @@ impl Executor {
             token_file: stack.var("ARGOCD_TOKEN_FILE").to_owned(),
             extra_env: extra.to_owned(),
             args: Vec::new(),
+            trust_ca: true,
         }
+    }
+
+    /// Runs without `--argocd-ca-file`: the stack's CA is not trusted.
+    pub fn without_ca(mut self) -> Executor {
+        self.trust_ca = false;
+        self
     }
 
     /// Uses this token file.
@@ -687,9 +695,11 @@ impl Executor {
             .arg(&secrets)
             .arg("--output-dir")
             .arg(&out)
-            .args(["--argocd-server", stack.var("ARGOCD_SERVER")])
-            .args(["--argocd-ca-file", stack.var("ARGOCD_CA_FILE")])
-            .args(["--log-format", "json", "--log-level", "debug"])
+            .args(["--argocd-server", stack.var("ARGOCD_SERVER")]);
+        if self.trust_ca {
+            cmd.args(["--argocd-ca-file", stack.var("ARGOCD_CA_FILE")]);
+        }
+        cmd.args(["--log-format", "json", "--log-level", "debug"])
             .args(&self.args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
