@@ -119,7 +119,9 @@ fn attempt_of(display_name: &str, task: &str) -> Option<Option<u32>> {
 }
 
 /// What the failures say about one task: its status, the reason and a
-/// message, or `None` when it did not fail.
+/// message, or `None` when it did not fail. The task failed when its own
+/// node did (a retried task's node fails only once its retries are over);
+/// failed attempts of a task whose later attempt succeeded say nothing.
 fn failed_task(
     action: Action,
     task: &str,
@@ -131,9 +133,13 @@ fn failed_task(
         .iter()
         .filter_map(|f| attempt_of(&f.display_name, task).map(|a| (a, f)))
         .collect();
+    if !mine.iter().any(|(attempt, _)| attempt.is_none()) {
+        return None;
+    }
+    // The last attempt's pod says how; the task's own node, when it has none.
     let last = mine
         .iter()
-        .max_by_key(|(attempt, _)| attempt.map_or(0, |n| n + 1))?;
+        .max_by_key(|(attempt, _)| attempt.map_or(0, |n| n.saturating_add(1)))?;
     let node = last.1;
     let code = exit_code_in(&node.message);
     let (status, reason) = match code {
@@ -287,6 +293,20 @@ mod tests {
         }
     }
 
+    /// Tasks whose retries are over: each `(task, last attempt, its message)`
+    /// as Argo lists it, the attempt's node and the task's own.
+    fn given(tasks: &[(&str, u32, &str)]) -> Vec<FailedNode> {
+        tasks
+            .iter()
+            .flat_map(|(task, attempt, message)| {
+                [
+                    failed(&format!("{task}({attempt})"), message),
+                    failed(task, "No more retries left"),
+                ]
+            })
+            .collect()
+    }
+
     #[test]
     fn failures_parse_as_argo_substitutes_them() {
         let list = r#"[{"displayName":"api(0)","message":"main: Error (exit code 1)","templateName":"sync-and-wait","phase":"Failed","podName":"p-1","finishedAt":"2026-12-02T10:00:00Z"}]"#;
@@ -352,13 +372,13 @@ mod tests {
             (
                 "teardown's orphans",
                 Action::Teardown,
-                vec![failed("base(0)", &exit(2))],
+                given(&[("base", 0, &exit(2))]),
                 [S::Orphaned, S::Skipped, S::Skipped, S::Removed],
             ),
             (
                 "a stop leaves what did not fail unknown",
                 Action::Deploy,
-                vec![failed("api(0)", "Stopped with strategy 'Stop'")],
+                given(&[("api", 0, "Stopped with strategy 'Stop'")]),
                 [S::Pending, S::Cancelled, S::Skipped, S::Pending],
             ),
             (
@@ -373,7 +393,13 @@ mod tests {
             (
                 "a name that only starts like a task's is not the task",
                 Action::Deploy,
-                vec![failed("api-extra(0)", &exit(1))],
+                given(&[("api-extra", 0, &exit(1))]),
+                [S::Succeeded; 4],
+            ),
+            (
+                "a retry that succeeded: only its first attempt failed",
+                Action::Deploy,
+                vec![failed("api(0)", &exit(4))],
                 [S::Succeeded; 4],
             ),
         ];
@@ -445,21 +471,21 @@ mod tests {
             (
                 "one failed, others succeeded",
                 Action::Deploy,
-                vec![failed("web(0)", &exit(1))],
+                given(&[("web", 0, &exit(1))]),
                 Some("partial"),
                 ExitCode::PARTIAL,
             ),
             (
                 "nothing succeeded",
                 Action::Deploy,
-                vec![failed("base(0)", &exit(1)), failed("tools(0)", &exit(1))],
+                given(&[("base", 0, &exit(1)), ("tools", 0, &exit(1))]),
                 Some("failed"),
                 ExitCode::FAILURE,
             ),
             (
                 "only timeouts, nothing else failed",
                 Action::Deploy,
-                vec![failed("base(2)", &exit(4)), failed("tools(2)", &exit(4))],
+                given(&[("base", 2, &exit(4)), ("tools", 2, &exit(4))]),
                 Some("partial"),
                 ExitCode::TIMEOUT,
             ),
@@ -473,14 +499,14 @@ mod tests {
             (
                 "teardown's orphans",
                 Action::Teardown,
-                vec![failed("tools(0)", &exit(2))],
+                given(&[("tools", 0, &exit(2))]),
                 None,
                 ExitCode::PARTIAL,
             ),
             (
                 "a stop achieved nothing known",
                 Action::Deploy,
-                vec![failed("base(0)", "Stopped with strategy 'Terminate'")],
+                given(&[("base", 0, "Stopped with strategy 'Terminate'")]),
                 Some("succeeded"),
                 ExitCode::FAILURE,
             ),

@@ -25,8 +25,13 @@ fn health_at_fault(reason: FailureReason) -> bool {
     )
 }
 
-/// Adds the trees' unhealthy resources to the evidence of `components`.
-pub async fn add_trees(ctx: &RunContext, components: &mut [ComponentResult]) {
+/// Adds the trees' unhealthy resources to the evidence of `components`,
+/// within [`BUDGET`] and before `deadline` (the run's overall one).
+pub async fn add_trees(
+    ctx: &RunContext,
+    components: &mut [ComponentResult],
+    deadline: Option<tokio::time::Instant>,
+) {
     let wanted: Vec<(usize, String)> = components
         .iter()
         .enumerate()
@@ -40,11 +45,10 @@ pub async fn add_trees(ctx: &RunContext, components: &mut [ComponentResult]) {
     let reads = wanted
         .iter()
         .map(|(i, app)| async move { (*i, ctx.client.resource_tree(app).await) });
-    let Ok(trees) = tokio::time::timeout(BUDGET, join_all(reads)).await else {
-        tracing::debug!(
-            phase = "report",
-            "the resource trees did not come within {BUDGET:?}"
-        );
+    let ends = tokio::time::Instant::now() + BUDGET;
+    let ends = deadline.map_or(ends, |d| d.min(ends));
+    let Ok(trees) = tokio::time::timeout_at(ends, join_all(reads)).await else {
+        tracing::debug!(phase = "report", "the resource trees did not come in time");
         return;
     };
     for (i, tree) in trees {

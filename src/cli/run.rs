@@ -312,21 +312,33 @@ pub async fn execute(
     };
     let (mut components, stopped) =
         crate::actions::scope::run(&mut ctx, progress.as_ref(), stop).await;
-    // A run cut short by a signal or its deadline has no time to spare.
+    // A run cut short by a signal or its deadline has no time to spare; a
+    // signal now, or the overall deadline, ends the reading of the trees.
+    let mut late_signal = None;
     if stopped.is_none() {
-        crate::actions::evidence::add_trees(&ctx, &mut components).await;
+        let mut late = Signals::install();
+        let deadline = overall.as_ref().map(|(_, at)| *at);
+        let trees = crate::actions::evidence::add_trees(&ctx, &mut components, deadline);
+        tokio::select! {
+            () = trees => {}
+            signal = late.recv() => {
+                tracing::warn!(phase = "cancel", "received {signal}; writing the report without the resource trees");
+                late_signal = Some(signal);
+            }
+        }
     }
     let mut outcome = Outcome {
         preflight,
         action,
         dry_run: ctx.config.dry_run,
-        cancelled: matches!(
-            stopped,
-            Some(Stopped {
-                why: Stop::Signal(_),
-                ..
-            })
-        ),
+        cancelled: late_signal.is_some()
+            || matches!(
+                stopped,
+                Some(Stopped {
+                    why: Stop::Signal(_),
+                    ..
+                })
+            ),
         recommendations: crate::advice::recommendations(&components),
         components,
         aborted: None,
@@ -427,7 +439,7 @@ fn finish(
 
 /// Pushes the metrics the outputs hold; a failure is a warning.
 fn push_metrics(url: &reqwest::Url, report: &Report) {
-    let timeout = if report.status == "cancelled" {
+    let timeout = if super::signals::received() || report.status == "cancelled" {
         crate::push::CANCELLED_TIMEOUT
     } else {
         crate::push::TIMEOUT
