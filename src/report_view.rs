@@ -106,10 +106,15 @@ fn counters(report: &Value) -> String {
 
 /// The reason of the failure entry for `name`, if any.
 fn reason<'a>(report: &'a Value, name: &str) -> &'a str {
+    failure_of(report, name).map_or("", |f| text(f, "reason"))
+}
+
+/// The failure entry for the component `name`, if any.
+fn failure_of<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
     report["failures"]
-        .as_array()
-        .and_then(|fs| fs.iter().find(|f| text(f, "component") == name))
-        .map_or("", |f| text(f, "reason"))
+        .as_array()?
+        .iter()
+        .find(|f| text(f, "component") == name)
 }
 
 fn headline(report: &Value) -> String {
@@ -166,9 +171,7 @@ fn listed(report: &Value, view: View) -> (Vec<&Value>, String) {
 /// The evidence lines of the failure entry for `name`: `operation: …`,
 /// `health: …`, each condition, each unhealthy resource with its message.
 fn evidence(report: &Value, name: &str) -> Vec<String> {
-    let Some(e) = report["failures"]
-        .as_array()
-        .and_then(|fs| fs.iter().find(|f| text(f, "component") == name))
+    let Some(e) = failure_of(report, name)
         .map(|f| &f["evidence"])
         .filter(|e| e.is_object())
     else {

@@ -66,10 +66,8 @@ impl Telemetry {
         if let Some(parent) = caller.and_then(remote_parent) {
             let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(parent));
         }
-        let context = span.context();
-        let ids = context.span().span_context().clone();
-        if ids.is_valid() {
-            let _ = RUN_SPAN.set((ids.trace_id().to_string(), ids.span_id().to_string()));
+        if let Some(ids) = crate::traceparent::ids(&span) {
+            let _ = RUN_SPAN.set(ids);
         }
         span
     }
@@ -202,17 +200,13 @@ impl Fields {
 impl LineFormat {
     /// The ids a line carries: the current span's, else the caller's.
     fn ids(&self) -> Option<(String, String)> {
-        let context = tracing::Span::current().context();
-        let span = context.span();
-        let ids = span.span_context();
-        if ids.is_valid() {
-            return Some((ids.trace_id().to_string(), ids.span_id().to_string()));
-        }
-        RUN_SPAN.get().cloned().or_else(|| {
-            self.trace
-                .as_ref()
-                .map(|t| (t.trace_id.clone(), t.span_id.clone()))
-        })
+        crate::traceparent::ids(&tracing::Span::current())
+            .or_else(|| RUN_SPAN.get().cloned())
+            .or_else(|| {
+                self.trace
+                    .as_ref()
+                    .map(|t| (t.trace_id.clone(), t.span_id.clone()))
+            })
     }
 }
 
