@@ -25,6 +25,11 @@ use super::types::{
 
 /// How long one non-streaming request may take before it counts as a transient failure.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The token check reads a session argocd-server holds in memory
+/// (`server/session`, `GetUserInfo`): a server that says nothing for this long
+/// is not answering, and preflight tries again rather than wait the full
+/// [`REQUEST_TIMEOUT`] before any node's deadline has started.
+const USERINFO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A GET with `refresh` waits until the controller has re-reconciled the app
 /// (argocd-server watches for the refresh annotation to clear), which takes
 /// longer on a busy controller.
@@ -82,6 +87,28 @@ pub struct Client {
     options: Arc<ClientOptions>,
     counters: Arc<Counters>,
     stats: RequestStats,
+}
+
+/// A successful answer, its body read in full.
+struct Answer {
+    status: u16,
+    content_type: Option<String>,
+    bytes: bytes::Bytes,
+}
+
+/// How [`Client::send`] reads a successful answer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// In full, within this time; a failure while reading is retried.
+    Whole(Duration),
+    /// Not at all: the caller reads the stream as it comes.
+    Stream,
+}
+
+/// A successful answer, as [`Reading`] asked.
+enum Received {
+    Whole(Answer),
+    Stream(reqwest::Response),
 }
 
 /// What went wrong with one attempt, and whether to try again.
@@ -211,8 +238,8 @@ impl Client {
         method: Method,
         url: Url,
         body: Option<&dyn erased::Body>,
-        timeout: Option<Duration>,
-    ) -> Result<reqwest::Response, ArgoError> {
+        reading: Reading,
+    ) -> Result<Received, ArgoError> {
         let mut backoff = self.backoff();
         let mut attempt = 0;
         let endpoint = endpoint(&method, url.path());
@@ -251,7 +278,7 @@ impl Client {
             if let Some(body) = body {
                 request = request.body(body.to_json());
             }
-            if let Some(timeout) = timeout {
+            if let Reading::Whole(timeout) = reading {
                 request = request.timeout(timeout);
             }
             tracing::debug!(
@@ -281,7 +308,28 @@ impl Client {
             self.stats
                 .record(Api::ArgoCd, &endpoint, &answer, started.elapsed());
             let outcome = match sent {
-                Ok(response) if response.status().is_success() => return Ok(response),
+                // The body is read here, inside the retries: a connection
+                // reset after the headers is as transient as one before them.
+                Ok(response) if response.status().is_success() && reading == Reading::Stream => {
+                    return Ok(Received::Stream(response))
+                }
+                Ok(response) if response.status().is_success() => {
+                    let status = response.status().as_u16();
+                    let content_type = content_type(&response);
+                    match response.bytes().await {
+                        Ok(bytes) => {
+                            return Ok(Received::Whole(Answer {
+                                status,
+                                content_type,
+                                bytes,
+                            }))
+                        }
+                        Err(e) => Attempt::Retry {
+                            error: format!("reading the answer: {}", error_chain(&e)),
+                            pause: None,
+                        },
+                    }
+                }
                 Ok(response) => self.classify(what, app, response).await,
                 Err(e) => match tls_failure(&e) {
                     Some((failure, detail)) => Attempt::Fatal(ArgoError::Tls {
@@ -330,9 +378,28 @@ impl Client {
         app: &str,
         method: Method,
         url: Url,
-    ) -> Result<reqwest::Response, ArgoError> {
-        self.send(what, app, method, url, None, Some(REQUEST_TIMEOUT))
+    ) -> Result<Answer, ArgoError> {
+        self.send_whole(what, app, method, url, None, REQUEST_TIMEOUT)
             .await
+    }
+
+    /// [`Client::send`] for a request whose answer is read in full within `timeout`.
+    async fn send_whole(
+        &self,
+        what: &str,
+        app: &str,
+        method: Method,
+        url: Url,
+        body: Option<&dyn erased::Body>,
+        timeout: Duration,
+    ) -> Result<Answer, ArgoError> {
+        match self
+            .send(what, app, method, url, body, Reading::Whole(timeout))
+            .await?
+        {
+            Received::Whole(answer) => Ok(answer),
+            Received::Stream(_) => unreachable!("send reads a whole answer when asked to"),
+        }
     }
 
     async fn classify(&self, what: &str, app: &str, response: reqwest::Response) -> Attempt {
@@ -387,18 +454,12 @@ impl Client {
         ))
     }
 
-    async fn json<T: DeserializeOwned>(
-        &self,
-        what: &str,
-        response: reqwest::Response,
-    ) -> Result<T, ArgoError> {
-        let status = response.status().as_u16();
-        let content_type = content_type(&response);
-        let bytes = response.bytes().await.map_err(|e| ArgoError::Unavailable {
-            what: what.to_owned(),
-            attempts: 1,
-            last: error_chain(&e),
-        })?;
+    fn json<T: DeserializeOwned>(&self, what: &str, answer: Answer) -> Result<T, ArgoError> {
+        let Answer {
+            status,
+            content_type,
+            bytes,
+        } = answer;
         serde_json::from_slice(&bytes).map_err(|source| {
             // Not JSON at all is a page served in Argo CD's place; JSON of
             // another shape is Argo CD's answer that this version misreads.
@@ -437,9 +498,9 @@ impl Client {
             REQUEST_TIMEOUT
         };
         let response = self
-            .send(&what, name, Method::GET, url, None, Some(timeout))
+            .send_whole(&what, name, Method::GET, url, None, timeout)
             .await?;
-        self.json(&what, response).await
+        self.json(&what, response)
     }
 
     /// Like [`Client::get_app`], but an absent application is `Ok(None)`.
@@ -510,7 +571,7 @@ impl Client {
         let response = self
             .send_plain(&what, name.unwrap_or(""), Method::GET, url)
             .await?;
-        let list: ApplicationList = self.json(&what, response).await?;
+        let list: ApplicationList = self.json(&what, response)?;
         Ok(list.items.unwrap_or_default())
     }
 
@@ -526,16 +587,9 @@ impl Client {
             ..request.clone()
         };
         let response = self
-            .send(
-                &what,
-                name,
-                Method::POST,
-                url,
-                Some(&body),
-                Some(REQUEST_TIMEOUT),
-            )
+            .send_whole(&what, name, Method::POST, url, Some(&body), REQUEST_TIMEOUT)
             .await?;
-        self.json(&what, response).await
+        self.json(&what, response)
     }
 
     /// `GET /api/v1/applications/{name}/syncwindows`: the windows of the app's project.
@@ -546,7 +600,7 @@ impl Client {
             &self.app_query(name),
         );
         let response = self.send_plain(&what, name, Method::GET, url).await?;
-        self.json(&what, response).await
+        self.json(&what, response)
     }
 
     /// `GET /api/v1/account/can-i/applications/get/<project>/<name>`: may this
@@ -564,7 +618,7 @@ impl Client {
             &[],
         );
         let response = self.send_plain(&what, name, Method::GET, url).await?;
-        let answer: CanIResponse = self.json(&what, response).await?;
+        let answer: CanIResponse = self.json(&what, response)?;
         Ok(answer.value == "yes")
     }
 
@@ -574,8 +628,10 @@ impl Client {
     pub async fn user_info(&self) -> Result<UserInfo, ArgoError> {
         let what = "the token's user info".to_owned();
         let url = self.url("/api/v1/session/userinfo", &[]);
-        let response = self.send_plain(&what, "", Method::GET, url).await?;
-        self.json(&what, response).await
+        let response = self
+            .send_whole(&what, "", Method::GET, url, None, USERINFO_TIMEOUT)
+            .await?;
+        self.json(&what, response)
     }
 
     /// `DELETE /api/v1/applications/{name}/operation`: terminate the running operation.
@@ -615,7 +671,7 @@ impl Client {
             &self.app_query(name),
         );
         let response = self.send_plain(&what, name, Method::GET, url).await?;
-        self.json(&what, response).await
+        self.json(&what, response)
     }
 
     /// `GET /api/v1/applications/{name}/managed-resources`: each managed
@@ -627,7 +683,7 @@ impl Client {
             &self.app_query(name),
         );
         let response = self.send_plain(&what, name, Method::GET, url).await?;
-        self.json(&what, response).await
+        self.json(&what, response)
     }
 
     /// Opens `GET /api/v1/stream/applications?name=…&appNamespace=…`. The first
@@ -638,9 +694,19 @@ impl Client {
     pub async fn watch(&self, name: Option<&str>) -> Result<EventStream, ArgoError> {
         let what = format!("watch of {}", name.unwrap_or("applications"));
         let url = self.url("/api/v1/stream/applications", &self.filter(name));
-        let response = self
-            .send(&what, name.unwrap_or(""), Method::GET, url, None, None)
+        let sent = self
+            .send(
+                &what,
+                name.unwrap_or(""),
+                Method::GET,
+                url,
+                None,
+                Reading::Stream,
+            )
             .await?;
+        let Received::Stream(response) = sent else {
+            unreachable!("send hands a stream over unread when asked to")
+        };
         Ok(EventStream::new(response, self.options.project.clone()))
     }
 }
