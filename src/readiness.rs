@@ -214,6 +214,18 @@ fn is_ours(state: &OperationState, marker: &Info, accepted_at: DateTime<Utc>) ->
     state.started_at.is_some_and(|t| t >= accepted)
 }
 
+/// The operation the app shows, requested or recorded, carries this marker:
+/// this run started it, even if the answer to its request never arrived.
+pub fn carries_marker(app: &Application, marker: &Info) -> bool {
+    let requested = operation::requested(app).is_some_and(|op| op.info.contains(marker));
+    let recorded = app
+        .status
+        .operation_state
+        .as_ref()
+        .is_some_and(|state| state.operation.info.contains(marker));
+    requested || recorded
+}
+
 /// A snapshot older than the sync response cannot show our operation.
 fn predates(app: &Application, since_version: Option<u64>) -> bool {
     let version = app

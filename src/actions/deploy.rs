@@ -277,6 +277,22 @@ async fn deploy(
             tokio::time::timeout_at(ends, sync_through_windows(ctx, &request, &mut window)).await;
         let synced = match requested {
             Err(_) => Waited::TimedOut,
+            // A retry of our sync whose first answer was lost meets the
+            // operation that first request started: follow it as ours.
+            Ok(Err(ArgoError::OperationInProgress { .. }))
+                if started_by_us(ctx, name, ends).await =>
+            {
+                tracing::info!(
+                    phase = "sync",
+                    component = name,
+                    "the operation in progress is the one this run requested; following it"
+                );
+                let _nudger = nudge_while_pending(ctx, name, ends);
+                wait_while(ends, &mut watcher, &ours, &mut last, &mut op_error, |v| {
+                    matches!(v, Verdict::Operating(_))
+                })
+                .await
+            }
             Ok(Err(e)) => Waited::Failed(e),
             Ok(Ok(accepted)) => {
                 if let Tracked::Ours { since_version, .. } = &mut ours.tracked {
@@ -354,6 +370,16 @@ async fn deploy(
                 .await;
             }
         }
+    }
+}
+
+/// The app's operation carries this run's marker: a sync answered "another
+/// operation is already in progress" was a retry of our own, whose first
+/// request started it. No answer by `ends` counts as no.
+async fn started_by_us(ctx: &RunContext, name: &str, ends: Instant) -> bool {
+    match tokio::time::timeout_at(ends, ctx.client.get_app(name, false)).await {
+        Ok(Ok(app)) => crate::readiness::carries_marker(&app, &ctx.marker()),
+        _ => false,
     }
 }
 

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{assess, Expectation, Tracked, Verdict, RUN_MARKER};
+use super::{assess, carries_marker, Expectation, Tracked, Verdict, RUN_MARKER};
 use crate::argocd::types::{Application, Info, Operation, OperationInitiator};
 use crate::outcome::FailureReason;
 use crate::vocabulary::SuspendedIs;
@@ -860,5 +860,50 @@ fn at_revision_is_the_target_or_the_compared_commit() {
     ];
     for (what, app, requested, expected) in rows {
         assert_eq!(super::at_revision(&app, requested), expected, "{what}");
+    }
+}
+
+/// A sync answered "another operation is already in progress" follows the
+/// operation as ours only when it carries our marker, requested or recorded.
+#[test]
+fn carries_marker_finds_our_marker_in_either_place() {
+    let marker = Info {
+        name: RUN_MARKER.to_owned(),
+        value: RUN_ID.to_owned(),
+    };
+    let other_run = Info {
+        value: "20261122T080004Z-1".to_owned(),
+        ..marker.clone()
+    };
+    type Row = (&'static str, &'static str, fn(&mut Application), bool);
+    let rows: Vec<Row> = vec![
+        (
+            "requested, not yet picked up",
+            SYNC_PENDING,
+            unchanged,
+            true,
+        ),
+        (
+            "recorded while Running",
+            OURS_RUNNING,
+            |a| a.operation = None,
+            true,
+        ),
+        (
+            "someone else's operation",
+            FOREIGN_RUNNING,
+            unchanged,
+            false,
+        ),
+        ("no marker at all", OURS_RUNNING, drop_marker, false),
+    ];
+    for (name, fixture, change, want) in rows {
+        let mut app: Application = serde_json::from_str(fixture).unwrap();
+        change(&mut app);
+        assert_eq!(carries_marker(&app, &marker), want, "{name}");
+        assert!(
+            !carries_marker(&app, &other_run),
+            "{name}: another run's marker"
+        );
     }
 }
