@@ -54,6 +54,16 @@ impl ApiError {
         )
     }
 
+    /// 401: a token deleted from its account since it was issued
+    /// (argo-cd `util/session/sessionmanager.go`, `Parse`: "account %s does
+    /// not have token with id %s", wrapped as an invalid session).
+    pub(crate) fn revoked_session() -> ApiError {
+        ApiError::grpc(
+            grpc::UNAUTHENTICATED,
+            "invalid session: account executor does not have token with id 5f0c1e2a",
+        )
+    }
+
     /// 403: Argo CD answers this for an unknown app when no project is given,
     /// so that a caller cannot probe which apps exist.
     pub(crate) fn permission_denied() -> ApiError {

@@ -77,6 +77,10 @@ pub(crate) async fn gate(
         at: std::time::Instant::now(),
     };
     let (index, fault) = shared.record(recorded);
+    let revoked = shared
+        .faults
+        .token_revoked_after
+        .is_some_and(|after| index as u64 >= u64::from(after));
     let is_stream = parts.uri.path() == STREAM_PATH;
     if !is_stream && !shared.faults.response_delay.is_zero() {
         tokio::time::sleep(shared.faults.response_delay).await;
@@ -84,10 +88,24 @@ pub(crate) async fn gate(
     if parts.method == axum::http::Method::DELETE && parts.uri.path().ends_with("/operation") {
         tokio::time::sleep(shared.faults.termination_delay).await;
     }
+    let lose_response = matches!(fault, Some(Injected::LostResponse));
     let response = match (fault, bytes) {
-        (Some(fault), _) => fault.into_response(),
-        (None, Err(_)) => ApiError::invalid_argument("failed to read request body").into_response(),
-        (None, Ok(bytes)) => match check(&shared, &parts.method, &parts.headers) {
+        (Some(Injected::Answer(fault)), _) => fault.into_response(),
+        (Some(Injected::Reset), _) => reset(),
+        (Some(Injected::Stalled), _) => {
+            // No data and no close, until the simulator stops.
+            let mut shutdown = shared.shutdown.clone();
+            let _ = shutdown.wait_for(|stopped| *stopped).await;
+            reset()
+        }
+        (_, Err(_)) => ApiError::invalid_argument("failed to read request body").into_response(),
+        (_, Ok(bytes)) => match check(&shared, &parts.method, &parts.headers).and_then(|()| {
+            if revoked {
+                Err(ApiError::revoked_session())
+            } else {
+                Ok(())
+            }
+        }) {
             // Argo CD authenticates userinfo without requiring it
             // (server/session/session.go, AuthFuncOverride): a bad token is
             // `loggedIn: false`, not a 401.
@@ -105,8 +123,39 @@ pub(crate) async fn gate(
             }
         },
     };
+    if lose_response {
+        // The handler ran; its answer is lost with the connection.
+        shared.set_status(index, 0);
+        return reset();
+    }
     shared.set_status(index, response.status().as_u16());
     response
+}
+
+/// What a request gets besides the handler's answer.
+#[derive(Debug)]
+pub(crate) enum Injected {
+    /// This error instead of the handler's answer.
+    Answer(ApiError),
+    /// The connection closes before any answer; the handler does not run.
+    Reset,
+    /// The handler runs, then the connection closes before its answer.
+    LostResponse,
+    /// No answer and no close: a half-open connection.
+    Stalled,
+}
+
+/// A response whose body fails before anything is written: hyper then closes
+/// the connection without sending even the headers, and the client sees the
+/// connection closed before a response, as after a reset.
+fn reset() -> Response {
+    let failed = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected reset",
+        ))
+    });
+    Response::new(Body::from_stream(failed))
 }
 
 /// The checks argocd-server makes before a handler runs.
@@ -135,16 +184,16 @@ pub(crate) fn check(shared: &Shared, method: &Method, headers: &HeaderMap) -> Re
 }
 
 /// The fault an arriving request gets, by its position among all requests.
-pub(crate) fn fault_for(faults: &super::scenario::Faults, index: usize) -> Option<ApiError> {
+pub(crate) fn fault_for(faults: &super::scenario::Faults, index: usize) -> Option<Injected> {
     let index = index as u64;
     let unavailable = u64::from(faults.unavailable_first);
     let limited = unavailable + u64::from(faults.rate_limited_first);
     if index < unavailable {
-        Some(ApiError::unavailable())
+        Some(Injected::Answer(ApiError::unavailable()))
     } else if index < limited {
-        Some(ApiError::RateLimited {
+        Some(Injected::Answer(ApiError::RateLimited {
             retry_after_secs: faults.retry_after_secs,
-        })
+        }))
     } else {
         None
     }

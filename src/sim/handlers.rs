@@ -135,7 +135,7 @@ async fn get_app(
     let project = projects.first().map(String::as_str);
     let app_namespace = params.non_empty("appNamespace");
     let refresh = params.get("refresh").is_some();
-    if refresh && shared.lose_refresh(&name) {
+    if refresh && (shared.faults.controller_stopped || shared.lose_refresh(&name)) {
         // argocd-server answers only once the refresh was reconciled.
         std::future::pending::<()>().await;
     }

@@ -8,6 +8,7 @@
 //! Beside it, `kubernetes` simulates the cluster those apps deploy to, for
 //! the executor's Kubernetes side.
 
+mod chaos;
 mod controller;
 mod error;
 mod gate;
@@ -24,6 +25,7 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
+pub use chaos::{Chaos, ChaosFault};
 pub use gate::RecordedRequest;
 pub use kubernetes::{equality_labels, Seed};
 pub use model::ARGOCD_NAMESPACE;

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use super::chaos::Chaos;
 use serde::{Deserialize, Serialize};
 
 /// Everything the simulator needs to start: the accepted token, the apps and the faults.
@@ -193,6 +194,26 @@ pub struct Faults {
     /// Added before answering a TerminateOperation (`DELETE …/operation`).
     #[serde(default, with = "humantime_duration")]
     pub termination_delay: Duration,
+    /// From the Nth request on (counting every request), the token is refused
+    /// as argocd-server refuses a token deleted from its account.
+    #[serde(default)]
+    pub token_revoked_after: Option<u32>,
+    /// The first request whose path ends with this (`/sync`) is handled,
+    /// then its connection closes before the answer: a reset mid-request.
+    #[serde(default)]
+    pub lose_answer_to: Option<String>,
+    /// The first request whose path ends with this gets no answer and no
+    /// close: a half-open connection.
+    #[serde(default)]
+    pub stall_answer_to: Option<String>,
+    /// The application controller is stopped: no operation is picked up
+    /// and no refreshing GET is answered (argocd-server waits for a
+    /// reconcile that does not come), while every other request is.
+    #[serde(default)]
+    pub controller_stopped: bool,
+    /// Seeded random faults on a share of the other requests.
+    #[serde(default)]
+    pub chaos: Option<Chaos>,
 }
 
 impl Default for Faults {
@@ -206,6 +227,11 @@ impl Default for Faults {
             drop_stream_abort: false,
             response_delay: Duration::ZERO,
             termination_delay: Duration::ZERO,
+            token_revoked_after: None,
+            lose_answer_to: None,
+            stall_answer_to: None,
+            controller_stopped: false,
+            chaos: None,
         }
     }
 }

@@ -12,9 +12,10 @@ use tokio::task::JoinHandle;
 
 use crate::argocd::types::Application;
 
+use super::chaos::{ChaosFault, ChaosState};
 use super::controller;
 use super::error::ApiError;
-use super::gate::{fault_for, RecordedRequest};
+use super::gate::{fault_for, Injected, RecordedRequest};
 use super::handlers;
 use super::model::{initial_app, uid};
 use super::scenario::{Faults, Scenario};
@@ -53,11 +54,36 @@ impl Shared {
     }
 
     /// Records an arriving request; returns its index and the fault it gets, if any.
-    pub(crate) fn record(&self, request: RecordedRequest) -> (usize, Option<ApiError>) {
+    pub(crate) fn record(&self, request: RecordedRequest) -> (usize, Option<Injected>) {
         let mut store = self.store();
         let index = store.requests.len();
+        let key = format!("{} {}?{}", request.method, request.path, request.query);
         store.requests.push(request);
-        (index, fault_for(&self.faults, index))
+        let fault = fault_for(&self.faults, index).or_else(|| {
+            let path = key.split('?').next().unwrap_or_default();
+            let named = self.faults.lose_answer_to.as_deref();
+            if named.is_some_and(|suffix| path.ends_with(suffix))
+                && !std::mem::replace(&mut store.answer_lost, true)
+            {
+                return Some(Injected::LostResponse);
+            }
+            let stalled = self.faults.stall_answer_to.as_deref();
+            if stalled.is_some_and(|suffix| path.ends_with(suffix))
+                && !std::mem::replace(&mut store.answer_stalled, true)
+            {
+                return Some(Injected::Stalled);
+            }
+            let chaos = store.chaos.as_mut()?.decide(&key)?;
+            Some(match chaos {
+                ChaosFault::Unavailable => Injected::Answer(ApiError::unavailable()),
+                ChaosFault::RateLimited => Injected::Answer(ApiError::RateLimited {
+                    retry_after_secs: 0,
+                }),
+                ChaosFault::Reset => Injected::Reset,
+                ChaosFault::LostResponse => Injected::LostResponse,
+            })
+        });
+        (index, fault)
     }
 
     /// Fills in the status answered to a recorded request.
@@ -91,6 +117,7 @@ impl Simulator {
             ));
         }
         let mut store = Store::new();
+        store.chaos = scenario.faults.chaos.clone().map(ChaosState::new);
         for (serial, app_scenario) in (1..).zip(&scenario.apps) {
             let Some(app) = initial_app(app_scenario, uid(&app_scenario.name, serial)) else {
                 store
@@ -119,12 +146,15 @@ impl Simulator {
                 tracing::warn!(%error, "argo cd simulator stopped serving");
             }
         });
-        let controller = tokio::spawn(controller::run(Arc::clone(&shared)));
+        let mut tasks = vec![server];
+        if !shared.faults.controller_stopped {
+            tasks.push(tokio::spawn(controller::run(Arc::clone(&shared))));
+        }
         Ok(Simulator {
             shared,
             addr,
             shutdown,
-            tasks: vec![server, controller],
+            tasks,
         })
     }
 
@@ -146,6 +176,16 @@ impl Simulator {
     /// Every request received, in arrival order (including ones answered with injected faults).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.store().requests.clone()
+    }
+
+    /// The faults chaos injected so far, in order.
+    pub fn chaos_faults(&self) -> Vec<ChaosFault> {
+        self.shared
+            .store()
+            .chaos
+            .as_ref()
+            .map(|chaos| chaos.injected.clone())
+            .unwrap_or_default()
     }
 
     /// Current state of an app, `None` once deleted.
@@ -186,6 +226,18 @@ impl Simulator {
                 sim.scenario.outcome = outcome;
             }
         });
+    }
+
+    /// Someone else deletes the app: it disappears at once (a DELETED event).
+    pub fn delete_now(&self, name: &str) {
+        self.shared.mutate(|store| store.remove(name));
+    }
+
+    /// Someone else terminates the app's operation, as `argocd app terminate-op` does.
+    pub fn terminate_operation(&self, name: &str) -> bool {
+        self.shared
+            .mutate(|store| store.terminate(name, None, None))
+            .is_ok()
     }
 
     /// Stops serving (aborts the tasks and ends open streams); also done on drop.

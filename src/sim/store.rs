@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use crate::argocd::types::{Application, HealthStatus, WatchEvent};
 
+use super::chaos::ChaosState;
 use super::error::ApiError;
 use super::gate::RecordedRequest;
 use super::model::{initial_app, uid, ARGOCD_NAMESPACE};
@@ -174,6 +175,12 @@ pub(crate) struct Store {
     pub streams_opened: u32,
     /// Apps that do not exist yet: an app-of-apps creates them when its sync succeeds.
     pub unborn: HashMap<String, AppScenario>,
+    /// The chaos generator, when the scenario asks for one.
+    pub chaos: Option<ChaosState>,
+    /// The answer `Faults::lose_answer_to` names was lost already.
+    pub answer_lost: bool,
+    /// The request `Faults::stall_answer_to` names was stalled already.
+    pub answer_stalled: bool,
 }
 
 impl Store {
@@ -191,6 +198,9 @@ impl Store {
             requests: Vec::new(),
             streams_opened: 0,
             unborn: HashMap::new(),
+            chaos: None,
+            answer_lost: false,
+            answer_stalled: false,
         }
     }
 

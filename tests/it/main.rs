@@ -4,6 +4,7 @@
 mod common;
 
 mod canary;
+mod chaos;
 mod checks;
 mod cluster;
 mod conformance;
@@ -11,6 +12,7 @@ mod dag;
 mod deadlines;
 mod deploy;
 mod exits;
+mod faults;
 mod flags;
 mod inputs;
 mod logs;
