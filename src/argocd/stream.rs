@@ -49,25 +49,31 @@ impl EventStream {
     }
 
     fn parse(&self, line: &[u8]) -> Result<Option<WatchEvent>, ArgoError> {
-        let line = line.trim_ascii();
-        if line.is_empty() {
-            return Ok(None);
-        }
-        let parsed: StreamLine =
-            serde_json::from_slice(line).map_err(|source| ArgoError::Decode {
-                what: "watch stream event".to_owned(),
-                source,
-            })?;
-        if let Some(err) = parsed.error {
-            return Err(ArgoError::from_body(
-                "watch",
-                "",
-                err.http_code,
-                err.grpc_code,
-                err.message,
-                self.project.as_deref(),
-            ));
-        }
-        Ok(parsed.result)
+        decode_line(line, self.project.as_deref())
     }
+}
+
+/// One line of the stream: an event, nothing (a blank line), or the error
+/// argocd-server sent in the event's place. `project` types that error as
+/// [`ArgoError::from_body`] does.
+pub fn decode_line(line: &[u8], project: Option<&str>) -> Result<Option<WatchEvent>, ArgoError> {
+    let line = line.trim_ascii();
+    if line.is_empty() {
+        return Ok(None);
+    }
+    let parsed: StreamLine = serde_json::from_slice(line).map_err(|source| ArgoError::Decode {
+        what: "watch stream event".to_owned(),
+        source,
+    })?;
+    if let Some(err) = parsed.error {
+        return Err(ArgoError::from_body(
+            "watch",
+            "",
+            err.http_code,
+            err.grpc_code,
+            err.message,
+            project,
+        ));
+    }
+    Ok(parsed.result)
 }

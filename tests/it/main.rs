@@ -20,6 +20,7 @@ mod network;
 mod observability;
 mod overall_timeout;
 mod platform;
+mod properties;
 mod pushgateway;
 mod render;
 mod report;
