@@ -6,31 +6,12 @@
 use executor::exit::ExitCode;
 use executor::sim::Scenario;
 
-use crate::common::{assert_code, TestContext, TOKEN};
+use crate::common::{assert_code, b64, TestContext, REFUSED_KUBECONFIG as KUBECONFIG, TOKEN};
 
 const SCOPE: [&str; 2] = ["--scope", "app:temporal"];
 
 async fn ctx(apps: &[&str]) -> TestContext {
     TestContext::new(Scenario::with_apps(TOKEN, apps)).await
-}
-
-const KUBECONFIG: &str = "apiVersion: v1
-kind: Config
-current-context: e2e
-contexts:
-- name: e2e
-  context: {cluster: local, user: admin}
-clusters:
-- name: local
-  cluster: {server: 'https://127.0.0.1:1'}
-users:
-- name: admin
-  user: {token: t}
-";
-
-fn b64(text: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 /// Each way a kubeconfig can be unusable: exit Invalid, the input named, the

@@ -9,27 +9,12 @@ use std::time::{Duration, Instant};
 use executor::exit::ExitCode;
 use executor::sim::{Scenario, SimOutcome, Simulator};
 
-use crate::common::{TestContext, TOKEN};
+use crate::common::{b64, TestContext, REFUSED_KUBECONFIG, TOKEN};
 
 const APP: &str = "temporal";
 const SCOPE: [&str; 2] = ["--scope", "app:temporal"];
 /// The contract's bound on a deadline overrun.
 const OVERRUN: Duration = Duration::from_secs(5);
-
-/// A kubeconfig whose API server refuses every connection.
-const REFUSED_KUBECONFIG: &str = "apiVersion: v1
-kind: Config
-current-context: e2e
-contexts:
-- name: e2e
-  context: {cluster: local, user: admin}
-clusters:
-- name: local
-  cluster: {server: 'https://127.0.0.1:1'}
-users:
-- name: admin
-  user: {token: t}
-";
 
 /// One fault and what the contract says of a run that meets it.
 struct Row {
@@ -211,11 +196,7 @@ async fn each_fault_ends_as_the_contract_says() {
         let started = Instant::now();
         let mut command = ctx.command("deploy", &SCOPE);
         if let Some(kubeconfig) = row.kubeconfig {
-            use base64::Engine;
-            command.env(
-                "KUBECONFIG_DATA",
-                base64::engine::general_purpose::STANDARD.encode(kubeconfig),
-            );
+            command.env("KUBECONFIG_DATA", b64(kubeconfig));
         }
         let child = command.spawn().expect("executor starts");
         if let Some(during) = row.during {

@@ -251,7 +251,6 @@ fn check_schedule(
     parallelism: usize,
     mode: Mode,
 ) -> Result<(), TestCaseError> {
-    let n = deps.len();
     let graph = Graph::new(deps.to_vec());
     let options = Options {
         parallelism,
@@ -298,8 +297,8 @@ fn check_schedule(
     }
     // Skipped: every transitive dependent of a node that finished not ready.
     let mut expected_skipped = HashSet::new();
-    for node in 0..n {
-        if deps[node]
+    for (node, node_deps) in deps.iter().enumerate() {
+        if node_deps
             .iter()
             .any(|d| expected_skipped.contains(d) || (started.contains(d) && !ready.contains(d)))
         {

@@ -56,6 +56,27 @@ impl RunResult {
     }
 }
 
+/// A kubeconfig whose API server (127.0.0.1:1) refuses every connection.
+pub const REFUSED_KUBECONFIG: &str = "apiVersion: v1
+kind: Config
+current-context: e2e
+contexts:
+- name: e2e
+  context: {cluster: local, user: admin}
+clusters:
+- name: local
+  cluster: {server: 'https://127.0.0.1:1'}
+users:
+- name: admin
+  user: {token: t}
+";
+
+/// `text` in base64, as KUBECONFIG_DATA takes it.
+pub fn b64(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
 /// environment.yaml with fast retries, so fault scenarios finish quickly.
 pub fn environment_yaml(extra: &str) -> String {
     environment_yaml_retrying("20ms", extra)
