@@ -283,7 +283,17 @@ pub async fn within<T>(
     watcher: &mut Watcher,
     decide: impl FnMut(&Observation) -> ControlFlow<Option<T>, Option<Instant>>,
 ) -> Waited<T> {
-    match tokio::time::timeout_at(ends, until(watcher, decide)).await {
+    within_from(ends, watcher, None, decide).await
+}
+
+/// [`within`], deciding on `first` before anything the watch brings.
+pub async fn within_from<T>(
+    ends: Instant,
+    watcher: &mut Watcher,
+    first: Option<Observation>,
+    decide: impl FnMut(&Observation) -> ControlFlow<Option<T>, Option<Instant>>,
+) -> Waited<T> {
+    match tokio::time::timeout_at(ends, until_from(watcher, first, decide)).await {
         Ok(Ok(Some(decision))) => Waited::Decided(decision),
         Ok(Ok(None)) => Waited::Gone,
         Ok(Err(e)) => Waited::Failed(e),
@@ -296,13 +306,23 @@ pub async fn within<T>(
 /// to decide again at `at` even if nothing new arrives (a grace period ending).
 pub async fn until<T>(
     watcher: &mut Watcher,
+    decide: impl FnMut(&Observation) -> ControlFlow<T, Option<Instant>>,
+) -> Result<T, ArgoError> {
+    until_from(watcher, None, decide).await
+}
+
+/// [`until`], deciding on `first` before anything the watch brings.
+async fn until_from<T>(
+    watcher: &mut Watcher,
+    mut first: Option<Observation>,
     mut decide: impl FnMut(&Observation) -> ControlFlow<T, Option<Instant>>,
 ) -> Result<T, ArgoError> {
     let mut last: Option<Observation> = None;
     let mut recheck: Option<Instant> = None;
     loop {
-        let observation = match (recheck, last.take()) {
-            (Some(at), Some(previous)) => tokio::select! {
+        let observation = match (first.take(), recheck, last.take()) {
+            (Some(first), _, _) => first,
+            (None, Some(at), Some(previous)) => tokio::select! {
                 next = watcher.next() => next?,
                 _ = tokio::time::sleep_until(at) => previous,
             },

@@ -483,7 +483,11 @@ async fn wait_healthy(
     let mut unconfirmed_since: Option<Instant> = None;
     let mut refreshed = false;
     let ends = deadline.ends();
-    let waited = wait::within(ends, watcher, |observation| {
+    // The snapshot that ended the previous phase is judged first: the watch
+    // does not repeat it, and it may already be the last one for a while (the
+    // operation's end and the final health can arrive as one update).
+    let first = last.clone().map(|app| Observation::Present(Box::new(app)));
+    let waited = wait::within_from(ends, watcher, first, |observation| {
         let Observation::Present(app) = observation else {
             return ControlFlow::Break(None);
         };
