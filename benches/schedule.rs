@@ -1,4 +1,4 @@
-//! Benchmark: the scheduler's makespan on a random 1,000-node DAG with
+//! Benchmark: the scheduler's makespan on random 100- and 1,000-node DAGs with
 //! simulated durations (each node takes its `simulation.readyAfter`), run on
 //! virtual time, against the critical path and against the wave barrier.
 //!
@@ -69,7 +69,7 @@ fn report(label: &str, dag: &Dag) {
         "{:>12} {:>8} {:>12} {:>14} {:>12}",
         "parallelism", "mode", "makespan s", "lower bound s", "vs bound"
     );
-    for parallelism in [8, 32, NODES] {
+    for parallelism in [8, 32, dag.len()] {
         let bound = critical.max(work / parallelism as f64);
         for mode in [Mode::Eager, Mode::Waves] {
             let m = makespan(&graph, &durations, parallelism, mode);
@@ -98,6 +98,7 @@ fn main() {
     };
     let build =
         |spec| Dag::build(&spec, &Overrides::default(), &ctx).expect("random DAGs are valid");
+    report("default random shape", &build(random_dag(100, SEED)));
     report("default random shape", &build(random_dag(NODES, SEED)));
     let deep = RandomShape {
         nearby: 0.9,
