@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use executor::dag::XorShift;
 use executor::exit::ExitCode;
 use executor::sim::{AppScenario, Chaos, ChaosFault, InitialState, Scenario, SimOutcome};
 use futures_util::StreamExt;
@@ -27,20 +28,12 @@ const HANG: Duration = Duration::from_secs(45);
 /// Runs at once: the simulator and the test share the two cores with the executors.
 const PARALLEL: usize = 3;
 
-/// splitmix64, as the simulator's chaos uses: the seed fixes the whole run.
-struct Rng(u64);
+/// The generator the benchmarks' random DAGs use: the seed fixes the whole run.
+struct Rng(XorShift);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.below(n as usize) as u64
     }
 
     fn chance(&mut self, percent: u64) -> bool {
@@ -68,7 +61,7 @@ fn app_name(stack: usize, app: usize) -> String {
 }
 
 fn plan(seed: u64) -> Plan {
-    let mut rng = Rng(seed);
+    let mut rng = Rng(XorShift::new(seed));
     let mut dag = String::from("stacks:\n");
     let mut apps = Vec::new();
     let mut expected: BTreeMap<String, &'static str> = BTreeMap::new();
