@@ -145,6 +145,20 @@ pub(crate) enum Injected {
     Stalled,
 }
 
+impl From<super::chaos::ChaosFault> for Injected {
+    fn from(fault: super::chaos::ChaosFault) -> Injected {
+        use super::chaos::ChaosFault as F;
+        match fault {
+            F::Unavailable => Injected::Answer(ApiError::unavailable()),
+            F::RateLimited => Injected::Answer(ApiError::RateLimited {
+                retry_after_secs: 0,
+            }),
+            F::Reset => Injected::Reset,
+            F::LostResponse => Injected::LostResponse,
+        }
+    }
+}
+
 /// A response whose body fails before anything is written: hyper then closes
 /// the connection without sending even the headers, and the client sees the
 /// connection closed before a response, as after a reset.

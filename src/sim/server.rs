@@ -14,7 +14,6 @@ use crate::argocd::types::Application;
 
 use super::chaos::{ChaosFault, ChaosState};
 use super::controller;
-use super::error::ApiError;
 use super::gate::{fault_for, Injected, RecordedRequest};
 use super::handlers;
 use super::model::{initial_app, uid};
@@ -58,31 +57,23 @@ impl Shared {
         let mut store = self.store();
         let index = store.requests.len();
         let key = format!("{} {}?{}", request.method, request.path, request.query);
+        let path = request.path.clone();
         store.requests.push(request);
-        let fault = fault_for(&self.faults, index).or_else(|| {
-            let path = key.split('?').next().unwrap_or_default();
-            let named = self.faults.lose_answer_to.as_deref();
-            if named.is_some_and(|suffix| path.ends_with(suffix))
-                && !std::mem::replace(&mut store.answer_lost, true)
-            {
-                return Some(Injected::LostResponse);
-            }
-            let stalled = self.faults.stall_answer_to.as_deref();
-            if stalled.is_some_and(|suffix| path.ends_with(suffix))
-                && !std::mem::replace(&mut store.answer_stalled, true)
-            {
-                return Some(Injected::Stalled);
-            }
-            let chaos = store.chaos.as_mut()?.decide(&key)?;
-            Some(match chaos {
-                ChaosFault::Unavailable => Injected::Answer(ApiError::unavailable()),
-                ChaosFault::RateLimited => Injected::Answer(ApiError::RateLimited {
-                    retry_after_secs: 0,
-                }),
-                ChaosFault::Reset => Injected::Reset,
-                ChaosFault::LostResponse => Injected::LostResponse,
+        let store = &mut *store;
+        let fault = fault_for(&self.faults, index)
+            .or_else(|| {
+                first_to(&self.faults.lose_answer_to, &path, &mut store.answer_lost)
+                    .then_some(Injected::LostResponse)
             })
-        });
+            .or_else(|| {
+                first_to(
+                    &self.faults.stall_answer_to,
+                    &path,
+                    &mut store.answer_stalled,
+                )
+                .then_some(Injected::Stalled)
+            })
+            .or_else(|| Some(store.chaos.as_mut()?.decide(&key)?.into()));
         (index, fault)
     }
 
@@ -92,6 +83,15 @@ impl Shared {
             request.status = status;
         }
     }
+}
+
+/// The request to `path` is the first whose path ends with `suffix`: it gets
+/// that fault, once (`done` remembers).
+fn first_to(suffix: &Option<String>, path: &str, done: &mut bool) -> bool {
+    suffix
+        .as_deref()
+        .is_some_and(|suffix| path.ends_with(suffix))
+        && !std::mem::replace(done, true)
 }
 
 /// A stateful, in-process Argo CD API on 127.0.0.1.
